@@ -1,0 +1,18 @@
+//! # sustain-core
+//!
+//! The bottom layer of Sustain: units as types, catalogs of reference data (grid sites, CPUs,
+//! accelerators) with their sources, the records a run produces, and the formulas that turn
+//! energy into impacts. It does no I/O of its own besides parsing text handed to it, so every
+//! other layer can depend on it and every formula here can be tested in isolation.
+
+pub mod catalog;
+pub mod error;
+pub mod format;
+pub mod hardware;
+pub mod impacts;
+pub mod run;
+pub mod site;
+pub mod suggest;
+pub mod units;
+
+pub use error::{CoreError, Result};
