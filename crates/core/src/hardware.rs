@@ -115,8 +115,9 @@ pub struct AcceleratorRecord {
     pub vendor: String,
     /// `gpu` or `tpu`.
     pub kind: String,
-    /// Thermal design power (board power), W.
-    pub tdp_w: f64,
+    /// Thermal design power (board power), W; empty when the vendor publishes none.
+    #[serde(default)]
+    pub tdp_w: Option<f64>,
     /// Typical average draw while training, W.
     #[serde(default)]
     pub typical_training_w: Option<f64>,
@@ -158,9 +159,27 @@ pub struct AcceleratorRecord {
 }
 
 impl AcceleratorRecord {
-    /// The TDP as a typed power.
-    pub fn tdp(&self) -> Power {
-        Power::from_watts(self.tdp_w)
+    /// Dense peak throughput at a precision (`fp32`, `tf32`, `bf16`, `fp16`, `fp8`, `int8`), in
+    /// TFLOP/s (TOP/s for int8); `None` when the device lacks it.
+    pub fn peak_tflops(&self, precision: &str) -> Option<f64> {
+        match precision {
+            "fp32" => self.fp32_tflops,
+            "tf32" => self.tf32_tflops,
+            "bf16" => self.bf16_tflops,
+            "fp16" => self.fp16_tflops,
+            "fp8" => self.fp8_tflops,
+            "int8" => self.int8_tops,
+            _ => None,
+        }
+    }
+
+    /// The TDP as a typed power, when published.
+    pub fn tdp(&self) -> Option<Power> {
+        self.tdp_w.map(Power::from_watts)
+    }
+    /// Typical training draw: the documented figure, else the TDP.
+    pub fn typical_training_power(&self) -> Option<Power> {
+        self.typical_training_w.or(self.tdp_w).map(Power::from_watts)
     }
     /// Embodied emissions of one device, when known.
     pub fn embodied(&self) -> Option<CarbonMass> {
@@ -206,6 +225,10 @@ impl AcceleratorCatalog {
     /// `NVIDIA A100-SXM4-80GB` (used to label measured GPUs and to model absent counters).
     pub fn match_name(&self, reported: &str) -> Option<&AcceleratorRecord> {
         let r = reported.to_lowercase().replace(['-', '_'], " ");
+        // Driver names that do not carry the form factor: the HBM3 H100 is the SXM part.
+        if r.contains("h100") && r.contains("hbm3") {
+            return self.get("h100-sxm").ok();
+        }
         self.devices
             .iter()
             .filter(|d| {
@@ -268,9 +291,18 @@ mod tests {
             "tpu-v5p",
         ] {
             let d = cat.get(id).unwrap();
-            assert!(d.tdp_w > 0.0, "{id}");
+            assert!(d.tdp_w.is_none_or(|w| w > 0.0), "{id}");
+            assert!(d.peak_tflops("bf16").is_some() || d.peak_tflops("fp16").is_some(), "{id}");
             assert!(!d.source.is_empty(), "{id}");
         }
+        assert_eq!(
+            cat.match_name("NVIDIA A100-SXM4-80GB").map(|d| d.id.as_str()),
+            Some("a100-80gb")
+        );
+        assert_eq!(
+            cat.match_name("NVIDIA H100 80GB HBM3").map(|d| d.id.as_str()),
+            Some("h100-sxm")
+        );
         let err = cat.get("a100").unwrap_err().to_string();
         assert!(err.contains("a100-40gb") || err.contains("a100-80gb"), "{err}");
     }

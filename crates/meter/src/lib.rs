@@ -1,1 +1,27 @@
-//! placeholder
+//! # sustain-meter
+//!
+//! Measures the energy of a process tree while it runs.
+//!
+//! The shape follows Scaphandre's: *sensors* read the machine (RAPL powercap counters, NVIDIA's
+//! NVML) or model it (a CPU power model built from the processor's TDP, a memory model from
+//! resident set size), and one shared middle — the [`Sampler`] — turns readings into energy
+//! attributed to the tree of processes being metered. Every reading says whether it was
+//! `measured` or `modelled`; a missing sensor degrades to its documented model, never to a crash
+//! or a silent zero. The methods are documented in `docs/methods/`.
+//!
+//! The sysfs root of the powercap tree can be moved with `SUSTAIN_POWERCAP_ROOT`, so tests run
+//! the RAPL sensor against fake trees.
+
+pub mod cpu;
+pub mod error;
+pub mod gpu;
+pub mod host;
+pub mod memory;
+pub mod powercap;
+pub mod procfs;
+pub mod sampler;
+pub mod sensor;
+
+pub use error::{MeterError, Result};
+pub use sampler::{MeterConfig, Sampler, TreeRoot};
+pub use sensor::{Sensor, Tick};
