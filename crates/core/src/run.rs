@@ -284,6 +284,9 @@ pub struct RunStart {
     pub meter: MeterIdentity,
     /// Sampling interval.
     pub interval: Duration,
+    /// How each component's energy is obtained (`cpu`, `gpu`, `ram`), as the meter saw it at
+    /// the start.
+    pub methods: BTreeMap<String, String>,
     /// User tags.
     pub tags: BTreeMap<String, String>,
     /// Hardware-hour rate applied to the run's cost, when configured: amount per hour.
