@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::site::Site;
 use crate::units::{CarbonMass, Energy, HourlyRate, Money, Water};
 
+
 /// The impacts of some IT energy at a site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Impacts {
@@ -41,22 +42,34 @@ impl Impacts {
         site: &Site,
         rate: Option<&HourlyRate>,
     ) -> Result<Self> {
+        Self::at_site(it_energy, site).with_hourly_rate(rate, duration)
+    }
+
+    /// The impacts of `it_energy` at `site`, with the energy cost only. Cannot fail.
+    pub fn at_site(it_energy: Energy, site: &Site) -> Self {
         let facility = it_energy * site.pue;
-        let energy_cost = site.price.as_ref().map(|p| facility * p);
-        let hardware_cost = rate.map(|r| r * duration);
-        let cost = match (energy_cost, hardware_cost) {
-            (Some(a), Some(b)) => Some(a.checked_add(&b)?),
-            (a, b) => a.or(b),
-        };
-        Ok(Self {
+        Self {
             it_energy,
             facility_energy: facility,
             co2e_location: facility * site.intensity,
             co2e_market: site.market_intensity.map(|m| facility * m),
             water_onsite: it_energy * site.wue,
             water_offsite: site.offsite_water.map(|w| facility * w),
-            cost,
-        })
+            cost: site.price.as_ref().map(|p| facility * p),
+        }
+    }
+
+    /// Adds the hardware-hour cost of `duration` at `rate` (nothing when `rate` is `None`).
+    /// Errors when the rate's currency differs from the energy cost's.
+    pub fn with_hourly_rate(mut self, rate: Option<&HourlyRate>, duration: Duration) -> Result<Self> {
+        if let Some(r) = rate {
+            let hardware = r * duration;
+            self.cost = Some(match self.cost {
+                Some(energy_cost) => energy_cost.checked_add(&hardware)?,
+                None => hardware,
+            });
+        }
+        Ok(self)
     }
 }
 

@@ -439,3 +439,37 @@ mod tests {
         assert!(err.contains("PUE of site 'lab'"), "{err}");
     }
 }
+
+/// The bundled ISO 3166-1 table (`iso2,iso3,name`).
+pub const BUNDLED_COUNTRIES_CSV: &str = include_str!("../../../data/countries.csv");
+
+/// A country's codes and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2.
+    pub iso2: String,
+    /// ISO 3166-1 alpha-3.
+    pub iso3: String,
+    /// Name.
+    pub name: String,
+}
+
+static COUNTRIES: std::sync::LazyLock<Vec<Country>> = std::sync::LazyLock::new(|| {
+    parse_csv("data/countries.csv", BUNDLED_COUNTRIES_CSV).unwrap_or_default()
+});
+
+/// The country with this alpha-2 code.
+pub fn country(iso2: &str) -> Option<&'static Country> {
+    COUNTRIES.iter().find(|c| c.iso2.eq_ignore_ascii_case(iso2))
+}
+
+#[cfg(test)]
+mod country_tests {
+    #[test]
+    fn alpha2_maps_to_alpha3() {
+        let fr = super::country("fr").unwrap();
+        assert_eq!(fr.iso3, "FRA");
+        assert_eq!(fr.name, "France");
+        assert!(super::country("XX").is_none());
+    }
+}

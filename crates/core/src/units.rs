@@ -139,14 +139,9 @@ impl Energy {
             Power::ZERO
         }
     }
-    /// A human-readable rendering in Wh or kWh.
+    /// A human-readable rendering in µWh, mWh, Wh, kWh, MWh or GWh.
     pub fn human(self) -> String {
-        let wh = self.wh();
-        if wh.abs() >= 1000.0 {
-            format!("{} kWh", crate::format::sig(wh / 1000.0))
-        } else {
-            format!("{} Wh", crate::format::sig(wh))
-        }
+        crate::format::si(self.wh(), "Wh")
     }
 }
 
@@ -189,7 +184,7 @@ impl CarbonMass {
     pub fn kg(self) -> f64 {
         self.0 / 1e3
     }
-    /// A human-readable rendering in g, kg or t.
+    /// A human-readable rendering in µg, mg, g, kg or t of CO2e.
     pub fn human(self) -> String {
         let g = self.0;
         if g.abs() >= 1e6 {
@@ -197,7 +192,7 @@ impl CarbonMass {
         } else if g.abs() >= 1e3 {
             format!("{} kgCO2e", crate::format::sig(g / 1e3))
         } else {
-            format!("{} gCO2e", crate::format::sig(g))
+            crate::format::si(g, "gCO2e")
         }
     }
 }
@@ -211,13 +206,9 @@ impl Water {
     pub fn litres(self) -> f64 {
         self.0
     }
-    /// A human-readable rendering in mL or L.
+    /// A human-readable rendering in µL, mL, L (and kL, ML for large volumes).
     pub fn human(self) -> String {
-        if self.0.abs() < 1.0 {
-            format!("{} mL", crate::format::sig(self.0 * 1e3))
-        } else {
-            format!("{} L", crate::format::sig(self.0))
-        }
+        crate::format::si(self.0, "L")
     }
 }
 
@@ -524,8 +515,12 @@ mod tests {
     #[test]
     fn human_renderings_pick_sensible_units() {
         assert_eq!(Energy::from_wh(1500.0).human(), "1.50 kWh");
-        assert_eq!(Energy::from_wh(0.0123).human(), "0.0123 Wh");
+        assert_eq!(Energy::from_wh(0.0123).human(), "12.3 mWh");
+        assert_eq!(Energy::from_wh(0.0000123).human(), "12.3 µWh");
+        assert_eq!(Energy::ZERO.human(), "0 Wh");
         assert_eq!(CarbonMass::from_grams(2500.0).human(), "2.50 kgCO2e");
+        assert_eq!(CarbonMass::from_grams(0.5).human(), "500 mgCO2e");
+        assert_eq!(CarbonMass::from_grams(3e7).human(), "30.0 tCO2e");
         assert_eq!(Water::from_litres(0.25).human(), "250 mL");
     }
 }

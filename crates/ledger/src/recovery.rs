@@ -62,12 +62,12 @@ where
             samples.len(),
             ended_at.to_rfc3339()
         )];
-        let impacts = match Impacts::compute(energy.total(), duration, &site, rate.as_ref()) {
+        let base = Impacts::at_site(energy.total(), &site);
+        let impacts = match base.clone().with_hourly_rate(rate.as_ref(), duration) {
             Ok(i) => i,
             Err(e) => {
-                notes.push(format!("cost not computed: {e}"));
-                Impacts::compute(energy.total(), duration, &site, None)
-                    .map_err(|e| LedgerError::Corrupt(e.to_string()))?
+                notes.push(format!("hardware-hour cost not added: {e}"));
+                base
             }
         };
         let end = RunEnd {

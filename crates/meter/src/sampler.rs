@@ -91,6 +91,7 @@ pub struct Sampler {
     last_at: Instant,
     last_machine: CpuTimes,
     tree_cpu_high: Duration,
+    last_rss: u64,
     usage: Usage,
     seq: u32,
     notes: Vec<String>,
@@ -156,6 +157,7 @@ impl Sampler {
             last_at: Instant::now(),
             last_machine,
             tree_cpu_high: Duration::ZERO,
+            last_rss: 0,
             usage: Usage::default(),
             seq: 0,
             notes: Vec::new(),
@@ -176,15 +178,11 @@ impl Sampler {
         [self.cpu.method(), self.gpu.method(), self.ram.method()]
     }
 
-    /// CPU time and peak memory so far.
+    /// CPU time and peak memory so far. The peak is that of the sampled tree RSS: the
+    /// kernel's `ru_maxrss` of a child also counts the memory of the process it was forked
+    /// from, so it would report the meter's own size for small commands.
     pub fn usage(&self) -> Usage {
-        let (_, children_peak) = procfs::rusage_children();
-        let mut u = self.usage;
-        u.peak_rss_bytes = u.peak_rss_bytes.max(children_peak);
-        if self.root == TreeRoot::SelfAndChildren {
-            u.peak_rss_bytes = u.peak_rss_bytes.max(procfs::rusage_self().1);
-        }
-        u
+        self.usage
     }
 
     /// Problems met while sampling (a sensor that failed and was replaced by its model).
@@ -235,9 +233,12 @@ impl Sampler {
             tree_cpu,
             machine_busy: ticks_to_duration(busy, self.hz),
             machine_total: ticks_to_duration(total, self.hz),
-            tree_rss_bytes: tree_rss,
+            // Mean of the interval's two ends (trapezoid rule), so the last interval of a
+            // command that has exited still counts the memory it held.
+            tree_rss_bytes: (self.last_rss + tree_rss) / 2,
             machine_mem_used_bytes: mem_used,
         };
+        self.last_rss = tree_rss;
 
         let cpu = read_with_fallback("cpu", &mut self.cpu, &mut self.cpu_fallback, &tick, &mut self.notes);
         let ram = read_with_fallback("ram", &mut self.ram, &mut self.ram_fallback, &tick, &mut self.notes);

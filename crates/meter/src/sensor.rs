@@ -20,7 +20,7 @@ pub struct Tick {
     pub machine_busy: Duration,
     /// CPU time available in the interval (logical CPUs x dt).
     pub machine_total: Duration,
-    /// Resident memory of the tree now, bytes.
+    /// Mean resident memory of the tree over the interval, bytes.
     pub tree_rss_bytes: u64,
     /// Memory in use on the machine now, bytes.
     pub machine_mem_used_bytes: u64,
@@ -30,11 +30,17 @@ impl Tick {
     /// The tree's share of the machine's busy CPU time, 0..1 (the attribution key for
     /// package-level CPU energy, as in Scaphandre).
     pub fn cpu_share(&self) -> f64 {
-        let busy = self.machine_busy.as_secs_f64();
+        let busy = self.busy().as_secs_f64();
         if busy <= 0.0 {
             return 0.0;
         }
         (self.tree_cpu.as_secs_f64() / busy).clamp(0.0, 1.0)
+    }
+
+    /// Machine busy time, at least the tree's own: `/proc/stat` counts in clock ticks (10 ms)
+    /// while the tree's time is exact, so over a short interval the machine can read less.
+    fn busy(&self) -> Duration {
+        self.machine_busy.max(self.tree_cpu)
     }
 
     /// Machine CPU utilization in the interval, 0..1.
@@ -43,7 +49,7 @@ impl Tick {
         if total <= 0.0 {
             return 0.0;
         }
-        (self.machine_busy.as_secs_f64() / total).clamp(0.0, 1.0)
+        (self.busy().as_secs_f64() / total).clamp(0.0, 1.0)
     }
 
     /// The tree's share of the memory in use, 0..1 (the attribution key for DRAM energy).
@@ -83,6 +89,14 @@ mod tests {
         assert_eq!(t.cpu_share(), 1.0);
         assert!((t.utilization() - 0.2).abs() < 1e-12);
         assert!((t.memory_share() - 0.1).abs() < 1e-12);
+        let coarse = Tick {
+            tree_cpu: Duration::from_millis(2),
+            machine_busy: Duration::ZERO,
+            machine_total: Duration::from_secs(2),
+            ..Default::default()
+        };
+        assert_eq!(coarse.cpu_share(), 1.0);
+        assert!(coarse.utilization() > 0.0);
         let z = Tick::default();
         assert_eq!(z.cpu_share(), 0.0);
         assert_eq!(z.utilization(), 0.0);

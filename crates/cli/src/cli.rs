@@ -1,0 +1,220 @@
+//! The command line as typed: parsed and validated here with no I/O; `commands` builds live
+//! objects from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Sustain measures the energy, carbon, water and cost of AI workloads and keeps them in an append-only ledger.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  sustain run -- python train.py --epochs 3       meter a command, record it, print a summary
+  sustain run --site FR --tag team=vision -- make   the same, at a chosen site, with a tag
+  sustain runs list                                the latest runs
+  sustain runs show 3f2a                           one run, by id prefix
+  sustain catalog sites --search california        the reference data, with sources
+  sustain export --format codecarbon > emissions.csv
+
+Settings come from flags, then environment variables (SUSTAIN_LEDGER, SUSTAIN_SITE, ...), then the
+config file (SUSTAIN_CONFIG, default ~/.config/sustain/config.toml); see docs/configuration.md.
+
+Exit codes: 0 success; 1 a runtime error (ledger, I/O); 2 bad input. `sustain run` exits with its
+command's code, 128+N when the command was killed by signal N, 126 when the command cannot be
+executed, 127 when it is not found, and 125 when Sustain itself fails.";
+
+/// The `sustain` command.
+#[derive(Debug, Parser)]
+#[command(name = "sustain", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Ledger file (SQLite). Default: the user's data directory, e.g. ~/.local/share/sustain/ledger.sqlite.
+    #[arg(long, global = true, env = "SUSTAIN_LEDGER", value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+    /// Config file (TOML). Default: ~/.config/sustain/config.toml when it exists.
+    #[arg(long, global = true, env = "SUSTAIN_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command, meter its energy, record it in the ledger, and print its footprint.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// List and inspect recorded runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Show the bundled reference data (sites, hardware) with sources.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Export runs as CSV, JSON, or CodeCarbon's emissions.csv.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+}
+
+const RUN_HELP: &str = "\
+Examples:
+  sustain run -- python train.py --epochs 3
+  sustain run --site gcp:europe-west1 --name nightly --tag team=nlp --tag stage=pretrain -- ./train.sh
+  sustain run --interval 0.5 --json -- make -j8 2> summary.json
+
+The command's stdin, stdout and stderr pass through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
+Sustain are forwarded to it. Energy is sampled every interval and attributed to the command's whole
+process tree. The summary goes to stderr. Sustain exits with the command's exit code (128+N if it
+was killed by signal N; 126 if it cannot be executed; 127 if it is not found; 125 if Sustain fails).";
+
+/// Options of `sustain run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Site where the command runs (see `sustain catalog sites`). Default: config `site`, else WORLD.
+    #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
+    pub site: Option<String>,
+    /// Name of the run. Default: the program's name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// A tag KEY=VALUE; repeat for several.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Sampling interval in seconds (0.05 to 3600). Default: config `interval_s`, else 1.
+    #[arg(long, env = "SUSTAIN_INTERVAL", value_name = "SECS")]
+    pub interval: Option<String>,
+    /// Print the run record as JSON on stderr instead of the human summary.
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
+    /// Print no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `sustain runs ...`
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List runs, newest first.
+    #[command(after_help = "Examples:\n  sustain runs list\n  sustain runs list --limit 50 --status failed\n  sustain runs list --since 2026-01-01 --json | jq '.[].co2e.location_g'")]
+    List(ListArgs),
+    /// Show one run in full.
+    #[command(after_help = "Examples:\n  sustain runs show 3f2a9c1e\n  sustain runs show 3f2a --json")]
+    Show(ShowArgs),
+}
+
+/// Options of `sustain runs list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// At most this many runs.
+    #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// Only runs started at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only runs with this status.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain runs show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Run id or a unique prefix of it.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A run status, as typed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum StatusArg {
+    /// Still running.
+    Running,
+    /// Exited 0.
+    Succeeded,
+    /// Exited non-zero.
+    Failed,
+    /// Ended by a signal.
+    Killed,
+    /// Could not start.
+    FailedToStart,
+    /// The meter died.
+    Incomplete,
+}
+
+/// `sustain catalog ...`
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Grid regions, cloud regions and configured sites, with their factors and sources.
+    #[command(after_help = "Examples:\n  sustain catalog sites\n  sustain catalog sites --kind cloud\n  sustain catalog sites --search germany --json")]
+    Sites(CatalogArgs),
+    /// Accelerators (GPUs, TPUs) and CPUs, with their figures and sources.
+    #[command(after_help = "Examples:\n  sustain catalog hardware\n  sustain catalog hardware --kind cpu --search epyc\n  sustain catalog hardware --json")]
+    Hardware(CatalogArgs),
+}
+
+/// Options of the catalog listings.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Only entries of this kind (sites: world, country, us-state, cn-province, ca-province, grid-zone, cloud, custom; hardware: gpu, tpu, cpu).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only entries whose id or name contains this text (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const EXPORT_HELP: &str = "\
+Examples:
+  sustain export --format codecarbon > emissions.csv
+  sustain export --format json --since 2026-07-01
+  sustain export --format csv --output runs.csv
+
+`codecarbon` writes the columns of CodeCarbon's emissions.csv (energy in kWh, emissions in kg) so
+dashboards built for CodeCarbon read Sustain's data; runs still in progress are left out.";
+
+/// Options of `sustain export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long, short, value_enum)]
+    pub format: ExportFormat,
+    /// Only runs started at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// One row per run, flat columns.
+    Csv,
+    /// A JSON array of run records.
+    Json,
+    /// CodeCarbon's emissions.csv columns.
+    Codecarbon,
+}

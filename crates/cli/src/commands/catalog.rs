@@ -1,0 +1,121 @@
+//! `sustain catalog sites` and `sustain catalog hardware`.
+
+use anyhow::Result;
+use serde_json::json;
+use sustain_core::hardware::{AcceleratorCatalog, CpuCatalog};
+
+use crate::cli::{CatalogArgs, CatalogCommand};
+use crate::config::Settings;
+use crate::exit::BadInput;
+use crate::render;
+
+use super::out;
+
+const SITE_KINDS: &[&str] = &[
+    "world",
+    "country",
+    "us-state",
+    "cn-province",
+    "ca-province",
+    "grid-zone",
+    "cloud",
+    "custom",
+];
+const HARDWARE_KINDS: &[&str] = &["gpu", "tpu", "cpu"];
+
+fn check_kind(kind: &Option<String>, allowed: &[&str]) -> Result<(), BadInput> {
+    match kind {
+        Some(k) if !allowed.contains(&k.as_str()) => Err(BadInput(format!(
+            "unknown kind '{k}': expected one of {}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn matches(search: &Option<String>, fields: &[&str]) -> bool {
+    match search {
+        None => true,
+        Some(s) => {
+            let s = s.to_lowercase();
+            fields.iter().any(|f| f.to_lowercase().contains(&s))
+        }
+    }
+}
+
+/// `sustain catalog ...`.
+pub fn catalog(cmd: CatalogCommand, settings: &Settings) -> Result<()> {
+    match cmd {
+        CatalogCommand::Sites(args) => sites(args, settings),
+        CatalogCommand::Hardware(args) => hardware(args),
+    }
+}
+
+fn sites(args: CatalogArgs, settings: &Settings) -> Result<()> {
+    check_kind(&args.kind, SITE_KINDS)?;
+    let sites: Vec<_> = settings
+        .sites
+        .sites()
+        .iter()
+        .filter(|s| args.kind.as_deref().is_none_or(|k| s.record.kind == k))
+        .filter(|s| matches(&args.search, &[&s.record.id, &s.record.name]))
+        .collect();
+    if args.json {
+        let arr: Vec<_> = sites.iter().map(|s| &s.record).collect();
+        return out(&format!("{}\n", serde_json::to_string_pretty(&arr)?));
+    }
+    if sites.is_empty() {
+        return out("No site matches. Try a shorter --search, or no --kind.\n");
+    }
+    out(&render::sites_table(&sites))
+}
+
+fn hardware(args: CatalogArgs) -> Result<()> {
+    check_kind(&args.kind, HARDWARE_KINDS)?;
+    let acc = AcceleratorCatalog::bundled()?;
+    let cpus = CpuCatalog::bundled()?;
+    let want = |k: &str| args.kind.as_deref().is_none_or(|x| x == k);
+    let devices: Vec<_> = acc
+        .devices()
+        .iter()
+        .filter(|d| want(&d.kind))
+        .filter(|d| matches(&args.search, &[&d.id, &d.name, &d.vendor]))
+        .collect();
+    let cpu_rows: Vec<_> = if want("cpu") {
+        cpus.cpus()
+            .iter()
+            .filter(|c| matches(&args.search, &[&c.model]))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if args.json {
+        let mut arr: Vec<serde_json::Value> = devices
+            .iter()
+            .map(|d| serde_json::to_value(d).unwrap_or_default())
+            .collect();
+        arr.extend(cpu_rows.iter().map(|c| {
+            json!({"kind": "cpu", "id": c.model, "name": c.model, "tdp_w": c.tdp_w, "source": c.source})
+        }));
+        return out(&format!("{}\n", serde_json::to_string_pretty(&arr)?));
+    }
+    let mut text = String::new();
+    if !devices.is_empty() {
+        text.push_str(&render::accelerators_table(&devices));
+    }
+    // Thousands of CPUs: list them only when asked for, or when a search narrows them.
+    if args.kind.as_deref() == Some("cpu") || (args.search.is_some() && cpu_rows.len() <= 200) {
+        if !cpu_rows.is_empty() {
+            text.push_str(&render::cpus_table(&cpu_rows));
+        }
+    } else if want("cpu") {
+        text.push_str(&format!(
+            "\n{} CPU models with their TDP (CodeCarbon's table); list them with --kind cpu [--search TEXT].\n",
+            cpu_rows.len()
+        ));
+    }
+    if text.is_empty() {
+        text = "No hardware matches. Try a shorter --search, or no --kind.\n".into();
+    }
+    out(&text)
+}

@@ -1,0 +1,250 @@
+//! `sustain export`: runs as flat CSV, JSON, or CodeCarbon's emissions.csv.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use sustain_core::run::{RunStatus, RunView};
+use sustain_core::site::country;
+use sustain_ledger::{Ledger, RunFilter};
+
+use crate::cli::{ExportArgs, ExportFormat};
+use crate::config::Settings;
+
+use super::{open_ledger, parse_since};
+
+/// The columns of CodeCarbon's emissions.csv (CodeCarbon 3.x `EmissionsData`), in its order.
+pub const CODECARBON_COLUMNS: &[&str] = &[
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "duration",
+    "emissions",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "water_consumed",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_count",
+    "cpu_model",
+    "gpu_count",
+    "gpu_model",
+    "longitude",
+    "latitude",
+    "ram_total_size",
+    "tracking_mode",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
+    "on_cloud",
+    "pue",
+    "wue",
+];
+
+/// Columns of the flat CSV export.
+pub const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "kind",
+    "status",
+    "exit_code",
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "cpu_s",
+    "peak_rss_bytes",
+    "site",
+    "cpu_wh",
+    "gpu_wh",
+    "ram_wh",
+    "total_wh",
+    "facility_wh",
+    "cpu_source",
+    "gpu_source",
+    "ram_source",
+    "co2e_location_g",
+    "co2e_market_g",
+    "water_l",
+    "cost_amount",
+    "cost_currency",
+    "command",
+    "tags",
+];
+
+/// `sustain export`.
+pub fn export(args: ExportArgs, settings: &Settings) -> Result<()> {
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let ledger = open_ledger(settings)?;
+    let mut runs = ledger.runs(&RunFilter {
+        since,
+        ..Default::default()
+    })?;
+    runs.reverse(); // oldest first, as a log
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format {
+        ExportFormat::Json => {
+            let arr: Vec<_> = runs.iter().map(RunView::to_json).collect();
+            serde_json::to_writer_pretty(&mut sink, &arr)?;
+            writeln!(sink)?;
+        }
+        ExportFormat::Csv => write_csv(&mut sink, &runs)?,
+        ExportFormat::Codecarbon => write_codecarbon(&mut sink, &runs)?,
+    }
+    sink.flush()?;
+    Ok(())
+}
+
+fn num(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn write_csv(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(sink);
+    w.write_record(CSV_COLUMNS)?;
+    for r in runs {
+        let j = r.to_json();
+        let row: Vec<String> = vec![
+            num(&j["id"]),
+            num(&j["name"]),
+            num(&j["kind"]),
+            num(&j["status"]),
+            num(&j["exit_code"]),
+            num(&j["started_at"]),
+            num(&j["ended_at"]),
+            num(&j["duration_s"]),
+            num(&j["cpu_s"]),
+            num(&j["peak_rss_bytes"]),
+            num(&j["site"]),
+            num(&j["energy"]["cpu_wh"]),
+            num(&j["energy"]["gpu_wh"]),
+            num(&j["energy"]["ram_wh"]),
+            num(&j["energy"]["total_wh"]),
+            num(&j["energy"]["facility_wh"]),
+            num(&j["energy"]["sources"]["cpu"]),
+            num(&j["energy"]["sources"]["gpu"]),
+            num(&j["energy"]["sources"]["ram"]),
+            num(&j["co2e"]["location_g"]),
+            num(&j["co2e"]["market_g"]),
+            num(&j["water_l"]),
+            num(&j["cost"]["amount"]),
+            num(&j["cost"]["currency"]),
+            serde_json::to_string(&j["command"])?,
+            serde_json::to_string(&j["tags"])?,
+        ];
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_codecarbon(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(sink);
+    w.write_record(CODECARBON_COLUMNS)?;
+    for r in runs {
+        let Some(end) = &r.end else { continue };
+        if end.status == RunStatus::Running {
+            continue;
+        }
+        let s = &r.start;
+        let site = &s.site;
+        let pue = site.pue;
+        let secs = end.duration.as_secs_f64();
+        let per_s = |v: f64| if secs > 0.0 { v / secs } else { 0.0 };
+        // CodeCarbon reports component energy and power with PUE applied.
+        let kwh = |e: sustain_core::units::Energy| e.kwh() * pue;
+        let (cpu_kwh, gpu_kwh, ram_kwh) = (
+            kwh(end.energy.cpu.energy),
+            kwh(end.energy.gpu.energy),
+            kwh(end.energy.ram.energy),
+        );
+        let emissions_kg = end.impacts.co2e_location.kg();
+        let iso2 = site.country_iso2.clone().unwrap_or_default();
+        let c = country(&iso2);
+        let (region, cloud_provider, cloud_region) = match site.kind.as_str() {
+            "cloud" => (
+                String::new(),
+                site.provider.clone().unwrap_or_default(),
+                site.id.split_once(':').map(|x| x.1.to_string()).unwrap_or_default(),
+            ),
+            "country" | "world" => (String::new(), String::new(), String::new()),
+            _ => (site.name.to_lowercase(), String::new(), String::new()),
+        };
+        let gpu_count = s.host.gpus.len();
+        let gpu_model = if gpu_count > 0 {
+            format!("{} x {}", gpu_count, s.host.gpus.join(", "))
+        } else {
+            String::new()
+        };
+        let logical = f64::from(s.host.logical_cpus.max(1));
+        let ram_gb = s.host.ram_total_bytes as f64 / 1e9;
+        let row: Vec<String> = vec![
+            end.ended_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            s.tags.get("project").cloned().unwrap_or_else(|| s.name.clone()),
+            s.id.clone(),
+            s.tags.get("experiment").cloned().unwrap_or_default(),
+            secs.to_string(),
+            emissions_kg.to_string(),
+            per_s(emissions_kg).to_string(),
+            per_s(cpu_kwh * 3.6e6).to_string(),
+            per_s(gpu_kwh * 3.6e6).to_string(),
+            per_s(ram_kwh * 3.6e6).to_string(),
+            cpu_kwh.to_string(),
+            gpu_kwh.to_string(),
+            ram_kwh.to_string(),
+            end.impacts.facility_energy.kwh().to_string(),
+            end.impacts.water_total().litres().to_string(),
+            c.map(|c| c.name.clone()).unwrap_or_else(|| site.name.clone()),
+            c.map(|c| c.iso3.clone()).unwrap_or_default(),
+            region,
+            cloud_provider,
+            cloud_region,
+            "Linux".into(),
+            String::new(),
+            String::new(),
+            logical.to_string(),
+            s.host.cpu_model.clone(),
+            gpu_count.to_string(),
+            gpu_model,
+            String::new(),
+            String::new(),
+            ram_gb.to_string(),
+            "process".into(),
+            (100.0 * per_s(end.cpu_time.as_secs_f64()) / logical).to_string(),
+            "0".into(),
+            if s.host.ram_total_bytes > 0 {
+                (100.0 * end.peak_rss_bytes as f64 / s.host.ram_total_bytes as f64).to_string()
+            } else {
+                "0".into()
+            },
+            (end.peak_rss_bytes as f64 / 1e9).to_string(),
+            if site.kind == "cloud" { "Y" } else { "N" }.into(),
+            pue.to_string(),
+            site.wue_l_per_kwh.to_string(),
+        ];
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! One module per command. Each builds live objects from validated arguments, does the work
+//! through the library crates, and prints.
+
+mod catalog;
+mod export;
+mod run;
+mod runs;
+
+use std::io::Write;
+
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use sustain_ledger::{SqliteLedger, recover_incomplete};
+use sustain_meter::host::{Liveness, liveness};
+use sustain_meter::procfs::Procfs;
+use tracing::warn;
+
+use crate::cli::{Cli, Command, RunsCommand};
+use crate::config::Settings;
+use crate::exit::{self, BadInput};
+
+/// Runs the parsed command; returns the process exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let settings = Settings::load(cli.global.config.as_deref(), cli.global.ledger.as_deref())?;
+    if let Some(p) = &settings.config_path {
+        tracing::info!("config file: {}", p.display());
+    }
+    tracing::info!("ledger: {}", settings.ledger_path.display());
+    match cli.command {
+        Command::Run(args) => run::run(args, &settings),
+        Command::Runs(RunsCommand::List(args)) => runs::list(args, &settings).map(|_| exit::OK),
+        Command::Runs(RunsCommand::Show(args)) => runs::show(args, &settings).map(|_| exit::OK),
+        Command::Catalog(c) => catalog::catalog(c, &settings).map(|_| exit::OK),
+        Command::Export(args) => export::export(args, &settings).map(|_| exit::OK),
+    }
+}
+
+/// How long a run on another machine may go without a sample before it counts as incomplete.
+const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Opens the ledger and marks runs whose meter has died as incomplete.
+pub fn open_ledger(settings: &Settings) -> Result<SqliteLedger> {
+    let ledger = SqliteLedger::open(&settings.ledger_path)?;
+    let procfs = Procfs::default();
+    let now = Utc::now();
+    let marked = recover_incomplete(&ledger, |view, last_sample| {
+        match liveness(&procfs, &view.start.meter) {
+            Liveness::Alive => false,
+            Liveness::Gone => true,
+            Liveness::Unknown => {
+                let last = last_sample.unwrap_or(view.start.started_at);
+                let stale = STALE_AFTER.max(
+                    chrono::Duration::from_std(view.start.interval * 10).unwrap_or(STALE_AFTER),
+                );
+                now - last > stale
+            }
+        }
+    });
+    match marked {
+        Ok(ids) if !ids.is_empty() => {
+            tracing::info!("marked {} run(s) incomplete: {}", ids.len(), ids.join(", "))
+        }
+        Ok(_) => {}
+        Err(e) => warn!("could not check for incomplete runs: {e}"),
+    }
+    Ok(ledger)
+}
+
+/// Parses a `--since` value: RFC 3339, or a date (midnight UTC).
+pub fn parse_since(text: &str) -> Result<DateTime<Utc>, BadInput> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    Err(BadInput(format!(
+        "invalid time {text:?}: expected a date such as 2026-07-01 or an RFC 3339 time such as 2026-07-01T12:00:00Z"
+    )))
+}
+
+/// Writes to stdout; a closed pipe surfaces as an error that `main` treats as success.
+pub fn out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_accepts_dates_and_rfc3339() {
+        assert_eq!(
+            parse_since("2026-07-01").unwrap().to_rfc3339(),
+            "2026-07-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-07-01T12:00:00+02:00").unwrap().to_rfc3339(),
+            "2026-07-01T10:00:00+00:00"
+        );
+        assert!(parse_since("yesterday").unwrap_err().0.contains("2026-07-01"));
+    }
+}

@@ -1,0 +1,275 @@
+//! Settings: flags, then environment variables, then the config file, then defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use sustain_core::site::{DEFAULT_SITE_ID, SiteCatalog, SiteOverride};
+use sustain_core::units::{Currency, HourlyRate, Power};
+use sustain_meter::MeterConfig;
+
+use crate::exit::BadInput;
+
+/// The config file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Ledger path.
+    pub ledger: Option<PathBuf>,
+    /// Default site id.
+    pub site: Option<String>,
+    /// Default sampling interval, seconds.
+    pub interval_s: Option<f64>,
+    /// Meter settings.
+    #[serde(default)]
+    pub meter: MeterSection,
+    /// Cost settings.
+    #[serde(default)]
+    pub cost: CostSection,
+    /// Sites added or overridden.
+    #[serde(default)]
+    pub sites: Vec<SiteOverride>,
+}
+
+/// `[meter]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeterSection {
+    /// TDP of all CPU packages, W (replaces the catalog's).
+    pub cpu_tdp_w: Option<f64>,
+    /// Memory model, W per GiB resident.
+    pub ram_w_per_gib: Option<f64>,
+    /// Use RAPL when readable (default true).
+    pub rapl: Option<bool>,
+    /// Use NVML when present (default true).
+    pub gpu: Option<bool>,
+}
+
+/// `[cost]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostSection {
+    /// Hardware rate per hour of run time (a rate card or an instance price).
+    pub hourly_rate: Option<f64>,
+    /// Its currency.
+    pub currency: Option<String>,
+}
+
+/// Settings in effect.
+pub struct Settings {
+    /// Ledger file.
+    pub ledger_path: PathBuf,
+    /// Sites, bundled plus configured.
+    pub sites: SiteCatalog,
+    /// Site used when none is given.
+    pub default_site: String,
+    /// Default sampling interval.
+    pub interval: Duration,
+    /// Meter settings.
+    pub meter: MeterConfig,
+    /// Hardware-hour rate.
+    pub hourly_rate: Option<HourlyRate>,
+    /// The config file read, if any.
+    pub config_path: Option<PathBuf>,
+}
+
+fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "sustain").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// The default ledger location: the user's data directory.
+pub fn default_ledger_path() -> PathBuf {
+    directories::ProjectDirs::from("", "", "sustain")
+        .map(|d| d.data_dir().join("ledger.sqlite"))
+        .unwrap_or_else(|| PathBuf::from("sustain-ledger.sqlite"))
+}
+
+fn read_config(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| BadInput(format!("cannot read config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        BadInput(format!(
+            "config file {} is invalid: {}",
+            path.display(),
+            e.to_string().trim_end()
+        ))
+        .into()
+    })
+}
+
+fn env_f64(name: &str) -> Result<Option<f64>> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| BadInput(format!("{name}={v:?} is not a number")).into()),
+        _ => Ok(None),
+    }
+}
+
+/// Parses an interval in seconds, 0.05 to 3600.
+pub fn parse_interval(text: &str) -> Result<Duration, BadInput> {
+    let v: f64 = text.trim().parse().map_err(|_| {
+        BadInput(format!(
+            "invalid interval {text:?}: expected a number of seconds between 0.05 and 3600, such as 1 or 0.5"
+        ))
+    })?;
+    if !(v.is_finite() && (0.05..=3600.0).contains(&v)) {
+        return Err(BadInput(format!(
+            "invalid interval {text}: expected a number of seconds between 0.05 and 3600"
+        )));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+impl Settings {
+    /// Loads the settings: `config` and `ledger` are what flags or environment gave.
+    pub fn load(config: Option<&Path>, ledger: Option<&Path>) -> Result<Self> {
+        let (file, config_path) = match config {
+            Some(p) => (read_config(p)?, Some(p.to_path_buf())),
+            None => match default_config_path().filter(|p| p.exists()) {
+                Some(p) => (read_config(&p)?, Some(p)),
+                None => (ConfigFile::default(), None),
+            },
+        };
+        let in_file = |what: &str| match &config_path {
+            Some(p) => format!("{what} in {}", p.display()),
+            None => what.to_string(),
+        };
+
+        let mut sites = SiteCatalog::bundled().context("bundled site catalog")?;
+        for o in &file.sites {
+            sites
+                .apply(o)
+                .map_err(|e| BadInput(format!("{}: {e}", in_file("[[sites]]"))))?;
+        }
+        let default_site = file.site.clone().unwrap_or_else(|| DEFAULT_SITE_ID.into());
+
+        let interval = match file.interval_s {
+            Some(v) => parse_interval(&v.to_string())
+                .map_err(|e| BadInput(format!("{}: {}", in_file("interval_s"), e.0)))?,
+            None => Duration::from_secs(1),
+        };
+
+        let cpu_tdp_w = env_f64("SUSTAIN_CPU_TDP_W")?.or(file.meter.cpu_tdp_w);
+        let cpu_tdp = match cpu_tdp_w {
+            Some(w) if w.is_finite() && w > 0.0 => Some(Power::from_watts(w)),
+            Some(w) => {
+                return Err(BadInput(format!(
+                    "invalid CPU TDP {w}: expected a positive number of watts (SUSTAIN_CPU_TDP_W or meter.cpu_tdp_w)"
+                ))
+                .into());
+            }
+            None => None,
+        };
+        let mut meter = MeterConfig {
+            cpu_tdp,
+            ..MeterConfig::default()
+        };
+        if let Some(w) = env_f64("SUSTAIN_RAM_W_PER_GIB")?.or(file.meter.ram_w_per_gib) {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(BadInput(format!(
+                    "invalid memory power {w} W/GiB: expected a number >= 0 (SUSTAIN_RAM_W_PER_GIB or meter.ram_w_per_gib)"
+                ))
+                .into());
+            }
+            meter.ram_w_per_gib = w;
+        }
+        meter.use_rapl = file.meter.rapl.unwrap_or(true);
+        meter.use_gpu = file.meter.gpu.unwrap_or(true);
+
+        let hourly_rate = match (file.cost.hourly_rate, &file.cost.currency) {
+            (Some(a), Some(c)) => Some(
+                Currency::new(c)
+                    .and_then(|c| HourlyRate::per_hour(a, c))
+                    .map_err(|e| BadInput(format!("{}: {e}", in_file("[cost]"))))?,
+            ),
+            (Some(_), None) => {
+                return Err(BadInput(format!(
+                    "{}: hourly_rate needs a currency, such as currency = \"USD\"",
+                    in_file("[cost]")
+                ))
+                .into());
+            }
+            (None, _) => None,
+        };
+
+        let ledger_path = ledger
+            .map(Path::to_path_buf)
+            .or(file.ledger)
+            .unwrap_or_else(default_ledger_path);
+
+        Ok(Settings {
+            ledger_path,
+            sites,
+            default_site,
+            interval,
+            meter,
+            hourly_rate,
+            config_path,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_are_validated() {
+        assert_eq!(parse_interval("1").unwrap(), Duration::from_secs(1));
+        assert_eq!(parse_interval("0.5").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "abc", "NaN", "inf", "4000", ""] {
+            let e = parse_interval(bad).unwrap_err();
+            assert!(e.0.contains("between 0.05 and 3600"), "{bad}: {}", e.0);
+        }
+    }
+
+    #[test]
+    fn config_file_sites_and_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            r#"
+site = "paris-dc"
+interval_s = 2
+[meter]
+cpu_tdp_w = 65
+[cost]
+hourly_rate = 1.5
+currency = "EUR"
+[[sites]]
+id = "paris-dc"
+base = "FR"
+pue = 1.3
+price_per_kwh = 0.2
+currency = "EUR"
+"#,
+        )
+        .unwrap();
+        let s = Settings::load(Some(&p), Some(Path::new("/tmp/x.sqlite"))).unwrap();
+        assert_eq!(s.default_site, "paris-dc");
+        assert_eq!(s.sites.get("paris-dc").unwrap().pue.value(), 1.3);
+        assert_eq!(s.interval, Duration::from_secs(2));
+        assert_eq!(s.meter.cpu_tdp.unwrap().watts(), 65.0);
+        assert_eq!(s.hourly_rate.unwrap().amount_per_hour(), 1.5);
+        assert_eq!(s.ledger_path, PathBuf::from("/tmp/x.sqlite"));
+    }
+
+    #[test]
+    fn config_typos_are_reported_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "sitee = \"FR\"\n").unwrap();
+        let err = Settings::load(Some(&p), None).err().unwrap().to_string();
+        assert!(err.contains("c.toml") && err.contains("sitee"), "{err}");
+        let err = Settings::load(Some(&dir.path().join("missing.toml")), None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("cannot read config file"), "{err}");
+    }
+}
