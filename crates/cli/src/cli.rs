@@ -107,10 +107,14 @@ pub struct RunArgs {
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
     /// List runs, newest first.
-    #[command(after_help = "Examples:\n  sustain runs list\n  sustain runs list --limit 50 --status failed\n  sustain runs list --since 2026-01-01 --json | jq '.[].co2e.location_g'")]
+    #[command(
+        after_help = "Examples:\n  sustain runs list\n  sustain runs list --limit 50 --status failed\n  sustain runs list --since 2026-01-01 --json | jq '.[].co2e.location_g'"
+    )]
     List(ListArgs),
     /// Show one run in full.
-    #[command(after_help = "Examples:\n  sustain runs show 3f2a9c1e\n  sustain runs show 3f2a --json")]
+    #[command(
+        after_help = "Examples:\n  sustain runs show 3f2a9c1e\n  sustain runs show 3f2a --json"
+    )]
     Show(ShowArgs),
 }
 
@@ -164,10 +168,14 @@ pub enum StatusArg {
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Grid regions, cloud regions and configured sites, with their factors and sources.
-    #[command(after_help = "Examples:\n  sustain catalog sites\n  sustain catalog sites --kind cloud\n  sustain catalog sites --search germany --json")]
+    #[command(
+        after_help = "Examples:\n  sustain catalog sites\n  sustain catalog sites --kind cloud\n  sustain catalog sites --search germany --json"
+    )]
     Sites(CatalogArgs),
     /// Accelerators (GPUs, TPUs) and CPUs, with their figures and sources.
-    #[command(after_help = "Examples:\n  sustain catalog hardware\n  sustain catalog hardware --kind cpu --search epyc\n  sustain catalog hardware --json")]
+    #[command(
+        after_help = "Examples:\n  sustain catalog hardware\n  sustain catalog hardware --kind cpu --search epyc\n  sustain catalog hardware --json"
+    )]
     Hardware(CatalogArgs),
 }
 

@@ -26,7 +26,11 @@ fn bytes(b: u64) -> String {
 
 fn seconds(s: f64) -> String {
     if s >= 3600.0 {
-        format!("{}h{:02}m", (s / 3600.0) as u64, ((s % 3600.0) / 60.0) as u64)
+        format!(
+            "{}h{:02}m",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64
+        )
     } else if s >= 60.0 {
         format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
     } else {
@@ -101,12 +105,18 @@ pub fn summary(v: &RunView) -> String {
         e.impacts.co2e_location.human(),
         site.id,
         sig(site.intensity_g_per_kwh),
-        site.year.map_or_else(|| "year n/a".to_string(), |y| y.to_string()),
+        site.year
+            .map_or_else(|| "year n/a".to_string(), |y| y.to_string()),
         sig(site.pue)
     );
     match e.impacts.co2e_market {
         Some(m) => {
-            let _ = writeln!(out, "            {} market-based ({})", m.human(), site.market_source);
+            let _ = writeln!(
+                out,
+                "            {} market-based ({})",
+                m.human(),
+                site.market_source
+            );
         }
         None => {
             let _ = writeln!(
@@ -139,10 +149,11 @@ pub fn summary(v: &RunView) -> String {
             );
         }
     }
-    let modelled: Vec<(&str, &ComponentEnergy)> = [("cpu", &en.cpu), ("gpu", &en.gpu), ("ram", &en.ram)]
-        .into_iter()
-        .filter(|(_, c)| c.source == EnergySource::Modelled)
-        .collect();
+    let modelled: Vec<(&str, &ComponentEnergy)> =
+        [("cpu", &en.cpu), ("gpu", &en.gpu), ("ram", &en.ram)]
+            .into_iter()
+            .filter(|(_, c)| c.source == EnergySource::Modelled)
+            .collect();
     for (i, (name, c)) in modelled.iter().enumerate() {
         let label = if i == 0 { "modelled" } else { "" };
         let _ = writeln!(out, "  {label:<9} {name}: {}", c.method);
@@ -158,7 +169,14 @@ pub fn summary(v: &RunView) -> String {
 pub fn runs_table(runs: &[RunView]) -> String {
     let mut t = table();
     t.set_header(vec![
-        "ID", "NAME", "STATUS", "STARTED (UTC)", "DURATION", "ENERGY", "CO2E (LOC)", "SITE",
+        "ID",
+        "NAME",
+        "STATUS",
+        "STARTED (UTC)",
+        "DURATION",
+        "ENERGY",
+        "CO2E (LOC)",
+        "SITE",
     ]);
     for r in runs {
         let e = r.end.as_ref();
@@ -225,7 +243,10 @@ pub fn run_detail(v: &RunView) -> String {
                 .join(" "),
         );
     }
-    row("samples", format!("{} every {} s", v.samples, sig(s.interval.as_secs_f64())));
+    row(
+        "samples",
+        format!("{} every {} s", v.samples, sig(s.interval.as_secs_f64())),
+    );
     if let Some(e) = &v.end {
         row("ended", e.ended_at.to_rfc3339());
         row(
@@ -239,7 +260,11 @@ pub fn run_detail(v: &RunView) -> String {
         row("duration", seconds(e.duration.as_secs_f64()));
         row("cpu time", seconds(e.cpu_time.as_secs_f64()));
         row("peak memory", bytes(e.peak_rss_bytes));
-        for (name, c) in [("cpu", &e.energy.cpu), ("gpu", &e.energy.gpu), ("ram", &e.energy.ram)] {
+        for (name, c) in [
+            ("cpu", &e.energy.cpu),
+            ("gpu", &e.energy.gpu),
+            ("ram", &e.energy.ram),
+        ] {
             row(
                 &format!("energy {name}"),
                 format!("{} — {}", component(name, c), c.method),
@@ -254,7 +279,10 @@ pub fn run_detail(v: &RunView) -> String {
                 .co2e_market
                 .map_or("n/a (no contractual factor)".into(), CarbonMass::human),
         );
-        row("water", water_line(e.impacts.water_total(), e.impacts.water_offsite));
+        row(
+            "water",
+            water_line(e.impacts.water_total(), e.impacts.water_offsite),
+        );
         row(
             "cost",
             e.impacts
@@ -280,7 +308,15 @@ fn water_line(total: Water, offsite: Option<Water>) -> String {
 pub fn sites_table(sites: &[&Site]) -> String {
     let mut t = table();
     t.set_header(vec![
-        "ID", "NAME", "KIND", "gCO2e/kWh", "YEAR", "PUE", "WUE L/kWh", "PRICE/kWh", "SOURCE",
+        "ID",
+        "NAME",
+        "KIND",
+        "gCO2e/kWh",
+        "YEAR",
+        "PUE",
+        "WUE L/kWh",
+        "PRICE/kWh",
+        "SOURCE",
     ]);
     for s in sites {
         let r = &s.record;
@@ -304,7 +340,10 @@ pub fn sites_table(sites: &[&Site]) -> String {
             }),
         ]);
     }
-    format!("{t}\n{} sites. Full sources: --json, or docs/reference/sites.md.\n", sites.len())
+    format!(
+        "{t}\n{} sites. Full sources: --json, or docs/reference/sites.md.\n",
+        sites.len()
+    )
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -315,7 +354,16 @@ fn opt(v: Option<f64>) -> String {
 pub fn accelerators_table(devices: &[&AcceleratorRecord]) -> String {
     let mut t = table();
     t.set_header(vec![
-        "ID", "NAME", "TDP W", "TRAIN W", "MEM GB", "FP32", "BF16", "FP16", "FP8", "EMBODIED kg",
+        "ID",
+        "NAME",
+        "TDP W",
+        "TRAIN W",
+        "MEM GB",
+        "FP32",
+        "BF16",
+        "FP16",
+        "FP8",
+        "EMBODIED kg",
     ]);
     for d in devices {
         t.add_row(vec![
@@ -341,7 +389,11 @@ pub fn cpus_table(cpus: &[&CpuRecord]) -> String {
     let mut t = table();
     t.set_header(vec!["CPU MODEL", "TDP W", "SOURCE"]);
     for c in cpus {
-        t.add_row(vec![Cell::new(&c.model), right(sig(c.tdp_w)), Cell::new(&c.source)]);
+        t.add_row(vec![
+            Cell::new(&c.model),
+            right(sig(c.tdp_w)),
+            Cell::new(&c.source),
+        ]);
     }
     format!("{t}\n{} CPU models.\n", cpus.len())
 }

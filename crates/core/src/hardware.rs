@@ -42,8 +42,10 @@ fn cpu_tokens(name: &str) -> Vec<String> {
     cleaned
         .split_whitespace()
         .filter(|t| {
-            !matches!(*t, "cpu" | "processor" | "@" | "with" | "radeon" | "graphics")
-                && !t.ends_with("ghz")
+            !matches!(
+                *t,
+                "cpu" | "processor" | "@" | "with" | "radeon" | "graphics"
+            ) && !t.ends_with("ghz")
                 && !t.ends_with("-core")
         })
         .map(str::to_string)
@@ -179,7 +181,9 @@ impl AcceleratorRecord {
     }
     /// Typical training draw: the documented figure, else the TDP.
     pub fn typical_training_power(&self) -> Option<Power> {
-        self.typical_training_w.or(self.tdp_w).map(Power::from_watts)
+        self.typical_training_w
+            .or(self.tdp_w)
+            .map(Power::from_watts)
     }
     /// Embodied emissions of one device, when known.
     pub fn embodied(&self) -> Option<CarbonMass> {
@@ -292,18 +296,26 @@ mod tests {
         ] {
             let d = cat.get(id).unwrap();
             assert!(d.tdp_w.is_none_or(|w| w > 0.0), "{id}");
-            assert!(d.peak_tflops("bf16").is_some() || d.peak_tflops("fp16").is_some(), "{id}");
+            assert!(
+                d.peak_tflops("bf16").is_some() || d.peak_tflops("fp16").is_some(),
+                "{id}"
+            );
             assert!(!d.source.is_empty(), "{id}");
         }
         assert_eq!(
-            cat.match_name("NVIDIA A100-SXM4-80GB").map(|d| d.id.as_str()),
+            cat.match_name("NVIDIA A100-SXM4-80GB")
+                .map(|d| d.id.as_str()),
             Some("a100-80gb")
         );
         assert_eq!(
-            cat.match_name("NVIDIA H100 80GB HBM3").map(|d| d.id.as_str()),
+            cat.match_name("NVIDIA H100 80GB HBM3")
+                .map(|d| d.id.as_str()),
             Some("h100-sxm")
         );
         let err = cat.get("a100").unwrap_err().to_string();
-        assert!(err.contains("a100-40gb") || err.contains("a100-80gb"), "{err}");
+        assert!(
+            err.contains("a100-40gb") || err.contains("a100-80gb"),
+            "{err}"
+        );
     }
 }

@@ -8,7 +8,6 @@ use crate::error::Result;
 use crate::site::Site;
 use crate::units::{CarbonMass, Energy, HourlyRate, Money, Water};
 
-
 /// The impacts of some IT energy at a site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Impacts {
@@ -61,7 +60,11 @@ impl Impacts {
 
     /// Adds the hardware-hour cost of `duration` at `rate` (nothing when `rate` is `None`).
     /// Errors when the rate's currency differs from the energy cost's.
-    pub fn with_hourly_rate(mut self, rate: Option<&HourlyRate>, duration: Duration) -> Result<Self> {
+    pub fn with_hourly_rate(
+        mut self,
+        rate: Option<&HourlyRate>,
+        duration: Duration,
+    ) -> Result<Self> {
         if let Some(r) = rate {
             let hardware = r * duration;
             self.cost = Some(match self.cost {
@@ -141,9 +144,14 @@ mod tests {
             ..Default::default()
         });
         let rate = HourlyRate::per_hour(2.0, Currency::new("USD").unwrap()).unwrap();
-        let err = Impacts::compute(Energy::from_kwh(1.0), Duration::from_secs(1), &s, Some(&rate))
-            .unwrap_err()
-            .to_string();
+        let err = Impacts::compute(
+            Energy::from_kwh(1.0),
+            Duration::from_secs(1),
+            &s,
+            Some(&rate),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("EUR") && err.contains("USD"), "{err}");
     }
 

@@ -458,10 +458,12 @@ impl RunView {
 
 /// Parses a `KEY=VALUE` tag, naming the form expected on error.
 pub fn parse_tag(s: &str) -> Result<(String, String), CoreError> {
-    let bad = || CoreError::InvalidValue {
+    let bad = || {
+        CoreError::InvalidValue {
         what: "tag".into(),
         value: s.into(),
         expected: "KEY=VALUE with a non-empty key of letters, digits, '-', '_', '.' or '/', such as team=vision".into(),
+    }
     };
     let (k, v) = s.split_once('=').ok_or_else(bad)?;
     let k = k.trim();

@@ -374,11 +374,18 @@ mod tests {
         let cat = SiteCatalog::bundled().expect("bundled sites parse");
         assert!(cat.sites().len() > 200, "{}", cat.sites().len());
         for s in cat.sites() {
-            assert!(!s.record.source.trim().is_empty(), "{} has no source", s.id());
+            assert!(
+                !s.record.source.trim().is_empty(),
+                "{} has no source",
+                s.id()
+            );
         }
         let fr = cat.get("fr").unwrap();
         assert_eq!(fr.id(), "FR");
-        assert!(fr.intensity.g_per_kwh() < 150.0, "France's grid is low-carbon");
+        assert!(
+            fr.intensity.g_per_kwh() < 150.0,
+            "France's grid is low-carbon"
+        );
         assert!(cat.get(DEFAULT_SITE_ID).is_ok());
         assert!(cat.get("US-CA").is_ok());
     }

@@ -424,8 +424,11 @@ pub struct HourlyRate {
 impl HourlyRate {
     /// A validated rate per hour: finite and not negative.
     pub fn per_hour(amount: f64, currency: Currency) -> Result<Self> {
-        let per_hour =
-            finite_non_negative("hourly rate", amount, "an amount per hour >= 0, such as 2.5")?;
+        let per_hour = finite_non_negative(
+            "hourly rate",
+            amount,
+            "an amount per hour >= 0, such as 2.5",
+        )?;
         Ok(Self { per_hour, currency })
     }
     /// The amount per hour.

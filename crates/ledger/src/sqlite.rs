@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
+};
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
     ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunStart,
@@ -62,11 +64,14 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
 }
 
 fn apportioned_bits(e: &EnergyBreakdown) -> i64 {
-    i64::from(e.cpu.apportioned) | (i64::from(e.gpu.apportioned) << 1) | (i64::from(e.ram.apportioned) << 2)
+    i64::from(e.cpu.apportioned)
+        | (i64::from(e.gpu.apportioned) << 1)
+        | (i64::from(e.ram.apportioned) << 2)
 }
 
 fn source(s: &str) -> Result<EnergySource> {
-    s.parse().map_err(|e: sustain_core::CoreError| LedgerError::Corrupt(e.to_string()))
+    s.parse()
+        .map_err(|e: sustain_core::CoreError| LedgerError::Corrupt(e.to_string()))
 }
 
 impl SqliteLedger {
@@ -86,7 +91,9 @@ impl SqliteLedger {
             reason,
         };
         if path.is_dir() {
-            return Err(open_err("it is a directory; give a file path such as ledger.sqlite".into()));
+            return Err(open_err(
+                "it is a directory; give a file path such as ledger.sqlite".into(),
+            ));
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if parent.exists() && !parent.is_dir() {
@@ -97,7 +104,9 @@ impl SqliteLedger {
         }
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_err(e.to_string()))?;
         conn.busy_timeout(busy)?;
@@ -119,20 +128,22 @@ impl SqliteLedger {
 
     fn map_err(&self, e: rusqlite::Error) -> LedgerError {
         match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => LedgerError::Locked {
-                path: self.path.clone(),
-                waited_ms: self.busy_ms,
-            },
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                LedgerError::Locked {
+                    path: self.path.clone(),
+                    waited_ms: self.busy_ms,
+                }
+            }
             Some(ErrorCode::NotADatabase) => LedgerError::NotALedger {
                 path: self.path.clone(),
                 reason: "the file is not an SQLite database".into(),
             },
-            Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {
-                LedgerError::Open {
-                    path: self.path.clone(),
-                    reason: format!("{e}; check the file's permissions"),
-                }
-            }
+            Some(ErrorCode::ReadOnly)
+            | Some(ErrorCode::CannotOpen)
+            | Some(ErrorCode::PermissionDenied) => LedgerError::Open {
+                path: self.path.clone(),
+                reason: format!("{e}; check the file's permissions"),
+            },
             _ => LedgerError::Sqlite(e),
         }
     }
@@ -153,7 +164,9 @@ impl SqliteLedger {
             return Err(LedgerError::NotALedger {
                 path: self.path.clone(),
                 reason: if app_id != 0 {
-                    format!("an SQLite database of another application (application_id {app_id:#x})")
+                    format!(
+                        "an SQLite database of another application (application_id {app_id:#x})"
+                    )
                 } else {
                     format!("an SQLite database with {objects} objects of its own")
                 },
@@ -247,9 +260,11 @@ impl SqliteLedger {
 
     fn sample_count(&self, run_id: &str) -> Result<u64> {
         self.conn
-            .query_row("SELECT count(*) FROM samples WHERE run_id = ?1", [run_id], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(
+                "SELECT count(*) FROM samples WHERE run_id = ?1",
+                [run_id],
+                |r| r.get::<_, i64>(0),
+            )
             .map(|n| n as u64)
             .map_err(|e| self.map_err(e))
     }
@@ -258,7 +273,11 @@ impl SqliteLedger {
         let start = raw.decode()?;
         let end = self.end_for(&start.id)?;
         let samples = self.sample_count(&start.id)?;
-        Ok(RunView { start, end, samples })
+        Ok(RunView {
+            start,
+            end,
+            samples,
+        })
     }
 
     fn insert_end(tx: &rusqlite::Transaction<'_>, end: &RunEnd) -> rusqlite::Result<()> {
@@ -377,9 +396,17 @@ fn raw_end(r: &Row<'_>) -> rusqlite::Result<RawEnd> {
         cpu_s: r.get("cpu_s")?,
         peak_rss_bytes: r.get("peak_rss_bytes")?,
         joules: [r.get("cpu_j")?, r.get("gpu_j")?, r.get("ram_j")?],
-        sources: [r.get("cpu_source")?, r.get("gpu_source")?, r.get("ram_source")?],
+        sources: [
+            r.get("cpu_source")?,
+            r.get("gpu_source")?,
+            r.get("ram_source")?,
+        ],
         apportioned: r.get("apportioned")?,
-        methods: [r.get("cpu_method")?, r.get("gpu_method")?, r.get("ram_method")?],
+        methods: [
+            r.get("cpu_method")?,
+            r.get("gpu_method")?,
+            r.get("ram_method")?,
+        ],
         facility_j: r.get("facility_j")?,
         co2e_location_g: r.get("co2e_location_g")?,
         co2e_market_g: r.get("co2e_market_g")?,
@@ -557,7 +584,9 @@ impl Ledger for SqliteLedger {
         }
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT * FROM runs WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1 LIMIT 6")
+            .prepare_cached(
+                "SELECT * FROM runs WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1 LIMIT 6",
+            )
             .map_err(|e| self.map_err(e))?;
         let mut raws = stmt
             .query_map([prefix], Self::start_from_row)

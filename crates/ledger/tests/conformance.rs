@@ -101,7 +101,8 @@ fn conformance(l: &dyn Ledger) {
     l.start_run(&start("0002-bbcc", 2)).unwrap();
     assert!(l.start_run(&start("0001-aaaa", 0)).is_err(), "duplicate id");
 
-    l.append_samples("0001-aaaa", &[sample(0, 10.0), sample(1, 20.0)]).unwrap();
+    l.append_samples("0001-aaaa", &[sample(0, 10.0), sample(1, 20.0)])
+        .unwrap();
     let s = l.samples("0001-aaaa").unwrap();
     assert_eq!(s.len(), 2);
     assert_eq!(s[1].energy.cpu.energy.joules(), 20.0);
@@ -113,7 +114,8 @@ fn conformance(l: &dyn Ledger) {
     assert_eq!(v.samples, 2);
     assert_eq!(v.start, start("0001-aaaa", 0));
 
-    l.finish_run(&end("0001-aaaa", RunStatus::Failed, 5.0)).unwrap();
+    l.finish_run(&end("0001-aaaa", RunStatus::Failed, 5.0))
+        .unwrap();
     let v = l.run("0001-aaaa").unwrap();
     assert_eq!(v.status(), RunStatus::Failed);
     let e = v.end.unwrap();
@@ -122,9 +124,13 @@ fn conformance(l: &dyn Ledger) {
     assert_eq!(e.impacts, end("0001-aaaa", RunStatus::Failed, 5.0).impacts);
 
     // A correction supersedes; finish_if_open does not overwrite.
-    l.finish_run(&end("0001-aaaa", RunStatus::Succeeded, 7.0)).unwrap();
+    l.finish_run(&end("0001-aaaa", RunStatus::Succeeded, 7.0))
+        .unwrap();
     assert_eq!(l.run("0001-aaaa").unwrap().status(), RunStatus::Succeeded);
-    assert!(!l.finish_run_if_open(&end("0001-aaaa", RunStatus::Incomplete, 0.0)).unwrap());
+    assert!(
+        !l.finish_run_if_open(&end("0001-aaaa", RunStatus::Incomplete, 0.0))
+            .unwrap()
+    );
     assert_eq!(l.run("0001-aaaa").unwrap().status(), RunStatus::Succeeded);
 
     // Lookups.
@@ -136,7 +142,12 @@ fn conformance(l: &dyn Ledger) {
     let all = l.runs(&RunFilter::default()).unwrap();
     let ids: Vec<&str> = all.iter().map(|v| v.start.id.as_str()).collect();
     assert_eq!(ids, vec!["0002-bbcc", "0002-bbbb", "0001-aaaa"]);
-    let limited = l.runs(&RunFilter { limit: Some(1), ..Default::default() }).unwrap();
+    let limited = l
+        .runs(&RunFilter {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(limited.len(), 1);
     let since = l
         .runs(&RunFilter {
@@ -146,13 +157,17 @@ fn conformance(l: &dyn Ledger) {
         .unwrap();
     assert_eq!(since.len(), 2);
     let running = l
-        .runs(&RunFilter { status: Some(RunStatus::Running), ..Default::default() })
+        .runs(&RunFilter {
+            status: Some(RunStatus::Running),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(running.len(), 2);
     assert_eq!(l.open_runs().unwrap().len(), 2);
 
     // Recovery marks only the runs the caller says are gone, from their samples.
-    l.append_samples("0002-bbbb", &[sample(0, 30.0), sample(1, 6.0)]).unwrap();
+    l.append_samples("0002-bbbb", &[sample(0, 30.0), sample(1, 6.0)])
+        .unwrap();
     let marked = recover_incomplete(l, |v, last| {
         assert!(v.start.id != "0002-bbbb" || last.is_some());
         v.start.id == "0002-bbbb"
@@ -198,7 +213,8 @@ fn files_that_are_not_ledgers_are_refused_and_left_untouched() {
     let other = dir.path().join("other.db");
     {
         let c = rusqlite::Connection::open(&other).unwrap();
-        c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);").unwrap();
+        c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
     }
     let err = open(&other).unwrap_err();
     assert!(err.to_string().contains("not a Sustain ledger"), "{err}");
@@ -221,7 +237,10 @@ fn a_newer_schema_is_refused() {
         c.execute_batch("PRAGMA user_version = 99").unwrap();
     }
     let err = open(&p).unwrap_err();
-    assert!(matches!(err, LedgerError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, LedgerError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -254,7 +273,10 @@ fn a_held_write_lock_gives_a_clear_error_after_the_timeout() {
     let l = open(&p).unwrap();
     let err = l.start_run(&start("r1", 0)).unwrap_err();
     assert!(matches!(err, LedgerError::Locked { .. }), "{err}");
-    assert!(err.to_string().contains("locked by another process"), "{err}");
+    assert!(
+        err.to_string().contains("locked by another process"),
+        "{err}"
+    );
     holder.execute_batch("ROLLBACK").unwrap();
     l.start_run(&start("r1", 0)).unwrap();
 }
@@ -283,5 +305,8 @@ fn eight_writers_at_once_all_record() {
     let l = open(&p).unwrap();
     let runs = l.runs(&RunFilter::default()).unwrap();
     assert_eq!(runs.len(), 8);
-    assert!(runs.iter().all(|r| r.status() == RunStatus::Succeeded && r.samples == 20));
+    assert!(
+        runs.iter()
+            .all(|r| r.status() == RunStatus::Succeeded && r.samples == 20)
+    );
 }

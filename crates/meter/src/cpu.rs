@@ -52,7 +52,11 @@ impl CpuPowerModel {
                 Power::from_watts(FALLBACK_W_PER_LOGICAL_CPU * f64::from(n)),
                 format!(
                     "CPU '{}' not in the catalog: {FALLBACK_W_PER_LOGICAL_CPU} W per logical CPU x {n} (CodeCarbon's default); set cpu_tdp_w to correct it",
-                    if info.model.is_empty() { "unknown" } else { &info.model }
+                    if info.model.is_empty() {
+                        "unknown"
+                    } else {
+                        &info.model
+                    }
                 ),
             )
         };
@@ -167,11 +171,8 @@ mod tests {
         let m = CpuPowerModel::for_host(&info("AMD EPYC", 2, 1), &cat, None);
         assert_eq!(m.tdp.watts(), 8.0);
         assert!(m.basis.contains("not in the catalog"));
-        let m = CpuPowerModel::for_host(
-            &info("AMD EPYC", 2, 1),
-            &cat,
-            Some(Power::from_watts(65.0)),
-        );
+        let m =
+            CpuPowerModel::for_host(&info("AMD EPYC", 2, 1), &cat, Some(Power::from_watts(65.0)));
         assert_eq!(m.tdp.watts(), 65.0);
     }
 

@@ -19,7 +19,7 @@ pub enum GpuSensor {
     Absent(String),
     /// NVIDIA devices through NVML.
     #[cfg(feature = "nvml")]
-    Nvml(nvml::NvmlSensor),
+    Nvml(Box<nvml::NvmlSensor>),
 }
 
 impl GpuSensor {
@@ -28,7 +28,7 @@ impl GpuSensor {
         #[cfg(feature = "nvml")]
         {
             match nvml::NvmlSensor::open() {
-                Ok(s) => GpuSensor::Nvml(s),
+                Ok(s) => GpuSensor::Nvml(Box::new(s)),
                 Err(why) => GpuSensor::Absent(why),
             }
         }

@@ -184,8 +184,11 @@ pub mod fake {
 
     /// Sets the counter of zone `dir_name`.
     pub fn set(root: &Path, dir_name: &str, energy_uj: u64) {
-        std::fs::write(root.join(dir_name).join("energy_uj"), format!("{energy_uj}\n"))
-            .expect("write energy");
+        std::fs::write(
+            root.join(dir_name).join("energy_uj"),
+            format!("{energy_uj}\n"),
+        )
+        .expect("write energy");
     }
 }
 
@@ -204,7 +207,13 @@ mod tests {
     fn reads_packages_and_dram_from_a_fake_tree_with_a_wrap() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        fake::zone(root, "intel-rapl:0", "package-0", 262_000_000, 262_143_328_850);
+        fake::zone(
+            root,
+            "intel-rapl:0",
+            "package-0",
+            262_000_000,
+            262_143_328_850,
+        );
         fake::zone(root, "intel-rapl:1", "package-1", 1_000, 262_143_328_850);
         fake::zone(root, "intel-rapl:0:0", "dram", 5_000_000, 65_712_999_613);
         fake::zone(root, "intel-rapl:0:1", "core", 5, 65_712_999_613);

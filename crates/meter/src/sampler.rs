@@ -31,6 +31,9 @@ use crate::procfs::{
 };
 use crate::sensor::{Sensor, Tick};
 
+type Primary = Box<dyn Sensor>;
+type Fallback = Option<Box<dyn Sensor>>;
+
 /// Which processes are metered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TreeRoot {
@@ -108,34 +111,29 @@ impl Sampler {
         } else {
             Err("RAPL disabled by configuration".to_string())
         };
-        let (cpu, cpu_fallback, ram, ram_fallback): (
-            Box<dyn Sensor>,
-            Option<Box<dyn Sensor>>,
-            Box<dyn Sensor>,
-            Option<Box<dyn Sensor>>,
-        ) = match rapl {
-            Ok(r) => {
-                let model_cpu = ModelCpuSensor::new(model, "used after a RAPL read failed");
-                let ram_model = ModelRamSensor::new(cfg.ram_w_per_gib);
-                let (ram, ram_fb): (Box<dyn Sensor>, Option<Box<dyn Sensor>>) =
-                    match RaplDramSensor::new(r.clone()) {
+        let (cpu, cpu_fallback, ram, ram_fallback): (Primary, Fallback, Primary, Fallback) =
+            match rapl {
+                Ok(r) => {
+                    let model_cpu = ModelCpuSensor::new(model, "used after a RAPL read failed");
+                    let ram_model = ModelRamSensor::new(cfg.ram_w_per_gib);
+                    let (ram, ram_fb): (Primary, Fallback) = match RaplDramSensor::new(r.clone()) {
                         Some(d) => (Box::new(d), Some(Box::new(ram_model))),
                         None => (Box::new(ram_model), None),
                     };
-                (
-                    Box::new(RaplCpuSensor::new(r)),
-                    Some(Box::new(model_cpu)),
-                    ram,
-                    ram_fb,
-                )
-            }
-            Err(why) => (
-                Box::new(ModelCpuSensor::new(model, why)),
-                None,
-                Box::new(ModelRamSensor::new(cfg.ram_w_per_gib)),
-                None,
-            ),
-        };
+                    (
+                        Box::new(RaplCpuSensor::new(r)),
+                        Some(Box::new(model_cpu)),
+                        ram,
+                        ram_fb,
+                    )
+                }
+                Err(why) => (
+                    Box::new(ModelCpuSensor::new(model, why)),
+                    None,
+                    Box::new(ModelRamSensor::new(cfg.ram_w_per_gib)),
+                    None,
+                ),
+            };
         let gpu = if cfg.use_gpu {
             GpuSensor::detect()
         } else {
@@ -240,12 +238,25 @@ impl Sampler {
         };
         self.last_rss = tree_rss;
 
-        let cpu = read_with_fallback("cpu", &mut self.cpu, &mut self.cpu_fallback, &tick, &mut self.notes);
-        let ram = read_with_fallback("ram", &mut self.ram, &mut self.ram_fallback, &tick, &mut self.notes);
+        let cpu = read_with_fallback(
+            "cpu",
+            &mut self.cpu,
+            &mut self.cpu_fallback,
+            &tick,
+            &mut self.notes,
+        );
+        let ram = read_with_fallback(
+            "ram",
+            &mut self.ram,
+            &mut self.ram_fallback,
+            &tick,
+            &mut self.notes,
+        );
         let gpu = match self.gpu.read(&tick) {
             Ok(e) => e,
             Err(e) => {
-                let why = format!("GPU sensor failed ({e}); GPU energy after this point is not counted");
+                let why =
+                    format!("GPU sensor failed ({e}); GPU energy after this point is not counted");
                 warn!("{why}");
                 self.notes.push(why.clone());
                 self.gpu = GpuSensor::Absent(why);
@@ -326,11 +337,18 @@ mod tests {
             total.accumulate(&s.sample().energy);
             (total, s.usage())
         };
-        let (busy, busy_usage) =
-            measure("end=$(($(date +%s%N) + 600000000)); while [ $(date +%s%N) -lt $end ]; do :; done");
+        let (busy, busy_usage) = measure(
+            "end=$(($(date +%s%N) + 600000000)); while [ $(date +%s%N) -lt $end ]; do :; done",
+        );
         let (idle, idle_usage) = measure("sleep 0.6");
-        assert!(busy_usage.cpu_time > Duration::from_millis(300), "{busy_usage:?}");
-        assert!(idle_usage.cpu_time < Duration::from_millis(200), "{idle_usage:?}");
+        assert!(
+            busy_usage.cpu_time > Duration::from_millis(300),
+            "{busy_usage:?}"
+        );
+        assert!(
+            idle_usage.cpu_time < Duration::from_millis(200),
+            "{idle_usage:?}"
+        );
         assert!(
             busy.cpu.energy.joules() > idle.cpu.energy.joules() * 3.0 + 0.01,
             "busy {:?} idle {:?}",
@@ -362,13 +380,25 @@ mod tests {
         assert!(x != 42);
         crate::powercap::fake::set(dir.path(), "intel-rapl:0", 11_000_000);
         let first = s.sample();
-        assert_eq!(first.energy.cpu.source, sustain_core::run::EnergySource::Measured);
+        assert_eq!(
+            first.energy.cpu.source,
+            sustain_core::run::EnergySource::Measured
+        );
         assert!(first.energy.cpu.energy.joules() <= 10.0 + 1e-9);
         assert!(first.energy.cpu.energy.joules() > 0.0);
         // The counter disappears: the sampler switches to the model and says so.
         std::fs::remove_file(dir.path().join("intel-rapl:0/energy_uj")).unwrap();
         let second = s.sample();
-        assert_eq!(second.energy.cpu.source, sustain_core::run::EnergySource::Modelled);
-        assert!(s.notes().iter().any(|n| n.contains("switched to TDP model")), "{:?}", s.notes());
+        assert_eq!(
+            second.energy.cpu.source,
+            sustain_core::run::EnergySource::Modelled
+        );
+        assert!(
+            s.notes()
+                .iter()
+                .any(|n| n.contains("switched to TDP model")),
+            "{:?}",
+            s.notes()
+        );
     }
 }

@@ -186,7 +186,10 @@ fn write_codecarbon(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
             "cloud" => (
                 String::new(),
                 site.provider.clone().unwrap_or_default(),
-                site.id.split_once(':').map(|x| x.1.to_string()).unwrap_or_default(),
+                site.id
+                    .split_once(':')
+                    .map(|x| x.1.to_string())
+                    .unwrap_or_default(),
             ),
             "country" | "world" => (String::new(), String::new(), String::new()),
             _ => (site.name.to_lowercase(), String::new(), String::new()),
@@ -201,7 +204,10 @@ fn write_codecarbon(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
         let ram_gb = s.host.ram_total_bytes as f64 / 1e9;
         let row: Vec<String> = vec![
             end.ended_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            s.tags.get("project").cloned().unwrap_or_else(|| s.name.clone()),
+            s.tags
+                .get("project")
+                .cloned()
+                .unwrap_or_else(|| s.name.clone()),
             s.id.clone(),
             s.tags.get("experiment").cloned().unwrap_or_default(),
             secs.to_string(),
@@ -215,7 +221,8 @@ fn write_codecarbon(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
             ram_kwh.to_string(),
             end.impacts.facility_energy.kwh().to_string(),
             end.impacts.water_total().litres().to_string(),
-            c.map(|c| c.name.clone()).unwrap_or_else(|| site.name.clone()),
+            c.map(|c| c.name.clone())
+                .unwrap_or_else(|| site.name.clone()),
             c.map(|c| c.iso3.clone()).unwrap_or_default(),
             region,
             cloud_provider,

@@ -100,9 +100,16 @@ mod tests {
             "2026-07-01T00:00:00+00:00"
         );
         assert_eq!(
-            parse_since("2026-07-01T12:00:00+02:00").unwrap().to_rfc3339(),
+            parse_since("2026-07-01T12:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
             "2026-07-01T10:00:00+00:00"
         );
-        assert!(parse_since("yesterday").unwrap_err().0.contains("2026-07-01"));
+        assert!(
+            parse_since("yesterday")
+                .unwrap_err()
+                .0
+                .contains("2026-07-01")
+        );
     }
 }

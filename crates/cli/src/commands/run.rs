@@ -48,7 +48,10 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
         Some(text) => parse_interval(text)?,
         None => settings.interval,
     };
-    let site_id = args.site.clone().unwrap_or_else(|| settings.default_site.clone());
+    let site_id = args
+        .site
+        .clone()
+        .unwrap_or_else(|| settings.default_site.clone());
     let site = settings.sites.get(&site_id)?.clone();
     if let (Some(price), Some(rate)) = (&site.price, &settings.hourly_rate)
         && price.currency() != rate.currency()
@@ -61,10 +64,9 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
         ))
         .into());
     }
-    let program = args
-        .command
-        .first()
-        .ok_or_else(|| BadInput("missing command: give it after `--`, as in `sustain run -- make`".into()))?;
+    let program = args.command.first().ok_or_else(|| {
+        BadInput("missing command: give it after `--`, as in `sustain run -- make`".into())
+    })?;
     let name = args.name.clone().unwrap_or_else(|| {
         std::path::Path::new(program)
             .file_name()
@@ -180,7 +182,13 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
                 let s = sampler.sample();
                 total.accumulate(&s.energy);
                 pending.push(s);
-                flush(&ledger, &start.id, &mut pending, &mut write_failed, &mut samples_written);
+                flush(
+                    &ledger,
+                    &start.id,
+                    &mut pending,
+                    &mut write_failed,
+                    &mut samples_written,
+                );
                 next += interval;
                 let now = Instant::now();
                 if next < now {
@@ -194,7 +202,13 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
     let last = sampler.sample();
     total.accumulate(&last.energy);
     pending.push(last);
-    flush(&ledger, &start.id, &mut pending, &mut write_failed, &mut samples_written);
+    flush(
+        &ledger,
+        &start.id,
+        &mut pending,
+        &mut write_failed,
+        &mut samples_written,
+    );
 
     // 7. Record the end and report.
     let (run_status, code, signal) = match status {
@@ -212,7 +226,16 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
         ));
     }
     let end = build_end(
-        &start, &site, settings, total, &sampler, duration, run_status, Some(code), signal, notes,
+        &start,
+        &site,
+        settings,
+        total,
+        &sampler,
+        duration,
+        run_status,
+        Some(code),
+        signal,
+        notes,
     );
     record_end(&ledger, &end);
     finish_output(&args, &start, end, samples_written);
@@ -330,7 +353,10 @@ fn build_end(
 ) -> RunEnd {
     let usage = sampler.usage();
     let base = Impacts::at_site(energy.total(), site);
-    let impacts = match base.clone().with_hourly_rate(settings.hourly_rate.as_ref(), duration) {
+    let impacts = match base
+        .clone()
+        .with_hourly_rate(settings.hourly_rate.as_ref(), duration)
+    {
         Ok(i) => i,
         Err(e) => {
             notes.push(format!("hardware-hour cost not added: {e}"));

@@ -48,7 +48,10 @@ pub fn show(args: ShowArgs, settings: &Settings) -> Result<()> {
     let ledger = open_ledger(settings)?;
     let view = ledger.run(&args.id)?;
     if args.json {
-        out(&format!("{}\n", serde_json::to_string_pretty(&view.to_json())?))
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&view.to_json())?
+        ))
     } else {
         out(&render::run_detail(&view))
     }

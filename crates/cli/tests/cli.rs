@@ -1,0 +1,715 @@
+//! End-to-end tests of the `sustain` binary: each test gets its own directory, ledger, config
+//! home and (empty or fake) powercap tree, and drives the binary as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sustain");
+
+/// A busy loop of about `secs` seconds in a child shell (so the tree has depth).
+fn busy(secs: f64) -> String {
+    format!("timeout {secs} sh -c 'while :; do :; done'; exit 0")
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("powercap")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Env { dir }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn ledger(&self) -> PathBuf {
+        self.path("ledger.sqlite")
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("XDG_CONFIG_HOME", self.path("home/.config"))
+            .env("XDG_DATA_HOME", self.path("home/.local/share"))
+            .env("SUSTAIN_LEDGER", self.ledger())
+            .env("SUSTAIN_POWERCAP_ROOT", self.path("powercap"))
+            .env("SUSTAIN_BUSY_TIMEOUT_MS", "20000")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("spawn sustain")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// `sustain run --quiet ... -- sh -c SCRIPT`, returning the exit code and the recorded run.
+    fn run_sh(&self, extra: &[&str], script: &str) -> (i32, Value) {
+        let mut args = vec!["run", "--json"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "sh", "-c", script]);
+        let out = self.run(&args);
+        let code = out.status.code().expect("exit code");
+        let list = self.json(&["runs", "list", "--json", "--limit", "1"]);
+        (code, list[0].clone())
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn a_busy_loop_reports_more_cpu_energy_than_a_sleep_of_the_same_length() {
+    let env = Env::new();
+    let (code, busy_run) = env.run_sh(&["--interval", "0.2"], &busy(1.5));
+    assert_eq!(code, 0);
+    let (code, sleep_run) = env.run_sh(&["--interval", "0.2"], "sleep 1.5");
+    assert_eq!(code, 0);
+    let busy_cpu = f(&busy_run["energy"]["cpu_wh"]);
+    let sleep_cpu = f(&sleep_run["energy"]["cpu_wh"]);
+    assert!(
+        busy_cpu > 10.0 * sleep_cpu && busy_cpu > 0.0,
+        "busy {busy_cpu} Wh, sleep {sleep_cpu} Wh"
+    );
+    // The busy loop ran in a grandchild: the whole tree is metered.
+    assert!(f(&busy_run["cpu_s"]) > 1.0, "{}", busy_run["cpu_s"]);
+    assert!(f(&sleep_run["cpu_s"]) < 0.3, "{}", sleep_run["cpu_s"]);
+    assert_eq!(busy_run["energy"]["sources"]["cpu"], "modelled");
+    assert_eq!(busy_run["energy"]["sources"]["gpu"], "none");
+    assert!(f(&busy_run["samples"]) >= 5.0);
+    // Carbon is facility energy x intensity of the default site (WORLD, PUE 1).
+    let intensity = f(&busy_run["site_factors"]["intensity_g_per_kwh"]);
+    let total_wh = f(&busy_run["energy"]["total_wh"]);
+    let g = f(&busy_run["co2e"]["location_g"]);
+    assert!((g - total_wh / 1000.0 * intensity).abs() < 1e-12 + g * 1e-9);
+    assert_eq!(busy_run["co2e"]["market_g"], Value::Null);
+}
+
+#[test]
+fn the_run_json_has_the_documented_fields() {
+    let env = Env::new();
+    let out = env.run(&[
+        "run",
+        "--quiet",
+        "--name",
+        "hello",
+        "--tag",
+        "team=vision",
+        "--tag",
+        "stage=test",
+        "--site",
+        "FR",
+        "--",
+        "echo",
+        "hi",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hi\n",
+        "stdout passes through"
+    );
+    let id = env.json(&["runs", "list", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = env.json(&["runs", "show", &id[..8], "--json"]);
+    for key in [
+        "id",
+        "name",
+        "kind",
+        "command",
+        "status",
+        "exit_code",
+        "started_at",
+        "ended_at",
+        "duration_s",
+        "cpu_s",
+        "peak_rss_bytes",
+        "site",
+        "energy",
+        "co2e",
+        "water_l",
+        "cost",
+        "tags",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    for key in ["cpu_wh", "gpu_wh", "ram_wh", "total_wh", "sources"] {
+        assert!(v["energy"].get(key).is_some(), "missing energy.{key}");
+    }
+    for key in ["cpu", "gpu", "ram"] {
+        assert!(
+            v["energy"]["sources"][key].is_string(),
+            "energy.sources.{key}"
+        );
+    }
+    assert!(v["co2e"].get("location_g").is_some() && v["co2e"].get("market_g").is_some());
+    assert!(v["cost"].get("amount").is_some() && v["cost"].get("currency").is_some());
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["name"], "hello");
+    assert_eq!(v["kind"], "command");
+    assert_eq!(v["command"], serde_json::json!(["echo", "hi"]));
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["site"], "FR");
+    assert_eq!(v["tags"]["team"], "vision");
+    assert_eq!(v["tags"]["stage"], "test");
+    let total = f(&v["energy"]["total_wh"]);
+    let parts = f(&v["energy"]["cpu_wh"]) + f(&v["energy"]["gpu_wh"]) + f(&v["energy"]["ram_wh"]);
+    assert!((total - parts).abs() <= 1e-12 + total * 1e-9);
+}
+
+#[test]
+fn exit_codes_and_signals_propagate_and_are_recorded() {
+    let env = Env::new();
+    let (code, run) = env.run_sh(&[], "exit 3");
+    assert_eq!(code, 3);
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["exit_code"], 3);
+
+    let (code, run) = env.run_sh(&[], "kill -TERM $$");
+    assert_eq!(code, 128 + 15);
+    assert_eq!(run["status"], "killed");
+    assert_eq!(run["signal"], 15);
+    assert_eq!(run["exit_code"], 143);
+
+    let out = env.run(&["run", "--quiet", "--", "/definitely/not/here"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(
+        stderr(&out).contains("cannot start '/definitely/not/here'"),
+        "{}",
+        stderr(&out)
+    );
+    let run = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(run["status"], "failed_to_start");
+    assert_eq!(run["exit_code"], 127);
+
+    let script = env.path("not-executable.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    let out = env.run(&["run", "--quiet", "--", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+    assert_eq!(
+        env.json(&["runs", "list", "--json"])[0]["status"],
+        "failed_to_start"
+    );
+}
+
+#[test]
+fn sigterm_to_sustain_is_forwarded_to_the_command() {
+    let env = Env::new();
+    let child = env
+        .cmd()
+        .args(["run", "--quiet", "--", "sleep", "30"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: kill with the pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let t = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "sleep did not get the signal"
+    );
+    assert_eq!(out.status.code(), Some(143));
+    let run = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(run["status"], "killed");
+    assert_eq!(run["signal"], 15);
+}
+
+#[test]
+fn orphaned_descendants_are_still_metered() {
+    let env = Env::new();
+    // The subshell starts a busy loop in the background and exits at once: the loop is
+    // re-parented to Sustain (a child subreaper) and its CPU time still counts.
+    let script = format!("( {} ) & sleep 1.3", busy(1.0).replace("; exit 0", ""));
+    let (code, run) = env.run_sh(&["--interval", "0.2"], &format!("({script}) ; exit 0"));
+    assert_eq!(code, 0);
+    assert!(f(&run["cpu_s"]) > 0.7, "cpu_s {}", run["cpu_s"]);
+}
+
+#[test]
+fn killing_sustain_leaves_an_incomplete_run_with_its_samples() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .args([
+            "run",
+            "--quiet",
+            "--interval",
+            "0.1",
+            "--",
+            "sh",
+            "-c",
+            &busy(2.5),
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    child.kill().unwrap(); // SIGKILL: no chance to record an end
+    child.wait().unwrap();
+    // The orphaned loop ends by itself (timeout 2.5).
+    let run = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(run["status"], "incomplete", "{run}");
+    assert!(f(&run["samples"]) >= 5.0, "{run}");
+    assert!(f(&run["energy"]["cpu_wh"]) > 0.0, "{run}");
+    assert!(f(&run["co2e"]["location_g"]) > 0.0);
+    assert!(run["notes"][0].as_str().unwrap().contains("meter stopped"));
+    // The ledger is intact and usable.
+    let (code, _) = env.run_sh(&[], "true");
+    assert_eq!(code, 0);
+    assert_eq!(
+        env.json(&["runs", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn eight_parallel_runs_on_one_ledger_all_record() {
+    let env = Env::new();
+    // Create the ledger first so the eight race on writes, not only on creation... and also
+    // test a race on creation with a second ledger.
+    for ledger in ["ledger.sqlite", "fresh.sqlite"] {
+        if ledger == "ledger.sqlite" {
+            env.run_sh(&[], "true");
+        }
+        let children: Vec<_> = (0..8)
+            .map(|i| {
+                env.cmd()
+                    .env("SUSTAIN_LEDGER", env.path(ledger))
+                    .args([
+                        "run",
+                        "--quiet",
+                        "--interval",
+                        "0.05",
+                        "--name",
+                        &format!("p{i}"),
+                        "--",
+                    ])
+                    .args(["sh", "-c", &busy(0.8)])
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            assert!(!stderr(&out).contains("locked"), "{}", stderr(&out));
+        }
+        let out = env
+            .cmd()
+            .env("SUSTAIN_LEDGER", env.path(ledger))
+            .args(["runs", "list", "--json", "--limit", "100"])
+            .output()
+            .unwrap();
+        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let parallel: Vec<&Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["name"].as_str().unwrap().starts_with('p'))
+            .collect();
+        assert_eq!(parallel.len(), 8, "{ledger}");
+        assert!(
+            parallel
+                .iter()
+                .all(|r| r["status"] == "succeeded" && f(&r["samples"]) >= 5.0)
+        );
+    }
+}
+
+#[test]
+fn rapl_from_a_fake_powercap_tree_is_measured_with_wraparound() {
+    let env = Env::new();
+    let zone = env.path("powercap/intel-rapl:0");
+    std::fs::create_dir_all(&zone).unwrap();
+    std::fs::write(zone.join("name"), "package-0\n").unwrap();
+    std::fs::write(zone.join("max_energy_range_uj"), "1000000000\n").unwrap();
+    std::fs::write(zone.join("energy_uj"), "999000000\n").unwrap();
+    // The command itself advances the counter past its wrap: 1 J to the top, then 4 J.
+    let script = format!(
+        "{}; echo 4000000 > {}",
+        busy(0.5).replace("; exit 0", ""),
+        zone.join("energy_uj").display()
+    );
+    let (code, run) = env.run_sh(&["--interval", "0.1"], &script);
+    assert_eq!(code, 0);
+    assert_eq!(run["energy"]["sources"]["cpu"], "measured");
+    let cpu_j = f(&run["energy"]["cpu_wh"]) * 3600.0;
+    assert!(cpu_j > 0.5 && cpu_j <= 5.0 + 1e-6, "cpu {cpu_j} J");
+    assert!(
+        run["energy"]["methods"]["cpu"]
+            .as_str()
+            .unwrap()
+            .contains("RAPL package-0")
+    );
+}
+
+#[test]
+fn configured_sites_give_market_carbon_water_and_cost() {
+    let env = Env::new();
+    let cfg = env.path("config.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+site = "lab"
+[cost]
+hourly_rate = 3.6
+currency = "EUR"
+[[sites]]
+id = "lab"
+base = "DE"
+pue = 1.5
+wue_l_per_kwh = 2.0
+offsite_water_l_per_kwh = 1.0
+market_g_per_kwh = 20
+price_per_kwh = 0.25
+currency = "EUR"
+"#,
+    )
+    .unwrap();
+    let out = env
+        .cmd()
+        .env("SUSTAIN_CONFIG", &cfg)
+        .args(["run", "--quiet", "--", "sh", "-c", &busy(0.6)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(v["site"], "lab");
+    let it_kwh = f(&v["energy"]["total_wh"]) / 1000.0;
+    let facility_kwh = it_kwh * 1.5;
+    let de = f(&v["site_factors"]["intensity_g_per_kwh"]);
+    assert!((f(&v["co2e"]["location_g"]) - facility_kwh * de).abs() < 1e-9);
+    assert!((f(&v["co2e"]["market_g"]) - facility_kwh * 20.0).abs() < 1e-9);
+    assert!((f(&v["water_l"]) - (it_kwh * 2.0 + facility_kwh * 1.0)).abs() < 1e-9);
+    let expected_cost = facility_kwh * 0.25 + 3.6 * f(&v["duration_s"]) / 3600.0;
+    assert!(
+        (f(&v["cost"]["amount"]) - expected_cost).abs() < 1e-9,
+        "{v}"
+    );
+    assert_eq!(v["cost"]["currency"], "EUR");
+}
+
+#[test]
+fn bad_input_gets_clear_errors_and_loses_nothing() {
+    let env = Env::new();
+    let (code, first) = env.run_sh(&[], "true");
+    assert_eq!(code, 0);
+    let ledger_before = std::fs::read(env.ledger()).unwrap();
+
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["run", "--tag", "novalue", "--", "true"], 125, "KEY=VALUE"),
+        (
+            &["run", "--interval", "0", "--", "true"],
+            125,
+            "between 0.05 and 3600",
+        ),
+        (
+            &["run", "--interval", "soon", "--", "true"],
+            125,
+            "between 0.05 and 3600",
+        ),
+        (&["run", "--site", "FRA", "--", "true"], 125, "did you mean"),
+        (
+            &["run", "--site", "nowhere-at-all", "--", "true"],
+            125,
+            "sustain catalog sites",
+        ),
+        (&["run", "true"], 125, "--"),
+        (&["run"], 125, "CMD"),
+        (&["runs", "show", "zzzz"], 2, "no run with id"),
+        (&["runs", "list", "--since", "yesterday"], 2, "2026-07-01"),
+        (
+            &["catalog", "sites", "--kind", "planet"],
+            2,
+            "expected one of",
+        ),
+        (&["export", "--format", "xml"], 2, "codecarbon"),
+        (&["bogus"], 2, "unrecognized subcommand"),
+    ];
+    for (args, code, needle) in cases {
+        let out = env.run(args);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}");
+    }
+    // Unknown site on a valid run: the command is not started.
+    let marker = env.path("started");
+    let out = env.run(&[
+        "run",
+        "--site",
+        "XX-YY",
+        "--",
+        "touch",
+        marker.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        !marker.exists(),
+        "the command must not run when the input is bad"
+    );
+
+    // A config file with a typo.
+    let cfg = env.path("bad.toml");
+    std::fs::write(&cfg, "[meter]\ncpu_tdp = 65\n").unwrap();
+    let out = env
+        .cmd()
+        .env("SUSTAIN_CONFIG", &cfg)
+        .args(["runs", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.toml") && stderr(&out).contains("cpu_tdp"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Nothing recorded was lost.
+    let list = env.json(&["runs", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], first["id"]);
+    assert!(std::fs::read(env.ledger()).unwrap().len() >= ledger_before.len());
+}
+
+#[test]
+fn ledgers_that_cannot_be_used_are_refused_clearly() {
+    let env = Env::new();
+    let text = env.path("notes.txt");
+    std::fs::write(&text, "my notes\n".repeat(1000)).unwrap();
+    let check = |ledger: &Path, cmd: &[&str], code: i32, needle: &str| {
+        let out = env
+            .cmd()
+            .env("SUSTAIN_LEDGER", ledger)
+            .args(cmd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{cmd:?} {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{cmd:?}: {}", stderr(&out));
+    };
+    check(&text, &["runs", "list"], 1, "not a Sustain ledger");
+    check(&text, &["run", "--", "true"], 125, "not a Sustain ledger");
+    assert_eq!(
+        std::fs::read_to_string(&text).unwrap(),
+        "my notes\n".repeat(1000)
+    );
+    check(&env.path(""), &["runs", "list"], 1, "directory");
+    check(
+        &text.join("ledger.sqlite"),
+        &["runs", "list"],
+        1,
+        "not a directory",
+    );
+
+    // A ledger locked by another writer: a clear message after the (short) timeout.
+    let ledger = env.ledger();
+    env.run_sh(&[], "true");
+    let holder = rusqlite::Connection::open(&ledger).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let out = env
+        .cmd()
+        .env("SUSTAIN_BUSY_TIMEOUT_MS", "300")
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("locked by another process"),
+        "{}",
+        stderr(&out)
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    assert_eq!(
+        env.json(&["runs", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn catalogs_list_reference_data_with_sources() {
+    let env = Env::new();
+    let sites = env.json(&["catalog", "sites", "--json"]);
+    let sites = sites.as_array().unwrap();
+    assert!(sites.len() > 300);
+    for s in sites {
+        for key in [
+            "id",
+            "name",
+            "intensity_g_per_kwh",
+            "pue",
+            "wue_l_per_kwh",
+            "source",
+            "year",
+        ] {
+            assert!(s.get(key).is_some(), "{key} missing in {s}");
+        }
+        assert!(!s["source"].as_str().unwrap().is_empty());
+    }
+    for id in [
+        "FR",
+        "DE",
+        "US-CA",
+        "CN-BJ",
+        "gcp:europe-west1",
+        "aws:us-east-1",
+        "azure:westeurope",
+        "WORLD",
+    ] {
+        assert!(sites.iter().any(|s| s["id"] == id), "{id}");
+    }
+    let cloud = env.json(&[
+        "catalog",
+        "sites",
+        "--kind",
+        "cloud",
+        "--search",
+        "europe-west1",
+        "--json",
+    ]);
+    assert!(
+        cloud
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["kind"] == "cloud")
+    );
+
+    let hw = env.json(&["catalog", "hardware", "--json"]);
+    let hw = hw.as_array().unwrap();
+    assert!(
+        hw.iter()
+            .any(|d| d["id"] == "a100-80gb" && d["kind"] == "gpu")
+    );
+    assert!(
+        hw.iter()
+            .any(|d| d["kind"] == "cpu" && d["id"] == "AMD EPYC 7B12")
+    );
+    let text = env.run(&["catalog", "hardware"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("h100-sxm"));
+}
+
+#[test]
+fn codecarbon_export_has_its_columns_and_consistent_figures() {
+    let env = Env::new();
+    env.run_sh(
+        &["--site", "gcp:europe-west1", "--tag", "project=demo"],
+        &busy(0.4),
+    );
+    let out = env.run(&["export", "--format", "codecarbon"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with(
+        "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed"
+    ), "{header}");
+    for col in [
+        "water_consumed",
+        "country_name",
+        "country_iso_code",
+        "region",
+        "cpu_model",
+        "gpu_model",
+        "ram_total_size",
+        "pue",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "{col} missing from {header}"
+        );
+    }
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let rec: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rec.len(), 1);
+    let hdr: Vec<String> = header.split(',').map(String::from).collect();
+    let col = |name: &str| rec[0][hdr.iter().position(|h| h == name).unwrap()].to_string();
+    let run = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(col("run_id"), run["id"].as_str().unwrap());
+    assert_eq!(col("project_name"), "demo");
+    assert_eq!(col("country_iso_code"), "BEL");
+    assert_eq!(col("cloud_provider"), "gcp");
+    assert_eq!(col("cloud_region"), "europe-west1");
+    let emissions: f64 = col("emissions").parse().unwrap();
+    assert!((emissions - f(&run["co2e"]["location_g"]) / 1000.0).abs() < 1e-15 + emissions * 1e-9);
+    let energy: f64 = col("energy_consumed").parse().unwrap();
+    assert!((energy - f(&run["energy"]["facility_wh"]) / 1000.0).abs() < 1e-15 + energy * 1e-9);
+
+    let csv_out = env.run(&["export", "--format", "csv", "--since", "2020-01-01"]);
+    assert!(String::from_utf8_lossy(&csv_out.stdout).starts_with("id,name,kind,status"));
+    let json_out = env.json(&["export", "--format", "json"]);
+    assert_eq!(json_out.as_array().unwrap().len(), 1);
+    let none = env.run(&["export", "--format", "csv", "--since", "2999-01-01"]);
+    assert_eq!(String::from_utf8_lossy(&none.stdout).lines().count(), 1);
+}
+
+#[test]
+fn every_command_has_help_with_examples() {
+    let env = Env::new();
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["runs", "list", "--help"],
+        vec!["runs", "show", "--help"],
+        vec!["catalog", "sites", "--help"],
+        vec!["catalog", "hardware", "--help"],
+        vec!["export", "--help"],
+    ] {
+        let out = env.run(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Examples"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let env = Env::new();
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            &format!("set -o pipefail; '{BIN}' catalog hardware --kind cpu | head -n 2 >/dev/null"),
+        ])
+        .env("SUSTAIN_LEDGER", env.ledger())
+        .env("HOME", env.path("home"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
