@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds Sustain and runs its main job on the embedded default ledger (an SQLite file in your
+# data directory; set SUSTAIN_LEDGER to put it elsewhere): it meters two real commands, a
+# CPU-bound loop and a sleep, then shows the ledger and one run in full.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --quiet -p sustain-cli
+sustain=target/debug/sustain
+
+echo "== sustain run -- a CPU-bound loop of 5 s (the summary is printed on stderr)"
+"$sustain" run --name quickstart-busy --tag demo=quickstart -- \
+  sh -c 'timeout 5 sh -c "while :; do :; done"; exit 0'
+echo
+echo "== sustain run -- sleep 3"
+"$sustain" run --name quickstart-sleep --tag demo=quickstart -- sleep 3
+echo
+echo "== sustain runs list"
+"$sustain" runs list --limit 5
+echo
+id=$("$sustain" runs list --json --limit 1 | sed -n 's/^ *"id": "\([^"]*\)".*/\1/p' | head -n 1)
+echo "== sustain runs show ${id:0:8}"
+"$sustain" runs show "${id:0:8}"
+echo
+echo "Next: 'sustain run -- YOUR COMMAND', 'sustain catalog sites --search YOUR-REGION',"
+echo "'sustain export --format codecarbon'. All commands: $sustain --help"
