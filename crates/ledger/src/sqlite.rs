@@ -149,17 +149,22 @@ impl SqliteLedger {
     }
 
     fn check_identity(&self) -> Result<()> {
-        let app_id: i64 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
+        // Both values from one read snapshot: another process may be creating the ledger right
+        // now, and its tables and application_id appear together when it commits.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
             .map_err(|e| self.map_err(e))?;
+        let (app_id, objects): (i64, i64) = tx
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id()),
+                        (SELECT count(*) FROM sqlite_master)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.map_err(e))?;
+        tx.commit().map_err(|e| self.map_err(e))?;
         if app_id == APPLICATION_ID {
             return Ok(());
         }
-        let objects: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| self.map_err(e))?;
         if app_id != 0 || objects > 0 {
             return Err(LedgerError::NotALedger {
                 path: self.path.clone(),
@@ -176,10 +181,24 @@ impl SqliteLedger {
     }
 
     fn configure(&self) -> Result<()> {
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| self.map_err(e))?;
+        // Switching to WAL needs an exclusive lock, and SQLite does not call the busy handler
+        // for it: when several processes open a new ledger at once, retry until the timeout.
+        let deadline = std::time::Instant::now() + Duration::from_millis(self.busy_ms);
+        let mode: String = loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            {
+                Ok(m) => break m,
+                Err(e)
+                    if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(self.map_err(e)),
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!("ledger journal mode is {mode}, not WAL");
         }

@@ -310,3 +310,22 @@ fn eight_writers_at_once_all_record() {
             .all(|r| r.status() == RunStatus::Succeeded && r.samples == 20)
     );
 }
+
+/// Regression: a process that opened a ledger while another was creating it saw the new tables
+/// without the application id and refused the file as "not a Sustain ledger".
+#[test]
+fn concurrent_first_opens_never_see_a_half_made_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..15 {
+        let p = dir.path().join(format!("fresh-{round}.sqlite"));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let p = p.clone();
+                std::thread::spawn(move || SqliteLedger::open(&p).map(|_| ()))
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
+    }
+}
