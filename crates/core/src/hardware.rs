@@ -126,6 +126,9 @@ pub struct AcceleratorRecord {
     /// Device memory, GB.
     #[serde(default)]
     pub memory_gb: Option<f64>,
+    /// Device memory bandwidth, GB/s.
+    #[serde(default)]
+    pub memory_bw_gbps: Option<f64>,
     /// Peak FP32, TFLOP/s.
     #[serde(default)]
     pub fp32_tflops: Option<f64>,

@@ -1,0 +1,182 @@
+//! Sweeps: the same estimate over a grid of options (`--sweep site=FR,DE --sweep
+//! hardware=a100-80gb,h100-sxm`), sorted by carbon or cost.
+
+use serde_json::{Value, json};
+
+use crate::error::{EstimateError, Result};
+use crate::train::{Catalogs, TRAIN_KEYS, TrainEstimate, TrainRequest, estimate_train};
+
+/// Most points a sweep may have.
+pub const MAX_POINTS: usize = 1_000_000;
+
+/// One swept input and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// The input's flag name.
+    pub key: String,
+    /// Its values, as typed.
+    pub values: Vec<String>,
+}
+
+/// Parses `KEY=V1,V2,...`.
+pub fn parse_axis(text: &str) -> Result<Axis> {
+    let bad = |why: &str| {
+        EstimateError::Parse(format!(
+            "invalid --sweep {text:?}: {why}; expected KEY=V1,V2,... such as site=FR,DE,US-CA or hardware=a100-80gb,h100-sxm"
+        ))
+    };
+    let (k, v) = text.split_once('=').ok_or_else(|| bad("no '='"))?;
+    let key = k.trim().trim_start_matches("--").to_string();
+    if !TRAIN_KEYS.contains(&key.as_str()) {
+        return Err(EstimateError::Parse(format!(
+            "invalid --sweep {text:?}: unknown input '{key}'; inputs are: {}",
+            TRAIN_KEYS.join(", ")
+        )));
+    }
+    let values: Vec<String> = v
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if values.is_empty() {
+        return Err(bad("no values"));
+    }
+    Ok(Axis { key, values })
+}
+
+/// What to sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Location-based carbon, operational plus embodied.
+    Carbon,
+    /// Cost (points without a cost last).
+    Cost,
+}
+
+/// One point of the grid.
+#[derive(Debug, Clone)]
+pub struct Point {
+    /// The swept inputs' values at this point.
+    pub at: Vec<(String, String)>,
+    /// The estimate, or why there is none (an unsupported precision on one device, say).
+    pub result: std::result::Result<TrainEstimate, String>,
+}
+
+impl Point {
+    /// Operational location-based plus embodied carbon, kg.
+    pub fn total_co2e_kg(&self) -> Option<f64> {
+        self.result
+            .as_ref()
+            .ok()
+            .map(|e| e.co2e_location.kg() + e.embodied.map(|m| m.kg()).unwrap_or(0.0))
+    }
+
+    /// Cost amount.
+    pub fn cost(&self) -> Option<f64> {
+        self.result
+            .as_ref()
+            .ok()
+            .and_then(|e| e.cost.as_ref().map(|c| c.amount))
+    }
+
+    /// A label such as `site=FR hardware=h100-sxm`.
+    pub fn label(&self) -> String {
+        self.at
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// JSON: the swept values, then the estimate or the error.
+    pub fn to_json(&self) -> Value {
+        let at: serde_json::Map<String, Value> = self
+            .at
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        match &self.result {
+            Ok(e) => {
+                let mut j = e.to_json();
+                j["at"] = Value::Object(at);
+                j["total_co2e_kg"] = json!(self.total_co2e_kg());
+                j
+            }
+            Err(msg) => json!({"at": at, "error": msg}),
+        }
+    }
+}
+
+/// Evaluates `base` at every combination of the axes, sorted.
+pub fn sweep(
+    base: &TrainRequest,
+    axes: &[Axis],
+    cat: Catalogs<'_>,
+    sort: SortBy,
+) -> Result<Vec<Point>> {
+    let total = axes
+        .iter()
+        .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()));
+    match total {
+        Some(n) if n <= MAX_POINTS => {}
+        _ => {
+            return Err(EstimateError::Parse(format!(
+                "the sweep has more than {MAX_POINTS} points; use fewer values"
+            )));
+        }
+    }
+    let mut keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
+    keys.sort_unstable();
+    if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+        return Err(EstimateError::Parse(format!(
+            "--sweep {} is given twice; put all its values in one --sweep",
+            w[0]
+        )));
+    }
+    let mut points = Vec::new();
+    let mut idx = vec![0usize; axes.len()];
+    loop {
+        let mut req = base.clone();
+        let mut at = Vec::with_capacity(axes.len());
+        let mut set_err = None;
+        for (a, &i) in axes.iter().zip(&idx) {
+            let v = &a.values[i];
+            if let Err(e) = req.set(&a.key, v) {
+                set_err.get_or_insert(e.to_string());
+            }
+            at.push((a.key.clone(), v.clone()));
+        }
+        let result = match set_err {
+            Some(e) => Err(e),
+            None => estimate_train(&req, cat).map_err(|e| e.to_string()),
+        };
+        points.push(Point { at, result });
+        // Next combination (odometer).
+        let mut d = axes.len();
+        loop {
+            if d == 0 {
+                sort_points(&mut points, sort);
+                return Ok(points);
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < axes[d].values.len() {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+fn sort_points(points: &mut [Point], sort: SortBy) {
+    let key = |p: &Point| match sort {
+        SortBy::Carbon => p.total_co2e_kg(),
+        SortBy::Cost => p.cost(),
+    };
+    points.sort_by(|a, b| match (key(a), key(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+}
