@@ -64,6 +64,178 @@ pub enum Command {
     /// Export runs as CSV, JSON, or CodeCarbon's emissions.csv.
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// Estimate footprints before the fact: training, serving, SCI.
+    #[command(subcommand)]
+    Estimate(EstimateCommand),
+}
+
+/// `sustain estimate ...`
+#[derive(Debug, Subcommand)]
+pub enum EstimateCommand {
+    /// Training: device-hours, energy, carbon (operational and embodied), water, cost.
+    #[command(after_help = ESTIMATE_TRAIN_HELP)]
+    Train(Box<EstimateTrainArgs>),
+    /// Software Carbon Intensity: (E x I + M) per R.
+    #[command(after_help = ESTIMATE_SCI_HELP)]
+    Sci(EstimateSciArgs),
+}
+
+const ESTIMATE_TRAIN_HELP: &str = "\
+Examples:
+  sustain estimate train --params 70B --tokens 2T --hardware a100-80gb --devices 2048 --site US-OR
+  sustain estimate train --hardware h100-sxm --devices 512 --days 30 --site gcp:europe-west1 --json
+  sustain estimate train --device-hours 1720320 --hardware a100-80gb --devices 2048 --power-w 400 --pue 1 --intensity 423.5
+  sustain estimate train --params 7B --tokens 1T --hardware h100-sxm --devices 64 \\
+      --sweep site=FR,DE,US-CA,gcp:europe-west1 --sweep hardware=a100-80gb,h100-sxm --svg options.svg
+
+Two ways in: the schedule (--days, --hours or --device-hours) or the model (--params and --tokens,
+or --flops); training FLOPs = 6 x active parameters x tokens, time = FLOPs / (devices x peak x
+efficiency). Numbers accept suffixes: 70B, 2T, 300k. Every input is listed with where it came from
+(flag, site, catalog, default) and every assumption is stated; see docs/methods/estimate-train.md.";
+
+const ESTIMATE_SCI_HELP: &str = "\
+Examples:
+  sustain estimate sci --energy-kwh 1.2 --site FR --units 1000 --per request
+  sustain estimate sci --energy-kwh 688128 --intensity 423.5 --embodied-kg 5400 --units 1 --per training-run --json
+
+SCI (ISO/IEC 21031, Green Software Foundation) = (E x I + M) / R with E the energy, I the
+location-based grid intensity, M the embodied emissions allocated to the software, R the number
+of functional units. For a recorded run: `sustain runs sci ID --per request --units N`.";
+
+/// Options of `sustain estimate train`. Numbers are parsed by the estimator, so that `70B`,
+/// `2T` and `1e12` all work and errors name the input.
+#[derive(Debug, Args)]
+pub struct EstimateTrainArgs {
+    /// Accelerator id (see `sustain catalog hardware`).
+    #[arg(long, value_name = "ID")]
+    pub hardware: Option<String>,
+    /// Number of accelerators.
+    #[arg(long, value_name = "N")]
+    pub devices: Option<String>,
+    /// Wall-clock days of training.
+    #[arg(long, value_name = "D")]
+    pub days: Option<String>,
+    /// Wall-clock hours of training.
+    #[arg(long, value_name = "H")]
+    pub hours: Option<String>,
+    /// Device-hours (GPU-hours, TPU-chip-hours).
+    #[arg(long, value_name = "G")]
+    pub device_hours: Option<String>,
+    /// Total parameters (e.g. 70B).
+    #[arg(long, value_name = "N")]
+    pub params: Option<String>,
+    /// Active parameters per token, for mixtures of experts.
+    #[arg(long, value_name = "N")]
+    pub active_params: Option<String>,
+    /// Training tokens (e.g. 2T).
+    #[arg(long, value_name = "D")]
+    pub tokens: Option<String>,
+    /// Training FLOPs, instead of --params and --tokens.
+    #[arg(long, value_name = "F")]
+    pub flops: Option<String>,
+    /// Achieved over peak throughput (MFU), in (0, 1]. Default: the catalog's cited value.
+    #[arg(long, value_name = "E")]
+    pub efficiency: Option<String>,
+    /// Precision: bf16, fp16, fp32, tf32, fp8, int8. Default: the first of bf16, fp16, fp32 supported.
+    #[arg(long, value_name = "P")]
+    pub precision: Option<String>,
+    /// Average draw per device in watts (including its share of host and network if you have it).
+    #[arg(long, value_name = "W")]
+    pub power_w: Option<String>,
+    /// Power usage effectiveness of the facility.
+    #[arg(long, value_name = "P")]
+    pub pue: Option<String>,
+    /// Site (see `sustain catalog sites`); default: config `site`.
+    #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
+    pub site: Option<String>,
+    /// Grid intensity in gCO2e/kWh, replacing the site's.
+    #[arg(long, value_name = "G_PER_KWH")]
+    pub intensity: Option<String>,
+    /// Market-based (contractual) factor in gCO2e/kWh.
+    #[arg(long, value_name = "G_PER_KWH")]
+    pub market_intensity: Option<String>,
+    /// On-site water usage effectiveness in L/kWh.
+    #[arg(long, value_name = "L_PER_KWH")]
+    pub wue: Option<String>,
+    /// Lifetime over which embodied carbon is amortized, in years.
+    #[arg(long, value_name = "Y")]
+    pub lifetime_years: Option<String>,
+    /// Price per device-hour (a cloud price, or your rate card).
+    #[arg(long, value_name = "AMOUNT")]
+    pub price_per_device_hour: Option<String>,
+    /// Currency of the price (default USD).
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// Sweep an input over values: KEY=V1,V2,... (repeat for a grid).
+    #[arg(long = "sweep", value_name = "KEY=V1,V2")]
+    pub sweeps: Vec<String>,
+    /// Sort a sweep by carbon (location-based plus embodied) or cost.
+    #[arg(long, value_enum, default_value_t = SortArg::Carbon)]
+    pub sort: SortArg,
+    /// Rows of a sweep to print (JSON has them all).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
+    /// Draw a sweep as an SVG bar chart into this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Sort order of sweeps.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    /// Location-based operational plus embodied carbon.
+    Carbon,
+    /// Cost.
+    Cost,
+}
+
+/// Options of `sustain estimate sci`.
+#[derive(Debug, Args)]
+pub struct EstimateSciArgs {
+    /// Energy E in kWh.
+    #[arg(long, value_name = "KWH")]
+    pub energy_kwh: String,
+    /// Grid intensity I in gCO2e/kWh (or --site).
+    #[arg(long, value_name = "G_PER_KWH")]
+    pub intensity: Option<String>,
+    /// Site whose grid intensity is I.
+    #[arg(long, value_name = "ID", conflicts_with = "intensity")]
+    pub site: Option<String>,
+    /// Embodied emissions M allocated to the software, kgCO2e (default 0, said so).
+    #[arg(long, value_name = "KG")]
+    pub embodied_kg: Option<String>,
+    /// Number R of functional units.
+    #[arg(long, value_name = "R")]
+    pub units: String,
+    /// Name of the functional unit (request, 1k-tokens, training-run, ...).
+    #[arg(long, value_name = "UNIT")]
+    pub per: String,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain runs sci`.
+#[derive(Debug, Args)]
+pub struct RunsSciArgs {
+    /// Run id or a unique prefix of it.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Name of the functional unit (request, 1k-tokens, training-run, ...).
+    #[arg(long, value_name = "UNIT")]
+    pub per: String,
+    /// Number of functional units the run produced (default 1).
+    #[arg(long, value_name = "R", default_value = "1")]
+    pub units: String,
+    /// Embodied emissions allocated to the run, gCO2e (default 0, said so).
+    #[arg(long, value_name = "G")]
+    pub embodied_g: Option<String>,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const RUN_HELP: &str = "\
@@ -116,7 +288,18 @@ pub enum RunsCommand {
         after_help = "Examples:\n  sustain runs show 3f2a9c1e\n  sustain runs show 3f2a --json"
     )]
     Show(ShowArgs),
+    /// Software Carbon Intensity of a recorded run, per functional unit.
+    #[command(after_help = RUNS_SCI_HELP)]
+    Sci(RunsSciArgs),
 }
+
+const RUNS_SCI_HELP: &str = "\
+Examples:
+  sustain runs sci 3f2a --per request --units 12000
+  sustain runs sci 3f2a --per training-run --embodied-g 850 --json
+
+E is the run's facility energy, I the location-based intensity of its site snapshot, M the
+embodied emissions you allocate to it (default 0), R the number of units it produced.";
 
 /// Options of `sustain runs list`.
 #[derive(Debug, Args)]

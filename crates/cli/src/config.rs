@@ -64,6 +64,8 @@ pub struct Settings {
     pub sites: SiteCatalog,
     /// Site used when none is given.
     pub default_site: String,
+    /// The site the config file names, if it names one.
+    pub config_site: Option<String>,
     /// Default sampling interval.
     pub interval: Duration,
     /// Meter settings.
@@ -145,7 +147,10 @@ impl Settings {
                 .apply(o)
                 .map_err(|e| BadInput(format!("{}: {e}", in_file("[[sites]]"))))?;
         }
-        let default_site = file.site.clone().unwrap_or_else(|| DEFAULT_SITE_ID.into());
+        let config_site = file.site.clone();
+        let default_site = config_site
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SITE_ID.into());
 
         let interval = match file.interval_s {
             Some(v) => parse_interval(&v.to_string())
@@ -205,6 +210,7 @@ impl Settings {
             ledger_path,
             sites,
             default_site,
+            config_site,
             interval,
             meter,
             hourly_rate,

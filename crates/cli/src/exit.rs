@@ -39,6 +39,9 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
                 _ => BAD_INPUT,
             };
         }
+        if cause.is::<sustain_estimate::EstimateError>() {
+            return BAD_INPUT;
+        }
         if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
             return match e {
                 sustain_ledger::LedgerError::NotFound(_)

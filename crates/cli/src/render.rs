@@ -8,6 +8,8 @@ use sustain_core::hardware::{AcceleratorRecord, CpuRecord};
 use sustain_core::run::{ComponentEnergy, EnergySource, RunView};
 use sustain_core::site::Site;
 use sustain_core::units::{CarbonMass, Water};
+use sustain_estimate::sweep::Point;
+use sustain_estimate::train::TrainEstimate;
 
 fn short_id(id: &str) -> &str {
     &id[..id.len().min(8)]
@@ -396,4 +398,113 @@ pub fn cpus_table(cpus: &[&CpuRecord]) -> String {
         ]);
     }
     format!("{t}\n{} CPU models.\n", cpus.len())
+}
+
+fn sci_number(v: f64) -> String {
+    if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
+        format!("{v:.3e}")
+    } else {
+        sig(v)
+    }
+}
+
+/// The human output of `sustain estimate train`.
+pub fn train_estimate(e: &TrainEstimate) -> String {
+    let mut t = table();
+    t.set_header(vec!["FIGURE", "VALUE"]);
+    let mut row = |k: &str, v: String| {
+        t.add_row(vec![Cell::new(k), right(v)]);
+    };
+    row("training FLOPs", sci_number(e.flops));
+    row("device-hours", format!("{} h", sig(e.device_hours)));
+    row("wall-clock", format!("{} days", sig(e.days)));
+    row("IT energy", e.it_energy.human());
+    row("facility energy (x PUE)", e.energy.human());
+    row("carbon, location-based", e.co2e_location.human());
+    row(
+        "carbon, market-based",
+        e.co2e_market.map_or("n/a".into(), CarbonMass::human),
+    );
+    row(
+        "embodied carbon (amortized)",
+        e.embodied.map_or("n/a".into(), CarbonMass::human),
+    );
+    row("water", e.water.human());
+    row(
+        "cost",
+        e.cost.as_ref().map_or("n/a".into(), |c| c.to_string()),
+    );
+    let mut inputs = table();
+    inputs.set_header(vec!["INPUT", "VALUE", "UNIT", "FROM", "SOURCE"]);
+    for i in &e.inputs.0 {
+        let v = match &i.value {
+            serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), sci_number),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let source: String = i.source.chars().take(70).collect();
+        inputs.add_row(vec![
+            Cell::new(&i.name),
+            right(v),
+            Cell::new(&i.unit),
+            Cell::new(
+                serde_json::to_value(&i.origin)
+                    .map(|v| v.as_str().unwrap_or_default().to_string())
+                    .unwrap_or_default(),
+            ),
+            Cell::new(if i.source.chars().count() > 70 {
+                format!("{source}…")
+            } else {
+                source
+            }),
+        ]);
+    }
+    let mut s = format!(
+        "{t}
+\n{inputs}
+"
+    );
+    if !e.assumptions.is_empty() {
+        s.push_str("\nAssumptions:\n");
+        for a in &e.assumptions {
+            let _ = writeln!(s, "  - {a}");
+        }
+    }
+    s.push_str("\nMethod: docs/methods/estimate-train.md. Full sources: --json.\n");
+    s
+}
+
+/// The table of a sweep.
+pub fn sweep_table(keys: &[String], points: &[Point], top: usize) -> String {
+    let mut t = table();
+    let mut header: Vec<String> = keys.iter().map(|k| k.to_uppercase()).collect();
+    header.extend(
+        ["DAYS", "ENERGY", "CO2E LOC", "EMBODIED", "COST"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    t.set_header(header);
+    for p in points.iter().take(top) {
+        let mut cells: Vec<Cell> = p.at.iter().map(|(_, v)| Cell::new(v)).collect();
+        match &p.result {
+            Ok(e) => {
+                cells.push(right(sig(e.days)));
+                cells.push(right(e.energy.human()));
+                cells.push(right(e.co2e_location.human()));
+                cells.push(right(e.embodied.map_or("n/a".into(), CarbonMass::human)));
+                cells.push(right(
+                    e.cost.as_ref().map_or("n/a".into(), |c| c.to_string()),
+                ));
+            }
+            Err(msg) => {
+                cells.push(Cell::new(format!("n/a: {msg}")));
+            }
+        }
+        t.add_row(cells);
+    }
+    let shown = top.min(points.len());
+    format!(
+        "{t}\n{shown} of {} options shown, best first; --top N for more, --json for all.\n",
+        points.len()
+    )
 }

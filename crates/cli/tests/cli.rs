@@ -705,6 +705,9 @@ fn every_command_has_help_with_examples() {
         vec!["catalog", "sites", "--help"],
         vec!["catalog", "hardware", "--help"],
         vec!["export", "--help"],
+        vec!["estimate", "train", "--help"],
+        vec!["estimate", "sci", "--help"],
+        vec!["runs", "sci", "--help"],
     ] {
         let out = env.run(&args);
         assert!(out.status.success(), "{args:?}");
@@ -729,4 +732,283 @@ fn a_closed_pipe_is_not_an_error() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn estimate_train_reproduces_a_published_training_and_lists_its_inputs() {
+    let env = Env::new();
+    // BLOOM 176B with its exact inputs (Luccioni et al. 2022): 433,196 kWh, 24.7 tCO2e.
+    let v = env.json(&[
+        "estimate",
+        "train",
+        "--hardware",
+        "a100-80gb",
+        "--devices",
+        "384",
+        "--device-hours",
+        "1082990",
+        "--power-w",
+        "400",
+        "--pue",
+        "1",
+        "--intensity",
+        "57",
+        "--json",
+    ]);
+    assert!(
+        (f(&v["energy_kwh"]) - 433_196.0).abs() / 433_196.0 < 0.01,
+        "{v}"
+    );
+    assert!((f(&v["co2e_kg"]["location"]) / 1000.0 - 24.7).abs() / 24.7 < 0.01);
+    assert!(v["co2e_kg"]["market"].is_null());
+    for key in [
+        "flops",
+        "device_hours",
+        "days",
+        "it_energy_kwh",
+        "embodied_co2e_kg",
+        "water_l",
+        "cost",
+        "inputs",
+        "assumptions",
+    ] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    let inputs = v["inputs"].as_array().unwrap();
+    let origin = |name: &str| {
+        inputs
+            .iter()
+            .find(|i| i["name"] == name)
+            .map(|i| i["origin"].clone())
+    };
+    assert_eq!(origin("power-w").unwrap(), "flag");
+    assert_eq!(origin("wue").unwrap(), "default");
+
+    // Human output: a table with the same figures and the assumptions.
+    let out = env.run(&[
+        "estimate",
+        "train",
+        "--params",
+        "7B",
+        "--tokens",
+        "1T",
+        "--hardware",
+        "h100-sxm",
+        "--devices",
+        "64",
+        "--site",
+        "FR",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("carbon, location-based") && text.contains("Assumptions"),
+        "{text}"
+    );
+}
+
+#[test]
+fn estimate_sweeps_are_sorted_and_drawn() {
+    let env = Env::new();
+    let svg = env.path("options.svg");
+    let v = env.json(&[
+        "estimate",
+        "train",
+        "--params",
+        "7B",
+        "--tokens",
+        "1T",
+        "--hardware",
+        "h100-sxm",
+        "--devices",
+        "64",
+        "--sweep",
+        "site=DE,FR,US-CA",
+        "--sweep",
+        "hardware=a100-80gb,h100-sxm,tpu-v5e",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--json",
+    ]);
+    let points = v.as_array().unwrap();
+    assert_eq!(points.len(), 9);
+    let totals: Vec<f64> = points
+        .iter()
+        .filter_map(|p| p["total_co2e_kg"].as_f64())
+        .collect();
+    assert_eq!(
+        totals.len(),
+        6,
+        "tpu-v5e has no power figure: 3 points are errors"
+    );
+    assert!(totals.windows(2).all(|w| w[0] <= w[1]), "{totals:?}");
+    assert_eq!(points[0]["at"]["site"], "FR");
+    assert!(
+        points.last().unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("--power-w")
+    );
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawn.starts_with("<svg") && drawn.contains("site=FR hardware=h100-sxm"));
+
+    for (args, needle) in [
+        (vec!["--sweep", "colour=red"], "unknown input"),
+        (vec!["--sweep", "site"], "KEY=V1,V2"),
+        (vec!["--svg", "x.svg"], "--sweep"),
+    ] {
+        let mut full = vec![
+            "estimate",
+            "train",
+            "--params",
+            "7B",
+            "--tokens",
+            "1T",
+            "--hardware",
+            "h100-sxm",
+            "--devices",
+            "8",
+        ];
+        full.extend(args);
+        let out = env.run(&full);
+        assert_eq!(out.status.code(), Some(2), "{full:?}");
+        assert!(stderr(&out).contains(needle), "{full:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn estimate_errors_exit_2_with_the_fix() {
+    let env = Env::new();
+    for (args, needle) in [
+        (
+            vec![
+                "--hardware",
+                "a100-80gb",
+                "--devices",
+                "8",
+                "--days",
+                "2",
+                "--device-hours",
+                "9",
+            ],
+            "give one of",
+        ),
+        (
+            vec!["--hardware", "a100-80gb", "--devices", "0", "--days", "2"],
+            "whole number >= 1",
+        ),
+        (
+            vec![
+                "--hardware",
+                "a100-80gb",
+                "--devices",
+                "8",
+                "--params",
+                "7B",
+                "--tokens",
+                "1T",
+                "--efficiency",
+                "1.2",
+            ],
+            "(0, 1]",
+        ),
+        (
+            vec![
+                "--hardware",
+                "v100",
+                "--devices",
+                "8",
+                "--params",
+                "7B",
+                "--tokens",
+                "1T",
+                "--precision",
+                "bf16",
+            ],
+            "v100 supports",
+        ),
+        (
+            vec!["--hardware", "h100", "--devices", "8", "--days", "1"],
+            "did you mean",
+        ),
+        (
+            vec![
+                "--hardware",
+                "h100-sxm",
+                "--devices",
+                "8",
+                "--days",
+                "1",
+                "--site",
+                "Mars",
+            ],
+            "unknown site",
+        ),
+        (
+            vec![
+                "--hardware",
+                "h100-sxm",
+                "--devices",
+                "eight",
+                "--days",
+                "1",
+            ],
+            "70B",
+        ),
+    ] {
+        let mut full = vec!["estimate", "train"];
+        full.extend(args);
+        let out = env.run(&full);
+        assert_eq!(out.status.code(), Some(2), "{full:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{full:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"));
+    }
+}
+
+#[test]
+fn sci_for_an_estimate_and_for_a_recorded_run() {
+    let env = Env::new();
+    let v = env.json(&[
+        "estimate",
+        "sci",
+        "--energy-kwh",
+        "2",
+        "--intensity",
+        "300",
+        "--embodied-kg",
+        "0.1",
+        "--units",
+        "1000",
+        "--per",
+        "request",
+        "--json",
+    ]);
+    assert!((f(&v["sci_g_per_unit"]) - 0.7).abs() < 1e-12, "{v}");
+    let (_, run) = env.run_sh(&["--site", "DE"], &work(100_000));
+    let id = run["id"].as_str().unwrap();
+    let v = env.json(&[
+        "runs",
+        "sci",
+        &id[..8],
+        "--per",
+        "request",
+        "--units",
+        "10",
+        "--json",
+    ]);
+    let expected = f(&run["energy"]["facility_wh"]) / 1000.0
+        * f(&run["site_factors"]["intensity_g_per_kwh"])
+        / 10.0;
+    assert!(
+        (f(&v["sci_g_per_unit"]) - expected).abs() <= 1e-12 + expected * 1e-9,
+        "{v} vs {expected}"
+    );
+    assert!(v["notes"][0].as_str().unwrap().contains("M = 0"));
+    let out = env.run(&["runs", "sci", &id[..8], "--per", "request", "--units", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("functional units"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -97,7 +97,13 @@ impl Point {
             .collect();
         match &self.result {
             Ok(e) => {
+                // The figures only: inputs and assumptions are those of the base request plus
+                // the swept values, and would repeat at every point.
                 let mut j = e.to_json();
+                if let Some(obj) = j.as_object_mut() {
+                    obj.remove("inputs");
+                    obj.remove("assumptions");
+                }
                 j["at"] = Value::Object(at);
                 j["total_co2e_kg"] = json!(self.total_co2e_kg());
                 j

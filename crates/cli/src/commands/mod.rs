@@ -2,6 +2,7 @@
 //! through the library crates, and prints.
 
 mod catalog;
+mod estimate;
 mod export;
 mod run;
 mod runs;
@@ -32,6 +33,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Runs(RunsCommand::Show(args)) => runs::show(args, &settings).map(|_| exit::OK),
         Command::Catalog(c) => catalog::catalog(c, &settings).map(|_| exit::OK),
         Command::Export(args) => export::export(args, &settings).map(|_| exit::OK),
+        Command::Estimate(cmd) => estimate::estimate(cmd, &settings).map(|_| exit::OK),
+        Command::Runs(RunsCommand::Sci(args)) => {
+            estimate::runs_sci(args, &settings).map(|_| exit::OK)
+        }
     }
 }
 

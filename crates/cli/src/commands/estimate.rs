@@ -1,0 +1,258 @@
+//! `sustain estimate train|sci` and `sustain runs sci`.
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use sustain_core::format::sig;
+use sustain_core::hardware::AcceleratorCatalog;
+use sustain_core::units::{CarbonIntensity, CarbonMass, Energy};
+use sustain_estimate::sci::{Sci, sci};
+use sustain_estimate::svg::{Bar, bar_chart};
+use sustain_estimate::sweep::{SortBy, parse_axis, sweep};
+use sustain_estimate::train::{Catalogs, TrainRequest, estimate_train, parse_number};
+use sustain_ledger::Ledger;
+
+use crate::cli::{EstimateCommand, EstimateSciArgs, EstimateTrainArgs, RunsSciArgs, SortArg};
+use crate::config::Settings;
+use crate::render;
+
+use super::{open_ledger, out};
+
+/// `sustain estimate ...`.
+pub fn estimate(cmd: EstimateCommand, settings: &Settings) -> Result<()> {
+    match cmd {
+        EstimateCommand::Train(args) => train(*args, settings),
+        EstimateCommand::Sci(args) => estimate_sci(args, settings),
+    }
+}
+
+fn request(args: &EstimateTrainArgs, settings: &Settings) -> Result<TrainRequest> {
+    let mut r = TrainRequest::default();
+    let pairs: [(&str, &Option<String>); 20] = [
+        ("hardware", &args.hardware),
+        ("devices", &args.devices),
+        ("days", &args.days),
+        ("hours", &args.hours),
+        ("device-hours", &args.device_hours),
+        ("params", &args.params),
+        ("active-params", &args.active_params),
+        ("tokens", &args.tokens),
+        ("flops", &args.flops),
+        ("efficiency", &args.efficiency),
+        ("precision", &args.precision),
+        ("power-w", &args.power_w),
+        ("pue", &args.pue),
+        ("site", &args.site),
+        ("intensity", &args.intensity),
+        ("market-intensity", &args.market_intensity),
+        ("wue", &args.wue),
+        ("lifetime-years", &args.lifetime_years),
+        ("price-per-device-hour", &args.price_per_device_hour),
+        ("currency", &args.currency),
+    ];
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            r.set(k, v)?;
+        }
+    }
+    // The configured default site, when the user chose one and gave no intensity.
+    if r.site.site.is_none() && r.site.intensity.is_none() && settings.config_site.is_some() {
+        r.site.site = settings.config_site.clone();
+    }
+    Ok(r)
+}
+
+fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
+    let hardware = AcceleratorCatalog::bundled().context("bundled accelerator catalog")?;
+    let cat = Catalogs {
+        sites: &settings.sites,
+        hardware: &hardware,
+    };
+    let req = request(&args, settings)?;
+    if args.sweeps.is_empty() {
+        if args.svg.is_some() {
+            return Err(crate::exit::BadInput(
+                "--svg draws a sweep: add at least one --sweep KEY=V1,V2".into(),
+            )
+            .into());
+        }
+        let e = estimate_train(&req, cat)?;
+        return if args.json {
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&e.to_json())?
+            ))
+        } else {
+            out(&render::train_estimate(&e))
+        };
+    }
+    let axes = args
+        .sweeps
+        .iter()
+        .map(|s| parse_axis(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sort = match args.sort {
+        SortArg::Carbon => SortBy::Carbon,
+        SortArg::Cost => SortBy::Cost,
+    };
+    let points = sweep(&req, &axes, cat, sort)?;
+    if let Some(path) = &args.svg {
+        let metric = match sort {
+            SortBy::Carbon => "tCO2e (location-based operational + embodied)",
+            SortBy::Cost => "cost",
+        };
+        let bars: Vec<Bar> = points
+            .iter()
+            .filter(|p| p.result.is_ok())
+            .take(args.top.clamp(1, 60))
+            .map(|p| {
+                let (value, annotation) = match sort {
+                    SortBy::Carbon => {
+                        let kg = p.total_co2e_kg().unwrap_or(0.0);
+                        (kg, CarbonMass::from_kg(kg).human())
+                    }
+                    SortBy::Cost => {
+                        let c = p.cost().unwrap_or(0.0);
+                        let cur = p
+                            .result
+                            .as_ref()
+                            .ok()
+                            .and_then(|e| e.cost.as_ref().map(|c| c.currency.code().to_string()))
+                            .unwrap_or_default();
+                        (c, format!("{} {cur}", sig(c)))
+                    }
+                };
+                Bar {
+                    label: p.label(),
+                    value,
+                    annotation,
+                }
+            })
+            .collect();
+        let title = format!("Training options by {metric}, best first");
+        std::fs::write(path, bar_chart(&title, metric, &bars))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.json {
+        let arr: Vec<_> = points.iter().map(|p| p.to_json()).collect();
+        out(&format!("{}\n", serde_json::to_string_pretty(&arr)?))
+    } else {
+        let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
+        out(&render::sweep_table(&keys, &points, args.top))
+    }
+}
+
+fn num(key: &str, v: &str) -> Result<f64> {
+    Ok(parse_number(key, v)?)
+}
+
+fn estimate_sci(args: EstimateSciArgs, settings: &Settings) -> Result<()> {
+    let e = num("energy-kwh", &args.energy_kwh)?;
+    if !(e.is_finite() && e >= 0.0) {
+        return Err(crate::exit::BadInput(format!(
+            "invalid --energy-kwh {e}: expected a number of kWh >= 0"
+        ))
+        .into());
+    }
+    let (intensity, source) = match (&args.intensity, &args.site) {
+        (Some(i), _) => (
+            CarbonIntensity::from_g_per_kwh(num("intensity", i)?)?,
+            "--intensity".to_string(),
+        ),
+        (None, Some(site)) => {
+            let s = settings.sites.get(site)?;
+            (s.intensity, format!("site {}: {}", s.id(), s.record.source))
+        }
+        (None, None) => {
+            return Err(crate::exit::BadInput(
+                "missing I: give --intensity G_PER_KWH or --site ID".into(),
+            )
+            .into());
+        }
+    };
+    let embodied = args
+        .embodied_kg
+        .as_deref()
+        .map(|m| num("embodied-kg", m).map(CarbonMass::from_kg))
+        .transpose()?;
+    let units = num("units", &args.units)?;
+    let s = sci(
+        Energy::from_kwh(e),
+        intensity,
+        embodied.unwrap_or(CarbonMass::ZERO),
+        units,
+        &args.per,
+    )?;
+    print_sci(&s, intensity, &source, embodied.is_none(), args.json)
+}
+
+fn print_sci(
+    s: &Sci,
+    intensity: CarbonIntensity,
+    source: &str,
+    embodied_defaulted: bool,
+    json: bool,
+) -> Result<()> {
+    let note = embodied_defaulted
+        .then_some("no embodied emissions given (M = 0): SCI counts operational emissions only");
+    if json {
+        return out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({
+                "sci_g_per_unit": s.score.grams(),
+                "per": s.per,
+                "units": s.units,
+                "operational_g": s.operational.grams(),
+                "embodied_g": s.embodied.grams(),
+                "intensity_g_per_kwh": intensity.g_per_kwh(),
+                "intensity_source": source,
+                "notes": note.into_iter().collect::<Vec<_>>(),
+            }))?
+        ));
+    }
+    let mut text = format!(
+        "SCI = {} per {}\n  = (E x I {} + M {}) / R {}\n  I = {} gCO2e/kWh ({source})\n",
+        s.score.human(),
+        s.per,
+        s.operational.human(),
+        s.embodied.human(),
+        sig(s.units),
+        sig(intensity.g_per_kwh()),
+    );
+    if let Some(n) = note {
+        text.push_str(&format!("  note: {n}\n"));
+    }
+    out(&text)
+}
+
+/// `sustain runs sci`.
+pub fn runs_sci(args: RunsSciArgs, settings: &Settings) -> Result<()> {
+    let ledger = open_ledger(settings)?;
+    let view = ledger.run(&args.id)?;
+    let end = view.end.as_ref().ok_or_else(|| {
+        crate::exit::BadInput(format!(
+            "run {} is still running: SCI needs its energy; try again when it has ended",
+            view.start.id
+        ))
+    })?;
+    let intensity = CarbonIntensity::from_g_per_kwh(view.start.site.intensity_g_per_kwh)?;
+    let embodied = args
+        .embodied_g
+        .as_deref()
+        .map(|m| num("embodied-g", m).map(CarbonMass::from_grams))
+        .transpose()?;
+    let units = num("units", &args.units)?;
+    let s = sci(
+        end.impacts.facility_energy,
+        intensity,
+        embodied.unwrap_or(CarbonMass::ZERO),
+        units,
+        &args.per,
+    )?;
+    let source = format!(
+        "site {} of run {}: {}",
+        view.start.site.id,
+        &view.start.id[..8.min(view.start.id.len())],
+        view.start.site.source
+    );
+    print_sci(&s, intensity, &source, embodied.is_none(), args.json)
+}
