@@ -75,9 +75,82 @@ pub enum EstimateCommand {
     /// Training: device-hours, energy, carbon (operational and embodied), water, cost.
     #[command(after_help = ESTIMATE_TRAIN_HELP)]
     Train(Box<EstimateTrainArgs>),
+    /// Serving: energy, carbon, water and cost per request, per 1,000 output tokens and in total.
+    #[command(after_help = ESTIMATE_INFER_HELP)]
+    Infer(Box<EstimateInferArgs>),
     /// Software Carbon Intensity: (E x I + M) per R.
     #[command(after_help = ESTIMATE_SCI_HELP)]
     Sci(EstimateSciArgs),
+}
+
+const ESTIMATE_INFER_HELP: &str = "\
+Examples:
+  sustain estimate infer --params 8B --hardware h100-sxm --requests 1M --tokens-in 500 --tokens-out 300
+  sustain estimate infer --params 70B --hardware a100-80gb --batch 16 --requests 10k --tokens-in 2000 --tokens-out 500 --site FR --json
+  sustain estimate infer --params 47B --active-params 13B --hardware h100-sxm --devices 2 --requests 1 --tokens-in 100 --tokens-out 100
+
+Tokens are per request. Devices default to the fewest that hold the weights and the batch's KV
+cache. The model is a roofline (prefill compute-bound, decode memory-bound then compute-bound)
+calibrated on the ML.ENERGY benchmark; a table shows how batch size changes the answer. See
+docs/methods/estimate-infer.md.";
+
+/// Options of `sustain estimate infer`.
+#[derive(Debug, Args)]
+pub struct EstimateInferArgs {
+    /// Total parameters (e.g. 8B).
+    #[arg(long, value_name = "N")]
+    pub params: Option<String>,
+    /// Active parameters per token, for mixtures of experts.
+    #[arg(long, value_name = "N")]
+    pub active_params: Option<String>,
+    /// Accelerator id (see `sustain catalog hardware`).
+    #[arg(long, value_name = "ID")]
+    pub hardware: Option<String>,
+    /// Devices per model replica (default: the fewest that hold it).
+    #[arg(long, value_name = "N")]
+    pub devices: Option<String>,
+    /// Concurrent sequences per replica (default 64).
+    #[arg(long, value_name = "B")]
+    pub batch: Option<String>,
+    /// Number of requests.
+    #[arg(long, value_name = "R")]
+    pub requests: Option<String>,
+    /// Prompt tokens per request.
+    #[arg(long, value_name = "T")]
+    pub tokens_in: Option<String>,
+    /// Output tokens per request.
+    #[arg(long, value_name = "T")]
+    pub tokens_out: Option<String>,
+    /// Precision of weights and arithmetic: bf16, fp16, fp8, int8, fp32.
+    #[arg(long, value_name = "P")]
+    pub precision: Option<String>,
+    /// Average draw per device in watts, replacing the power model.
+    #[arg(long, value_name = "W")]
+    pub power_w: Option<String>,
+    /// Power usage effectiveness of the facility.
+    #[arg(long, value_name = "P")]
+    pub pue: Option<String>,
+    /// Site (see `sustain catalog sites`); default: config `site`.
+    #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
+    pub site: Option<String>,
+    /// Grid intensity in gCO2e/kWh, replacing the site's.
+    #[arg(long, value_name = "G_PER_KWH")]
+    pub intensity: Option<String>,
+    /// Market-based (contractual) factor in gCO2e/kWh.
+    #[arg(long, value_name = "G_PER_KWH")]
+    pub market_intensity: Option<String>,
+    /// On-site water usage effectiveness in L/kWh.
+    #[arg(long, value_name = "L_PER_KWH")]
+    pub wue: Option<String>,
+    /// Price per device-hour.
+    #[arg(long, value_name = "AMOUNT")]
+    pub price_per_device_hour: Option<String>,
+    /// Currency of the price (default USD).
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const ESTIMATE_TRAIN_HELP: &str = "\

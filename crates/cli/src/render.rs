@@ -8,6 +8,8 @@ use sustain_core::hardware::{AcceleratorRecord, CpuRecord};
 use sustain_core::run::{ComponentEnergy, EnergySource, RunView};
 use sustain_core::site::Site;
 use sustain_core::units::{CarbonMass, Water};
+use sustain_estimate::infer::{Impact, InferEstimate};
+use sustain_estimate::inputs::Inputs;
 use sustain_estimate::sweep::Point;
 use sustain_estimate::train::TrainEstimate;
 
@@ -401,6 +403,9 @@ pub fn cpus_table(cpus: &[&CpuRecord]) -> String {
 }
 
 fn sci_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e6 {
+        return format!("{v:.0}");
+    }
     if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
         format!("{v:.3e}")
     } else {
@@ -434,36 +439,8 @@ pub fn train_estimate(e: &TrainEstimate) -> String {
         "cost",
         e.cost.as_ref().map_or("n/a".into(), |c| c.to_string()),
     );
-    let mut inputs = table();
-    inputs.set_header(vec!["INPUT", "VALUE", "UNIT", "FROM", "SOURCE"]);
-    for i in &e.inputs.0 {
-        let v = match &i.value {
-            serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), sci_number),
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let source: String = i.source.chars().take(70).collect();
-        inputs.add_row(vec![
-            Cell::new(&i.name),
-            right(v),
-            Cell::new(&i.unit),
-            Cell::new(
-                serde_json::to_value(&i.origin)
-                    .map(|v| v.as_str().unwrap_or_default().to_string())
-                    .unwrap_or_default(),
-            ),
-            Cell::new(if i.source.chars().count() > 70 {
-                format!("{source}…")
-            } else {
-                source
-            }),
-        ]);
-    }
-    let mut s = format!(
-        "{t}
-\n{inputs}
-"
-    );
+    let inputs = inputs_table(&e.inputs);
+    let mut s = format!("{t}\n\n{inputs}\n");
     if !e.assumptions.is_empty() {
         s.push_str("\nAssumptions:\n");
         for a in &e.assumptions {
@@ -471,6 +448,96 @@ pub fn train_estimate(e: &TrainEstimate) -> String {
         }
     }
     s.push_str("\nMethod: docs/methods/estimate-train.md. Full sources: --json.\n");
+    s
+}
+
+fn inputs_table(inputs: &Inputs) -> Table {
+    let mut t = table();
+    t.set_header(vec!["INPUT", "VALUE", "UNIT", "FROM", "SOURCE"]);
+    for i in &inputs.0 {
+        let v = match &i.value {
+            serde_json::Value::Number(n) => n.as_f64().map_or(n.to_string(), sci_number),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let source: String = i.source.chars().take(70).collect();
+        let origin = serde_json::to_value(&i.origin)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        t.add_row(vec![
+            Cell::new(&i.name),
+            right(v),
+            Cell::new(&i.unit),
+            Cell::new(origin),
+            Cell::new(if i.source.chars().count() > 70 {
+                format!("{source}…")
+            } else {
+                source
+            }),
+        ]);
+    }
+    t
+}
+
+/// The human output of `sustain estimate infer`.
+pub fn infer_estimate(e: &InferEstimate) -> String {
+    let mut t = table();
+    t.set_header(vec!["", "PER REQUEST", "PER 1K OUTPUT TOKENS", "TOTAL"]);
+    let cols = [&e.per_request, &e.per_1k_output_tokens, &e.total];
+    let mut row = |name: &str, f: &dyn Fn(&Impact) -> String| {
+        let mut cells = vec![Cell::new(name)];
+        cells.extend(cols.iter().map(|i| right(f(i))));
+        t.add_row(cells);
+    };
+    row("IT energy", &|i| i.it_energy.human());
+    row("facility energy (x PUE)", &|i| i.energy.human());
+    row("carbon, location-based", &|i| i.co2e_location.human());
+    row("carbon, market-based", &|i| {
+        i.co2e_market.map_or("n/a".into(), CarbonMass::human)
+    });
+    row("embodied carbon", &|i| {
+        i.embodied.map_or("n/a".into(), CarbonMass::human)
+    });
+    row("water", &|i| i.water.human());
+    row("cost", &|i| {
+        i.cost.as_ref().map_or("n/a".into(), |c| c.to_string())
+    });
+    let mut b = table();
+    b.set_header(vec![
+        "BATCH",
+        "DEVICES",
+        "ENERGY / REQUEST",
+        "CO2E / REQUEST",
+        "LATENCY",
+    ]);
+    for r in &e.batch_table {
+        b.add_row(vec![
+            right(sci_number(r.batch)),
+            right(r.devices),
+            right(r.energy_per_request.human()),
+            right(r.co2e_per_request.human()),
+            right(seconds(r.latency_s)),
+        ]);
+    }
+    let mut s = format!(
+        "{} device(s) per replica ({} needed), batch {}, {} requests; decode is {}-bound at {} W per device; {} per request\n\n{t}\n\nHow batch size changes the answer (facility energy and location-based carbon per request):\n{b}\n\n{}\n",
+        e.devices,
+        e.devices_needed,
+        sci_number(e.batch),
+        sci_number(e.requests),
+        if e.memory_bound { "memory" } else { "compute" },
+        sig(e.decode_power.watts()),
+        seconds(e.latency_s),
+        inputs_table(&e.inputs),
+    );
+    if !e.assumptions.is_empty() {
+        s.push_str("\nAssumptions:\n");
+        for a in &e.assumptions {
+            let _ = writeln!(s, "  - {a}");
+        }
+    }
+    s.push_str("\nMethod: docs/methods/estimate-infer.md. Full sources: --json.\n");
     s
 }
 

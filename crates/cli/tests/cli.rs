@@ -707,6 +707,7 @@ fn every_command_has_help_with_examples() {
         vec!["export", "--help"],
         vec!["estimate", "train", "--help"],
         vec!["estimate", "sci", "--help"],
+        vec!["estimate", "infer", "--help"],
         vec!["runs", "sci", "--help"],
     ] {
         let out = env.run(&args);
@@ -1011,4 +1012,120 @@ fn sci_for_an_estimate_and_for_a_recorded_run() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn estimate_infer_gives_per_request_per_token_and_total_figures() {
+    let env = Env::new();
+    let v = env.json(&[
+        "estimate",
+        "infer",
+        "--params",
+        "70B",
+        "--hardware",
+        "h100-sxm",
+        "--requests",
+        "10k",
+        "--tokens-in",
+        "1000",
+        "--tokens-out",
+        "500",
+        "--site",
+        "FR",
+        "--json",
+    ]);
+    // 140 GB of bf16 weights x 1.2 overhead, plus the KV cache of 64 sequences of 1,500 tokens
+    // (about 26 GB), need three 80 GB devices.
+    assert_eq!(v["devices_needed"], 3, "{v}");
+    let per = f(&v["per_request"]["energy_wh"]);
+    let per_1k = f(&v["per_1k_output_tokens"]["energy_wh"]);
+    let total = f(&v["total"]["energy_wh"]);
+    assert!(per > 0.0);
+    assert!(
+        (per_1k - per * 2.0).abs() <= 1e-9 * per_1k,
+        "500 output tokens per request"
+    );
+    assert!((total - per * 10_000.0).abs() <= 1e-9 * total);
+    let co2 = f(&v["per_request"]["co2e_g"]["location"]);
+    assert!(
+        (co2 - per / 1000.0 * 56.039).abs() <= 1e-6 * co2 + 1e-12,
+        "{co2}"
+    );
+    // Larger batches: less energy per request.
+    let rows = v["batch_sizes"].as_array().unwrap();
+    let energies: Vec<f64> = rows
+        .iter()
+        .map(|r| f(&r["energy_wh_per_request"]))
+        .collect();
+    assert!(energies.windows(2).all(|w| w[1] <= w[0]), "{energies:?}");
+    for (args, needle) in [
+        (
+            vec![
+                "--params",
+                "70B",
+                "--hardware",
+                "h100-sxm",
+                "--devices",
+                "1",
+                "--requests",
+                "1",
+                "--tokens-in",
+                "10",
+                "--tokens-out",
+                "10",
+            ],
+            "at least 3",
+        ),
+        (
+            vec![
+                "--params",
+                "8B",
+                "--hardware",
+                "h100-sxm",
+                "--requests",
+                "1",
+                "--tokens-in",
+                "10",
+            ],
+            "--tokens-out",
+        ),
+        (
+            vec![
+                "--params",
+                "8B",
+                "--hardware",
+                "tpu-v5e",
+                "--requests",
+                "1",
+                "--tokens-in",
+                "10",
+                "--tokens-out",
+                "10",
+            ],
+            "--power-w",
+        ),
+        (
+            vec![
+                "--params",
+                "8B",
+                "--active-params",
+                "9B",
+                "--hardware",
+                "h100-sxm",
+                "--requests",
+                "1",
+                "--tokens-in",
+                "1",
+                "--tokens-out",
+                "1",
+            ],
+            "at most --params",
+        ),
+    ] {
+        let mut full = vec!["estimate", "infer"];
+        full.extend(args);
+        let out = env.run(&full);
+        assert_eq!(out.status.code(), Some(2), "{full:?}");
+        assert!(stderr(&out).contains(needle), "{full:?}: {}", stderr(&out));
+    }
 }

@@ -14,6 +14,7 @@
 
 pub mod error;
 pub mod factors;
+pub mod infer;
 pub mod inputs;
 pub mod sci;
 pub mod svg;

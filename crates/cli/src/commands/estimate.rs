@@ -5,13 +5,16 @@ use serde_json::json;
 use sustain_core::format::sig;
 use sustain_core::hardware::AcceleratorCatalog;
 use sustain_core::units::{CarbonIntensity, CarbonMass, Energy};
+use sustain_estimate::infer::{InferRequest, estimate_infer};
 use sustain_estimate::sci::{Sci, sci};
 use sustain_estimate::svg::{Bar, bar_chart};
 use sustain_estimate::sweep::{SortBy, parse_axis, sweep};
 use sustain_estimate::train::{Catalogs, TrainRequest, estimate_train, parse_number};
 use sustain_ledger::Ledger;
 
-use crate::cli::{EstimateCommand, EstimateSciArgs, EstimateTrainArgs, RunsSciArgs, SortArg};
+use crate::cli::{
+    EstimateCommand, EstimateInferArgs, EstimateSciArgs, EstimateTrainArgs, RunsSciArgs, SortArg,
+};
 use crate::config::Settings;
 use crate::render;
 
@@ -21,7 +24,53 @@ use super::{open_ledger, out};
 pub fn estimate(cmd: EstimateCommand, settings: &Settings) -> Result<()> {
     match cmd {
         EstimateCommand::Train(args) => train(*args, settings),
+        EstimateCommand::Infer(args) => infer(*args, settings),
         EstimateCommand::Sci(args) => estimate_sci(args, settings),
+    }
+}
+
+fn infer(args: EstimateInferArgs, settings: &Settings) -> Result<()> {
+    let hardware = AcceleratorCatalog::bundled().context("bundled accelerator catalog")?;
+    let cat = Catalogs {
+        sites: &settings.sites,
+        hardware: &hardware,
+    };
+    let mut r = InferRequest::default();
+    let pairs: [(&str, &Option<String>); 17] = [
+        ("params", &args.params),
+        ("active-params", &args.active_params),
+        ("hardware", &args.hardware),
+        ("devices", &args.devices),
+        ("batch", &args.batch),
+        ("requests", &args.requests),
+        ("tokens-in", &args.tokens_in),
+        ("tokens-out", &args.tokens_out),
+        ("precision", &args.precision),
+        ("power-w", &args.power_w),
+        ("pue", &args.pue),
+        ("site", &args.site),
+        ("intensity", &args.intensity),
+        ("market-intensity", &args.market_intensity),
+        ("wue", &args.wue),
+        ("price-per-device-hour", &args.price_per_device_hour),
+        ("currency", &args.currency),
+    ];
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            r.set(k, v)?;
+        }
+    }
+    if r.site.site.is_none() && r.site.intensity.is_none() && settings.config_site.is_some() {
+        r.site.site = settings.config_site.clone();
+    }
+    let e = estimate_infer(&r, cat)?;
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&e.to_json())?
+        ))
+    } else {
+        out(&render::infer_estimate(&e))
     }
 }
 
