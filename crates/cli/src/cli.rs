@@ -88,6 +88,8 @@ Examples:
   sustain estimate infer --params 8B --hardware h100-sxm --requests 1M --tokens-in 500 --tokens-out 300
   sustain estimate infer --params 70B --hardware a100-80gb --batch 16 --requests 10k --tokens-in 2000 --tokens-out 500 --site FR --json
   sustain estimate infer --params 47B --active-params 13B --hardware h100-sxm --devices 2 --requests 1 --tokens-in 100 --tokens-out 100
+  sustain estimate infer --params 8B --requests 1M --tokens-in 500 --tokens-out 300 --hardware h100-sxm \\
+      --sweep hardware=a100-80gb,h100-sxm,l4 --sweep batch=8,64 --sweep site=FR,US-CA --svg serving.svg
 
 Tokens are per request. Devices default to the fewest that hold the weights and the batch's KV
 cache. The model is a roofline (prefill compute-bound, decode memory-bound then compute-bound)
@@ -148,6 +150,18 @@ pub struct EstimateInferArgs {
     /// Currency of the price (default USD).
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+    /// Sweep an input over values: KEY=V1,V2,... (repeat for a grid).
+    #[arg(long = "sweep", value_name = "KEY=V1,V2")]
+    pub sweeps: Vec<String>,
+    /// Sort a sweep by carbon (location-based plus embodied, all requests) or cost.
+    #[arg(long, value_enum, default_value_t = SortArg::Carbon)]
+    pub sort: SortArg,
+    /// Rows of a sweep to print (JSON has them all).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
+    /// Draw a sweep as an SVG bar chart into this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// JSON instead of tables.
     #[arg(long)]
     pub json: bool,

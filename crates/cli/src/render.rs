@@ -10,7 +10,7 @@ use sustain_core::site::Site;
 use sustain_core::units::{CarbonMass, Water};
 use sustain_estimate::infer::{Impact, InferEstimate};
 use sustain_estimate::inputs::Inputs;
-use sustain_estimate::sweep::Point;
+use sustain_estimate::sweep::{Point, Scored};
 use sustain_estimate::train::TrainEstimate;
 
 fn short_id(id: &str) -> &str {
@@ -541,33 +541,25 @@ pub fn infer_estimate(e: &InferEstimate) -> String {
     s
 }
 
-/// The table of a sweep.
-pub fn sweep_table(keys: &[String], points: &[Point], top: usize) -> String {
+/// The table of a sweep: the swept values, then `cells` of each estimate.
+pub fn sweep_table<E: Scored>(
+    keys: &[String],
+    points: &[Point<E>],
+    top: usize,
+    header: &[&str],
+    cells: impl Fn(&E) -> Vec<String>,
+) -> String {
     let mut t = table();
-    let mut header: Vec<String> = keys.iter().map(|k| k.to_uppercase()).collect();
-    header.extend(
-        ["DAYS", "ENERGY", "CO2E LOC", "EMBODIED", "COST"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    t.set_header(header);
+    let mut h: Vec<String> = keys.iter().map(|k| k.to_uppercase()).collect();
+    h.extend(header.iter().map(|s| s.to_string()));
+    t.set_header(h);
     for p in points.iter().take(top) {
-        let mut cells: Vec<Cell> = p.at.iter().map(|(_, v)| Cell::new(v)).collect();
+        let mut row: Vec<Cell> = p.at.iter().map(|(_, v)| Cell::new(v)).collect();
         match &p.result {
-            Ok(e) => {
-                cells.push(right(sig(e.days)));
-                cells.push(right(e.energy.human()));
-                cells.push(right(e.co2e_location.human()));
-                cells.push(right(e.embodied.map_or("n/a".into(), CarbonMass::human)));
-                cells.push(right(
-                    e.cost.as_ref().map_or("n/a".into(), |c| c.to_string()),
-                ));
-            }
-            Err(msg) => {
-                cells.push(Cell::new(format!("n/a: {msg}")));
-            }
+            Ok(e) => row.extend(cells(e).into_iter().map(right)),
+            Err(msg) => row.push(Cell::new(format!("n/a: {msg}"))),
         }
-        t.add_row(cells);
+        t.add_row(row);
     }
     let shown = top.min(points.len());
     format!(

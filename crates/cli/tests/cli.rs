@@ -1051,6 +1051,34 @@ fn estimate_infer_gives_per_request_per_token_and_total_figures() {
         (co2 - per / 1000.0 * 56.039).abs() <= 1e-6 * co2 + 1e-12,
         "{co2}"
     );
+    // A serving sweep, sorted by total carbon.
+    let pts = env.json(&[
+        "estimate",
+        "infer",
+        "--params",
+        "8B",
+        "--hardware",
+        "h100-sxm",
+        "--requests",
+        "1000",
+        "--tokens-in",
+        "500",
+        "--tokens-out",
+        "300",
+        "--sweep",
+        "site=DE,FR",
+        "--sweep",
+        "batch=8,64",
+        "--json",
+    ]);
+    let pts = pts.as_array().unwrap();
+    assert_eq!(pts.len(), 4);
+    assert_eq!(pts[0]["at"]["site"], "FR");
+    assert_eq!(pts[0]["at"]["batch"], "64");
+    assert!(
+        pts.windows(2)
+            .all(|w| f(&w[0]["total_co2e_kg"]) <= f(&w[1]["total_co2e_kg"]))
+    );
     // Larger batches: less energy per request.
     let rows = v["batch_sizes"].as_array().unwrap();
     let energies: Vec<f64> = rows

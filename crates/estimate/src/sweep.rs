@@ -1,13 +1,88 @@
 //! Sweeps: the same estimate over a grid of options (`--sweep site=FR,DE --sweep
-//! hardware=a100-80gb,h100-sxm`), sorted by carbon or cost.
+//! hardware=a100-80gb,h100-sxm`), sorted by carbon or cost. Generic over the estimate: training
+//! and serving requests both plug in through [`Request`] and [`Scored`].
 
 use serde_json::{Value, json};
 
 use crate::error::{EstimateError, Result};
-use crate::train::{Catalogs, TRAIN_KEYS, TrainEstimate, TrainRequest, estimate_train};
+use crate::infer::{INFER_KEYS, InferEstimate, InferRequest};
+use crate::train::{TRAIN_KEYS, TrainEstimate, TrainRequest};
 
 /// Most points a sweep may have.
 pub const MAX_POINTS: usize = 1_000_000;
+
+/// A request whose inputs can be set by flag name.
+pub trait Request: Clone {
+    /// The inputs `set` accepts.
+    const KEYS: &'static [&'static str];
+    /// Sets one input.
+    fn set(&mut self, key: &str, value: &str) -> Result<()>;
+}
+
+impl Request for TrainRequest {
+    const KEYS: &'static [&'static str] = TRAIN_KEYS;
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        TrainRequest::set(self, key, value)
+    }
+}
+
+impl Request for InferRequest {
+    const KEYS: &'static [&'static str] = INFER_KEYS;
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        InferRequest::set(self, key, value)
+    }
+}
+
+/// An estimate that a sweep can rank.
+pub trait Scored {
+    /// Location-based operational plus embodied carbon, kg.
+    fn carbon_kg(&self) -> f64;
+    /// Cost amount and currency, when known.
+    fn cost(&self) -> Option<(f64, String)>;
+    /// The figures as JSON, without the inputs and assumptions that every point shares.
+    fn figures_json(&self) -> Value;
+}
+
+fn strip(mut j: Value) -> Value {
+    if let Some(obj) = j.as_object_mut() {
+        obj.remove("inputs");
+        obj.remove("assumptions");
+    }
+    j
+}
+
+impl Scored for TrainEstimate {
+    fn carbon_kg(&self) -> f64 {
+        self.co2e_location.kg() + self.embodied.map(|m| m.kg()).unwrap_or(0.0)
+    }
+    fn cost(&self) -> Option<(f64, String)> {
+        self.cost
+            .as_ref()
+            .map(|c| (c.amount, c.currency.code().to_string()))
+    }
+    fn figures_json(&self) -> Value {
+        strip(self.to_json())
+    }
+}
+
+impl Scored for InferEstimate {
+    fn carbon_kg(&self) -> f64 {
+        self.total.co2e_location.kg() + self.total.embodied.map(|m| m.kg()).unwrap_or(0.0)
+    }
+    fn cost(&self) -> Option<(f64, String)> {
+        self.total
+            .cost
+            .as_ref()
+            .map(|c| (c.amount, c.currency.code().to_string()))
+    }
+    fn figures_json(&self) -> Value {
+        let mut j = strip(self.to_json());
+        if let Some(obj) = j.as_object_mut() {
+            obj.remove("batch_sizes");
+        }
+        j
+    }
+}
 
 /// One swept input and its values.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +93,8 @@ pub struct Axis {
     pub values: Vec<String>,
 }
 
-/// Parses `KEY=V1,V2,...`.
-pub fn parse_axis(text: &str) -> Result<Axis> {
+/// Parses `KEY=V1,V2,...` for a request type with these `keys`.
+pub fn parse_axis(text: &str, keys: &[&str]) -> Result<Axis> {
     let bad = |why: &str| {
         EstimateError::Parse(format!(
             "invalid --sweep {text:?}: {why}; expected KEY=V1,V2,... such as site=FR,DE,US-CA or hardware=a100-80gb,h100-sxm"
@@ -27,10 +102,10 @@ pub fn parse_axis(text: &str) -> Result<Axis> {
     };
     let (k, v) = text.split_once('=').ok_or_else(|| bad("no '='"))?;
     let key = k.trim().trim_start_matches("--").to_string();
-    if !TRAIN_KEYS.contains(&key.as_str()) {
+    if !keys.contains(&key.as_str()) {
         return Err(EstimateError::Parse(format!(
             "invalid --sweep {text:?}: unknown input '{key}'; inputs are: {}",
-            TRAIN_KEYS.join(", ")
+            keys.join(", ")
         )));
     }
     let values: Vec<String> = v
@@ -55,28 +130,22 @@ pub enum SortBy {
 
 /// One point of the grid.
 #[derive(Debug, Clone)]
-pub struct Point {
+pub struct Point<E> {
     /// The swept inputs' values at this point.
     pub at: Vec<(String, String)>,
     /// The estimate, or why there is none (an unsupported precision on one device, say).
-    pub result: std::result::Result<TrainEstimate, String>,
+    pub result: std::result::Result<E, String>,
 }
 
-impl Point {
+impl<E: Scored> Point<E> {
     /// Operational location-based plus embodied carbon, kg.
     pub fn total_co2e_kg(&self) -> Option<f64> {
-        self.result
-            .as_ref()
-            .ok()
-            .map(|e| e.co2e_location.kg() + e.embodied.map(|m| m.kg()).unwrap_or(0.0))
+        self.result.as_ref().ok().map(Scored::carbon_kg)
     }
 
-    /// Cost amount.
-    pub fn cost(&self) -> Option<f64> {
-        self.result
-            .as_ref()
-            .ok()
-            .and_then(|e| e.cost.as_ref().map(|c| c.amount))
+    /// Cost amount and currency.
+    pub fn cost(&self) -> Option<(f64, String)> {
+        self.result.as_ref().ok().and_then(Scored::cost)
     }
 
     /// A label such as `site=FR hardware=h100-sxm`.
@@ -88,7 +157,7 @@ impl Point {
             .join(" ")
     }
 
-    /// JSON: the swept values, then the estimate or the error.
+    /// JSON: the swept values, then the figures or the error.
     pub fn to_json(&self) -> Value {
         let at: serde_json::Map<String, Value> = self
             .at
@@ -97,15 +166,9 @@ impl Point {
             .collect();
         match &self.result {
             Ok(e) => {
-                // The figures only: inputs and assumptions are those of the base request plus
-                // the swept values, and would repeat at every point.
-                let mut j = e.to_json();
-                if let Some(obj) = j.as_object_mut() {
-                    obj.remove("inputs");
-                    obj.remove("assumptions");
-                }
+                let mut j = e.figures_json();
                 j["at"] = Value::Object(at);
-                j["total_co2e_kg"] = json!(self.total_co2e_kg());
+                j["total_co2e_kg"] = json!(e.carbon_kg());
                 j
             }
             Err(msg) => json!({"at": at, "error": msg}),
@@ -113,13 +176,13 @@ impl Point {
     }
 }
 
-/// Evaluates `base` at every combination of the axes, sorted.
-pub fn sweep(
-    base: &TrainRequest,
-    axes: &[Axis],
-    cat: Catalogs<'_>,
-    sort: SortBy,
-) -> Result<Vec<Point>> {
+/// Evaluates `base` at every combination of the axes with `eval`, sorted.
+pub fn sweep<R, E, F>(base: &R, axes: &[Axis], sort: SortBy, eval: F) -> Result<Vec<Point<E>>>
+where
+    R: Request,
+    E: Scored,
+    F: Fn(&R) -> Result<E>,
+{
     let total = axes
         .iter()
         .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()));
@@ -154,7 +217,7 @@ pub fn sweep(
         }
         let result = match set_err {
             Some(e) => Err(e),
-            None => estimate_train(&req, cat).map_err(|e| e.to_string()),
+            None => eval(&req).map_err(|e| e.to_string()),
         };
         points.push(Point { at, result });
         // Next combination (odometer).
@@ -174,10 +237,10 @@ pub fn sweep(
     }
 }
 
-fn sort_points(points: &mut [Point], sort: SortBy) {
-    let key = |p: &Point| match sort {
+fn sort_points<E: Scored>(points: &mut [Point<E>], sort: SortBy) {
+    let key = |p: &Point<E>| match sort {
         SortBy::Carbon => p.total_co2e_kg(),
-        SortBy::Cost => p.cost(),
+        SortBy::Cost => p.cost().map(|c| c.0),
     };
     points.sort_by(|a, b| match (key(a), key(b)) {
         (Some(x), Some(y)) => x.total_cmp(&y),

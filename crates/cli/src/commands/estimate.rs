@@ -5,11 +5,13 @@ use serde_json::json;
 use sustain_core::format::sig;
 use sustain_core::hardware::AcceleratorCatalog;
 use sustain_core::units::{CarbonIntensity, CarbonMass, Energy};
-use sustain_estimate::infer::{InferRequest, estimate_infer};
+use sustain_estimate::infer::{INFER_KEYS, InferEstimate, InferRequest, estimate_infer};
 use sustain_estimate::sci::{Sci, sci};
 use sustain_estimate::svg::{Bar, bar_chart};
-use sustain_estimate::sweep::{SortBy, parse_axis, sweep};
-use sustain_estimate::train::{Catalogs, TrainRequest, estimate_train, parse_number};
+use sustain_estimate::sweep::{Axis, Point, Scored, SortBy, parse_axis, sweep};
+use sustain_estimate::train::{
+    Catalogs, TRAIN_KEYS, TrainEstimate, TrainRequest, estimate_train, parse_number,
+};
 use sustain_ledger::Ledger;
 
 use crate::cli::{
@@ -62,6 +64,45 @@ fn infer(args: EstimateInferArgs, settings: &Settings) -> Result<()> {
     }
     if r.site.site.is_none() && r.site.intensity.is_none() && settings.config_site.is_some() {
         r.site.site = settings.config_site.clone();
+    }
+    if !args.sweeps.is_empty() {
+        let sort = sort_by(args.sort);
+        let axes = parse_axes(&args.sweeps, INFER_KEYS)?;
+        let points = sweep(&r, &axes, sort, |r| estimate_infer(r, cat))?;
+        return finish_sweep(
+            &points,
+            &axes,
+            sort,
+            args.top,
+            args.svg.as_deref(),
+            args.json,
+            "Serving options",
+            &[
+                "DEVICES",
+                "ENERGY/REQ",
+                "CO2E/REQ",
+                "CO2E TOTAL",
+                "COST TOTAL",
+            ],
+            |e: &InferEstimate| {
+                vec![
+                    e.devices.to_string(),
+                    e.per_request.energy.human(),
+                    e.per_request.co2e_location.human(),
+                    e.total.co2e_location.human(),
+                    e.total
+                        .cost
+                        .as_ref()
+                        .map_or("n/a".into(), |c| c.to_string()),
+                ]
+            },
+        );
+    }
+    if args.svg.is_some() {
+        return Err(crate::exit::BadInput(
+            "--svg draws a sweep: add at least one --sweep KEY=V1,V2".into(),
+        )
+        .into());
     }
     let e = estimate_infer(&r, cat)?;
     if args.json {
@@ -134,25 +175,66 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
             out(&render::train_estimate(&e))
         };
     }
-    let axes = args
-        .sweeps
-        .iter()
-        .map(|s| parse_axis(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    let sort = match args.sort {
+    let sort = sort_by(args.sort);
+    let axes = parse_axes(&args.sweeps, TRAIN_KEYS)?;
+    let points = sweep(&req, &axes, sort, |r| estimate_train(r, cat))?;
+    finish_sweep(
+        &points,
+        &axes,
+        sort,
+        args.top,
+        args.svg.as_deref(),
+        args.json,
+        "Training options",
+        &["DAYS", "ENERGY", "CO2E LOC", "EMBODIED", "COST"],
+        |e: &TrainEstimate| {
+            vec![
+                sig(e.days),
+                e.energy.human(),
+                e.co2e_location.human(),
+                e.embodied.map_or("n/a".into(), CarbonMass::human),
+                e.cost.as_ref().map_or("n/a".into(), |c| c.to_string()),
+            ]
+        },
+    )
+}
+
+fn sort_by(s: SortArg) -> SortBy {
+    match s {
         SortArg::Carbon => SortBy::Carbon,
         SortArg::Cost => SortBy::Cost,
-    };
-    let points = sweep(&req, &axes, cat, sort)?;
-    if let Some(path) = &args.svg {
+    }
+}
+
+fn parse_axes(sweeps: &[String], keys: &[&str]) -> Result<Vec<Axis>> {
+    Ok(sweeps
+        .iter()
+        .map(|s| parse_axis(s, keys))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Draws, then prints, a sweep.
+#[allow(clippy::too_many_arguments)]
+fn finish_sweep<E: Scored>(
+    points: &[Point<E>],
+    axes: &[Axis],
+    sort: SortBy,
+    top: usize,
+    svg: Option<&std::path::Path>,
+    json: bool,
+    what: &str,
+    header: &[&str],
+    cells: impl Fn(&E) -> Vec<String>,
+) -> Result<()> {
+    if let Some(path) = svg {
         let metric = match sort {
-            SortBy::Carbon => "tCO2e (location-based operational + embodied)",
+            SortBy::Carbon => "CO2e, location-based operational + embodied",
             SortBy::Cost => "cost",
         };
         let bars: Vec<Bar> = points
             .iter()
             .filter(|p| p.result.is_ok())
-            .take(args.top.clamp(1, 60))
+            .take(top.clamp(1, 60))
             .map(|p| {
                 let (value, annotation) = match sort {
                     SortBy::Carbon => {
@@ -160,13 +242,7 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
                         (kg, CarbonMass::from_kg(kg).human())
                     }
                     SortBy::Cost => {
-                        let c = p.cost().unwrap_or(0.0);
-                        let cur = p
-                            .result
-                            .as_ref()
-                            .ok()
-                            .and_then(|e| e.cost.as_ref().map(|c| c.currency.code().to_string()))
-                            .unwrap_or_default();
+                        let (c, cur) = p.cost().unwrap_or((0.0, String::new()));
                         (c, format!("{} {cur}", sig(c)))
                     }
                 };
@@ -177,16 +253,16 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
                 }
             })
             .collect();
-        let title = format!("Training options by {metric}, best first");
+        let title = format!("{what} by {metric}, best first");
         std::fs::write(path, bar_chart(&title, metric, &bars))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    if args.json {
+    if json {
         let arr: Vec<_> = points.iter().map(|p| p.to_json()).collect();
         out(&format!("{}\n", serde_json::to_string_pretty(&arr)?))
     } else {
         let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
-        out(&render::sweep_table(&keys, &points, args.top))
+        out(&render::sweep_table(&keys, points, top, header, cells))
     }
 }
 
