@@ -65,3 +65,16 @@ pub(crate) fn non_negative(what: &str, v: f64) -> Result<f64> {
         Err(invalid(what, v, "a finite number >= 0"))
     }
 }
+
+/// Refuses results that overflowed: output never carries infinity or NaN.
+pub(crate) fn ensure_finite(figures: &[f64]) -> Result<()> {
+    if figures.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(EstimateError::Invalid {
+            what: "inputs".into(),
+            value: "(their magnitudes)".into(),
+            expected: "magnitudes whose results fit in a finite number; check the exponents (70B is 70e9, not 70e90)".into(),
+        })
+    }
+}

@@ -645,6 +645,14 @@ pub fn estimate_infer(req: &InferRequest, cat: Catalogs<'_>) -> Result<InferEsti
         });
     }
 
+    crate::error::ensure_finite(&[
+        step.latency_s,
+        total.energy.joules(),
+        total.co2e_location.grams(),
+        total.water.litres(),
+        total.embodied.map_or(0.0, |m| m.grams()),
+        total.cost.as_ref().map_or(0.0, |c| c.amount),
+    ])?;
     Ok(InferEstimate {
         devices,
         devices_needed,

@@ -511,7 +511,8 @@ pub fn estimate_train(req: &TrainRequest, cat: Catalogs<'_>) -> Result<TrainEsti
     };
 
     let f = req.site.resolve(cat.sites, &mut inputs, &mut assumptions)?;
-    let it_energy = power * std::time::Duration::from_secs_f64(device_hours * 3600.0);
+    // Joules directly: a Duration would overflow (and panic) for absurd but finite inputs.
+    let it_energy = Energy::from_joules(power.watts() * device_hours * 3600.0);
     let energy = it_energy * f.pue;
     let co2e_location = energy * f.intensity;
     let co2e_market = f.market.map(|m| energy * m);
@@ -603,6 +604,18 @@ pub fn estimate_train(req: &TrainRequest, cat: Catalogs<'_>) -> Result<TrainEsti
         },
     };
 
+    let figures = [
+        flops,
+        device_hours,
+        days,
+        energy.joules(),
+        co2e_location.grams(),
+        co2e_market.map_or(0.0, |m| m.grams()),
+        embodied.map_or(0.0, |m| m.grams()),
+        water.litres(),
+        cost.as_ref().map_or(0.0, |c| c.amount),
+    ];
+    crate::error::ensure_finite(&figures)?;
     Ok(TrainEstimate {
         flops,
         device_hours,

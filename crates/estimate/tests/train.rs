@@ -358,3 +358,54 @@ proptest! {
         })?;
     }
 }
+
+/// Absurd but finite inputs give finite figures or a clear error, never a panic, NaN or infinity.
+#[test]
+fn extreme_inputs_never_give_nan_or_infinity() {
+    with(|cat| {
+        for pairs in [
+            &[
+                ("hardware", "h100-sxm"),
+                ("devices", "1"),
+                ("flops", "1e40"),
+            ][..],
+            &[
+                ("hardware", "h100-sxm"),
+                ("devices", "1000000000"),
+                ("params", "1e3"),
+                ("tokens", "1"),
+            ][..],
+            &[
+                ("hardware", "a100-80gb"),
+                ("devices", "1"),
+                ("device-hours", "1e300"),
+            ][..],
+        ] {
+            match estimate_train(&req(pairs), cat) {
+                Ok(e) => {
+                    let j = serde_json::to_string(&e.to_json()).unwrap();
+                    assert!(
+                        !j.contains("null") || j.contains("\"market\":null"),
+                        "{pairs:?}: {j}"
+                    );
+                    assert!(
+                        e.energy.kwh().is_finite() && e.flops.is_finite(),
+                        "{pairs:?}"
+                    );
+                }
+                Err(err) => assert!(err.to_string().contains("finite"), "{pairs:?}: {err}"),
+            }
+        }
+        let err = estimate_train(
+            &req(&[
+                ("hardware", "a100-80gb"),
+                ("devices", "1"),
+                ("device-hours", "1e300"),
+            ]),
+            cat,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("70e9"), "{err}");
+    });
+}

@@ -45,6 +45,12 @@ pub struct SqliteLedger {
     busy_ms: u64,
 }
 
+/// A stored number of seconds as a duration; negative, NaN or out-of-range values (never
+/// written by Sustain) read as zero rather than panicking.
+fn secs(v: f64) -> Duration {
+    Duration::try_from_secs_f64(v).unwrap_or_default()
+}
+
 fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -372,7 +378,7 @@ impl RawStart {
             host: from_json::<HostInfo>("host", &self.host)?,
             meter: from_json::<MeterIdentity>("meter", &self.meter)?,
             methods: from_json::<BTreeMap<String, String>>("methods", &self.methods)?,
-            interval: Duration::from_secs_f64(self.interval_s.max(0.0)),
+            interval: secs(self.interval_s),
             tags: from_json("tags", &self.tags)?,
             hourly_rate: self.hourly_rate.zip(self.hourly_rate_currency),
             id: self.id,
@@ -477,8 +483,8 @@ impl RawEnd {
             ended_at: parse_ts(&self.ended_at)?,
             exit_code: self.exit_code,
             signal: self.signal,
-            duration: Duration::from_secs_f64(self.duration_s.max(0.0)),
-            cpu_time: Duration::from_secs_f64(self.cpu_s.max(0.0)),
+            duration: secs(self.duration_s),
+            cpu_time: secs(self.cpu_s),
             peak_rss_bytes: self.peak_rss_bytes.max(0) as u64,
             notes: from_json("notes", &self.notes)?,
             run_id: self.run_id,
@@ -663,13 +669,13 @@ impl Ledger for SqliteLedger {
                 Ok(Sample {
                     seq,
                     at: parse_ts(&at)?,
-                    interval: Duration::from_secs_f64(interval.max(0.0)),
+                    interval: secs(interval),
                     energy: EnergyBreakdown {
                         cpu: comp(0)?,
                         gpu: comp(1)?,
                         ram: comp(2)?,
                     },
-                    cpu_time: Duration::from_secs_f64(cpu_s.max(0.0)),
+                    cpu_time: secs(cpu_s),
                     rss_bytes: rss.max(0) as u64,
                 })
             })
