@@ -56,16 +56,25 @@ pub enum Command {
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// List and inspect recorded runs.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  sustain runs list\n  sustain runs show 3f2a\n  sustain runs sci 3f2a --per request --units 1000"
+    )]
     Runs(RunsCommand),
     /// Show the bundled reference data (sites, hardware) with sources.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  sustain catalog sites --search germany\n  sustain catalog hardware --kind gpu"
+    )]
     Catalog(CatalogCommand),
     /// Export runs as CSV, JSON, or CodeCarbon's emissions.csv.
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
     /// Estimate footprints before the fact: training, serving, SCI.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  sustain estimate train --params 70B --tokens 2T --hardware a100-80gb --devices 2048\n  sustain estimate infer --params 8B --hardware h100-sxm --requests 1M --tokens-in 500 --tokens-out 300\n  sustain estimate sci --energy-kwh 1.2 --site FR --units 1000 --per request"
+    )]
     Estimate(EstimateCommand),
 }
 

@@ -700,6 +700,9 @@ fn every_command_has_help_with_examples() {
     for args in [
         vec!["--help"],
         vec!["run", "--help"],
+        vec!["runs", "--help"],
+        vec!["catalog", "--help"],
+        vec!["estimate", "--help"],
         vec!["runs", "list", "--help"],
         vec!["runs", "show", "--help"],
         vec!["catalog", "sites", "--help"],
