@@ -1,0 +1,381 @@
+//! Tabular datasets: the bundled ones and CSV files users bring, with deterministic splits.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, TrainError, data_err};
+
+/// The bundled breast cancer data (UCI, CC BY 4.0; see `data/SOURCES.md`).
+const BREAST_CANCER_CSV: &str = include_str!("../../../data/datasets/breast_cancer.csv");
+
+/// A labelled table of numeric features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tabular {
+    /// Name (bundled name or file path).
+    pub name: String,
+    /// Where it comes from, in words.
+    pub source: String,
+    /// SHA-256 of the bytes it was read from.
+    pub sha256: String,
+    /// Feature names.
+    pub features: Vec<String>,
+    /// Class names, indexed by label.
+    pub classes: Vec<String>,
+    /// Row-major features, `rows x features.len()`.
+    pub x: Vec<f32>,
+    /// Labels, `0..classes.len()`.
+    pub y: Vec<usize>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Tabular {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Number of features.
+    pub fn width(&self) -> usize {
+        self.features.len()
+    }
+
+    /// The bundled breast cancer set (569 x 30, labels malignant/benign).
+    pub fn breast_cancer() -> Result<Self> {
+        let name = "breast-cancer";
+        let mut lines = BREAST_CANCER_CSV.lines();
+        let head: Vec<&str> = lines
+            .next()
+            .ok_or_else(|| data_err(name, "empty"))?
+            .split(',')
+            .collect();
+        let width: usize = head
+            .get(1)
+            .and_then(|w| w.parse().ok())
+            .ok_or_else(|| data_err(name, "bad header"))?;
+        let classes: Vec<String> = head[2..].iter().map(|s| s.to_string()).collect();
+        let (x, y) = parse_rows(name, lines.enumerate().map(|(i, l)| (i + 2, l)), width)?;
+        Ok(Tabular {
+            name: name.into(),
+            source: "UCI Breast Cancer Wisconsin (Diagnostic), CC BY 4.0, via scikit-learn".into(),
+            sha256: sha256_hex(BREAST_CANCER_CSV.as_bytes()),
+            features: (0..width).map(|i| format!("f{i}")).collect(),
+            classes,
+            x,
+            y: y.into_iter().map(|v| v as usize).collect(),
+        })
+    }
+
+    /// A CSV file with a header row, numeric features and a label column (`label`, else the
+    /// last column). Labels may be numbers or words; classes are sorted.
+    pub fn from_csv(path: &Path, label: Option<&str>) -> Result<Self> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| TrainError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes.clone())
+            .map_err(|_| data_err(&name, "is not UTF-8 text; expected a CSV file"))?;
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let (_, header) = lines
+            .next()
+            .ok_or_else(|| data_err(&name, "is empty; expected a header row and data rows"))?;
+        let cols: Vec<String> = header.split(',').map(|s| s.trim().to_string()).collect();
+        let label_idx = match label {
+            Some(l) => cols.iter().position(|c| c == l).ok_or_else(|| {
+                data_err(
+                    &name,
+                    format!("has no column '{l}'; its columns are: {}", cols.join(", ")),
+                )
+            })?,
+            None => cols
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case("label"))
+                .unwrap_or(cols.len().saturating_sub(1)),
+        };
+        if cols.len() < 2 {
+            return Err(data_err(
+                &name,
+                "needs at least one feature column and a label column",
+            ));
+        }
+        let mut raw_labels = Vec::new();
+        let mut x = Vec::new();
+        for (i, line) in lines {
+            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+            if cells.len() != cols.len() {
+                return Err(data_err(
+                    &name,
+                    format!(
+                        "line {} has {} fields, the header has {}; every row needs one value per column",
+                        i + 1,
+                        cells.len(),
+                        cols.len()
+                    ),
+                ));
+            }
+            for (j, c) in cells.iter().enumerate() {
+                if j == label_idx {
+                    raw_labels.push(c.to_string());
+                } else {
+                    let v: f32 = c.parse().map_err(|_| {
+                        data_err(
+                            &name,
+                            format!(
+                                "line {}, column '{}': {c:?} is not a number; features must be numeric",
+                                i + 1,
+                                cols[j]
+                            ),
+                        )
+                    })?;
+                    if !v.is_finite() {
+                        return Err(data_err(
+                            &name,
+                            format!("line {}, column '{}': {c} is not finite", i + 1, cols[j]),
+                        ));
+                    }
+                    x.push(v);
+                }
+            }
+        }
+        if raw_labels.is_empty() {
+            return Err(data_err(&name, "has a header but no data rows"));
+        }
+        let mut classes: Vec<String> = raw_labels.clone();
+        classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => a.cmp(b),
+        });
+        classes.dedup();
+        if classes.len() < 2 {
+            return Err(data_err(
+                &name,
+                format!(
+                    "has a single class ({}); classification needs at least two",
+                    classes.first().map(String::as_str).unwrap_or("")
+                ),
+            ));
+        }
+        let y = raw_labels
+            .iter()
+            .map(|l| classes.iter().position(|c| c == l).unwrap_or(0))
+            .collect();
+        Ok(Tabular {
+            source: format!("CSV file {name}"),
+            sha256: sha256_hex(&bytes),
+            features: cols
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != label_idx)
+                .map(|(_, c)| c.clone())
+                .collect(),
+            classes,
+            x,
+            y,
+            name,
+        })
+    }
+
+    /// The rows at `idx`, as a new table.
+    pub fn subset(&self, idx: &[usize]) -> Tabular {
+        let w = self.width();
+        let mut x = Vec::with_capacity(idx.len() * w);
+        for &i in idx {
+            x.extend_from_slice(&self.x[i * w..(i + 1) * w]);
+        }
+        Tabular {
+            x,
+            y: idx.iter().map(|&i| self.y[i]).collect(),
+            ..self.clone()
+        }
+    }
+}
+
+fn parse_rows<'a>(
+    name: &str,
+    lines: impl Iterator<Item = (usize, &'a str)>,
+    width: usize,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for (line_no, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Vec<f32> = line
+            .split(',')
+            .map(|s| s.trim().parse::<f32>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| data_err(name, format!("line {line_no}: a value is not a number")))?;
+        if v.len() != width + 1 {
+            return Err(data_err(
+                name,
+                format!("line {line_no}: {} fields, expected {}", v.len(), width + 1),
+            ));
+        }
+        x.extend_from_slice(&v[..width]);
+        y.push(v[width]);
+    }
+    Ok((x, y))
+}
+
+/// Per-feature standardization fitted on a training split.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Standardizer {
+    /// Means.
+    pub mean: Vec<f32>,
+    /// Standard deviations (1 where a feature is constant).
+    pub std: Vec<f32>,
+}
+
+impl Standardizer {
+    /// Fits on `t`.
+    pub fn fit(t: &Tabular) -> Self {
+        let (n, w) = (t.rows().max(1) as f64, t.width());
+        let mut mean = vec![0f64; w];
+        let mut var = vec![0f64; w];
+        for r in t.x.chunks(w) {
+            for (j, v) in r.iter().enumerate() {
+                mean[j] += f64::from(*v) / n;
+            }
+        }
+        for r in t.x.chunks(w) {
+            for (j, v) in r.iter().enumerate() {
+                var[j] += (f64::from(*v) - mean[j]).powi(2) / n;
+            }
+        }
+        Standardizer {
+            mean: mean.iter().map(|m| *m as f32).collect(),
+            std: var
+                .iter()
+                .map(|v| if *v > 1e-12 { v.sqrt() as f32 } else { 1.0 })
+                .collect(),
+        }
+    }
+
+    /// Applies to `t` in place.
+    pub fn apply(&self, t: &mut Tabular) {
+        let w = t.width();
+        for r in t.x.chunks_mut(w) {
+            for (j, v) in r.iter_mut().enumerate() {
+                *v = (*v - self.mean[j]) / self.std[j];
+            }
+        }
+    }
+}
+
+/// A deterministic permutation of `0..n` from `seed` (SplitMix64 driving Fisher-Yates), so
+/// the same seed gives the same splits and batches on every machine.
+pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut p: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        p.swap(i, j);
+    }
+    p
+}
+
+/// Train, validation and test indices: 70 / 15 / 15, shuffled by `seed`.
+pub fn split(n: usize, seed: u64) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let p = permutation(n, seed);
+    let n_test = (n as f64 * 0.15).round() as usize;
+    let n_val = (n as f64 * 0.15).round() as usize;
+    let test = p[..n_test].to_vec();
+    let val = p[n_test..n_test + n_val].to_vec();
+    let train = p[n_test + n_val..].to_vec();
+    (train, val, test)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breast_cancer_is_569_by_30_with_two_classes() {
+        let t = Tabular::breast_cancer().unwrap();
+        assert_eq!(t.rows(), 569);
+        assert_eq!(t.width(), 30);
+        assert_eq!(t.classes, vec!["malignant", "benign"]);
+        assert_eq!(t.y.iter().filter(|&&y| y == 0).count(), 212);
+        assert_eq!(
+            t.sha256,
+            "fed3eb72d0575ef6192293f5093c6e801b1476b577d0386bf4455504522172ed"
+        );
+    }
+
+    #[test]
+    fn splits_are_deterministic_and_disjoint() {
+        let (a, b, c) = split(100, 7);
+        assert_eq!((a.len(), b.len(), c.len()), (70, 15, 15));
+        assert_eq!(split(100, 7), (a.clone(), b.clone(), c.clone()));
+        assert_ne!(split(100, 8).0, a);
+        let mut all: Vec<usize> = a.iter().chain(&b).chain(&c).copied().collect();
+        all.sort();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+    }
+
+    fn csv(text: &str) -> Result<Tabular> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        std::fs::write(&p, text).unwrap();
+        Tabular::from_csv(&p, None)
+    }
+
+    #[test]
+    fn csv_files_load_and_bad_ones_are_refused_clearly() {
+        let t = csv("a,b,label\n1,2,cat\n3,4,dog\n5,6,cat\n").unwrap();
+        assert_eq!(t.classes, vec!["cat", "dog"]);
+        assert_eq!(t.y, vec![0, 1, 0]);
+        assert_eq!(t.x, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        for (text, needle) in [
+            ("", "is empty"),
+            ("a,b,label\n", "no data rows"),
+            ("a,b,label\n1,2,x\n3,4\n", "line 3 has 2 fields"),
+            (
+                "a,b,label\n1,two,x\n3,4,y\n",
+                "column 'b': \"two\" is not a number",
+            ),
+            ("a,b,label\n1,2,x\n3,4,x\n", "single class"),
+        ] {
+            let err = csv(text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        std::fs::write(&p, "a,b,y\n1,2,0\n3,4,1\n").unwrap();
+        let err = Tabular::from_csv(&p, Some("target"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no column 'target'") && err.contains("a, b, y"),
+            "{err}"
+        );
+        let err = Tabular::from_csv(&dir.path().join("missing.csv"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read dataset"), "{err}");
+    }
+
+    #[test]
+    fn standardizer_centres_and_scales() {
+        let mut t = csv("a,b,label\n1,5,x\n3,5,y\n").unwrap();
+        let s = Standardizer::fit(&t);
+        s.apply(&mut t);
+        assert_eq!(t.x, vec![-1.0, 0.0, 1.0, 0.0]);
+    }
+}

@@ -1,0 +1,35 @@
+//! # sustain-train
+//!
+//! Models that Sustain trains itself, on burn 0.22 (CPU backend `flex`), so that the footprint of
+//! training is measured where it happens. This crate holds the datasets, models, loop, metrics
+//! and checkpoints; the CLI meters a run and records it in the ledger.
+//!
+//! Done so far: the `tabular-mlp` task (breast cancer, or any CSV with a label column), four
+//! optimizers, three losses, deterministic splits and batches from a seed, metrics and
+//! safetensors checkpoints.
+
+pub mod config;
+pub mod dataset;
+pub mod error;
+pub mod metrics;
+pub mod mlp;
+pub mod trainer;
+
+pub use error::{Result, TrainError};
+
+/// Sets the flush-to-zero and denormals-are-zero flags of this thread's floating-point unit.
+/// Threads created afterwards (burn's rayon pool) inherit them. Without them, training slows
+/// several times once gradients become tiny. Call at process start, before any tensor work.
+pub fn set_flush_denormals() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut csr: u32 = 0;
+        // SAFETY: stmxcsr/ldmxcsr read and write this thread's MXCSR register through a valid
+        // pointer to a local; bits 15 (FTZ) and 6 (DAZ) change only denormal handling.
+        unsafe {
+            std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack));
+            csr |= 0x8040;
+            std::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack));
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The training loop for tabular classification, checkpoints, and evaluation.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLossConfig, MseLoss, Reduction};
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, SgdConfig};
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::Serialize;
+
+use crate::config::{Loss, Optimizer, TrainConfig};
+use crate::dataset::{Standardizer, Tabular, permutation, split};
+use crate::error::{Result, TrainError};
+use crate::metrics::{Metrics, metrics};
+use crate::mlp::Mlp;
+
+/// One epoch of the log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpochLog {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Training accuracy (on the batches as they were trained).
+    pub accuracy: f64,
+    /// Validation loss.
+    pub val_loss: f64,
+    /// Validation accuracy.
+    pub val_accuracy: f64,
+    /// Seconds the epoch took.
+    pub seconds: f64,
+}
+
+/// What a training run produces.
+pub struct Trained {
+    /// The model.
+    pub model: Mlp,
+    /// Its configuration, standardizer included.
+    pub config: TrainConfig,
+    /// Per-epoch log.
+    pub history: Vec<EpochLog>,
+    /// Metrics on the held-out test split.
+    pub test: Metrics,
+    /// Training samples processed per second.
+    pub samples_per_s: f64,
+}
+
+/// The data of a run, split and standardized.
+pub struct Prepared {
+    /// Training split.
+    pub train: Tabular,
+    /// Validation split.
+    pub val: Tabular,
+    /// Test split.
+    pub test: Tabular,
+    /// Standardization fitted on the training split.
+    pub standardizer: Standardizer,
+}
+
+/// Splits by `seed` and standardizes with statistics of the training split only.
+pub fn prepare(data: &Tabular, seed: u64) -> Result<Prepared> {
+    let (tr, va, te) = split(data.rows(), seed);
+    if tr.is_empty() || va.is_empty() || te.is_empty() {
+        return Err(TrainError::Data {
+            name: data.name.clone(),
+            message: format!(
+                "has {} rows: too few to split into training, validation and test sets (at least 7)",
+                data.rows()
+            ),
+        });
+    }
+    let mut train = data.subset(&tr);
+    let mut val = data.subset(&va);
+    let mut test = data.subset(&te);
+    let standardizer = Standardizer::fit(&train);
+    standardizer.apply(&mut train);
+    standardizer.apply(&mut val);
+    standardizer.apply(&mut test);
+    Ok(Prepared {
+        train,
+        val,
+        test,
+        standardizer,
+    })
+}
+
+/// The training device: burn's CPU backend with autodiff.
+pub fn device(seed: u64) -> Device {
+    let device = Device::flex().autodiff();
+    device.seed(seed);
+    device
+}
+
+fn tensors(t: &Tabular, idx: &[usize], device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+    let w = t.width();
+    let mut x = Vec::with_capacity(idx.len() * w);
+    for &i in idx {
+        x.extend_from_slice(&t.x[i * w..(i + 1) * w]);
+    }
+    let y: Vec<i64> = idx.iter().map(|&i| t.y[i] as i64).collect();
+    (
+        Tensor::<2>::from_data(TensorData::new(x, [idx.len(), w]), device),
+        Tensor::<1, Int>::from_data(TensorData::new(y, [idx.len()]), device),
+    )
+}
+
+fn loss_of(
+    loss: Loss,
+    logits: Tensor<2>,
+    y: Tensor<1, Int>,
+    classes: usize,
+    device: &Device,
+) -> Tensor<1> {
+    match loss {
+        Loss::CrossEntropy => CrossEntropyLossConfig::new()
+            .init(device)
+            .forward(logits, y),
+        Loss::Bce => {
+            let n = logits.dims()[0];
+            let positive = logits.slice([0..n, 1..2]);
+            BinaryCrossEntropyLossConfig::new()
+                .with_logits(true)
+                .init(device)
+                .forward(positive, y.reshape([n, 1]))
+        }
+        Loss::Mse => {
+            let targets = y.one_hot(classes).float();
+            MseLoss::new().forward(softmax(logits, 1), targets, Reduction::Mean)
+        }
+    }
+}
+
+fn predictions(loss: Loss, logits: Tensor<2>) -> Vec<usize> {
+    let pred = match loss {
+        Loss::Bce => {
+            let n = logits.dims()[0];
+            logits
+                .slice([0..n, 1..2])
+                .greater_elem(0.0)
+                .int()
+                .reshape([n])
+        }
+        _ => logits.argmax(1).reshape([-1]),
+    };
+    pred.into_data()
+        .convert::<i64>()
+        .try_to_vec::<i64>()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v.max(0) as usize)
+        .collect()
+}
+
+fn scalar(t: Tensor<1>) -> f64 {
+    f64::from(t.into_scalar::<f32>())
+}
+
+/// The logits of `model` for every row of `t`, row-major `[rows, classes]`.
+pub fn logits(model: &Mlp, t: &Tabular, device: &Device) -> Vec<f32> {
+    let idx: Vec<usize> = (0..t.rows()).collect();
+    let (x, _) = tensors(t, &idx, device);
+    model
+        .forward(x)
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_default()
+}
+
+/// Loss and predictions of `model` on all of `t`.
+pub fn evaluate(model: &Mlp, t: &Tabular, loss: Loss, device: &Device) -> (f64, Vec<usize>) {
+    let idx: Vec<usize> = (0..t.rows()).collect();
+    let (x, y) = tensors(t, &idx, device);
+    let logits = model.forward(x);
+    let l = scalar(loss_of(loss, logits.clone(), y, t.classes.len(), device));
+    (l, predictions(loss, logits))
+}
+
+/// Trains a `tabular-mlp` on `data`, calling `on_epoch` after each epoch.
+pub fn train_tabular(
+    mut config: TrainConfig,
+    data: &Tabular,
+    mut on_epoch: impl FnMut(&EpochLog),
+) -> Result<Trained> {
+    let p = prepare(data, config.seed)?;
+    config.inputs = data.width();
+    config.classes = data.classes.clone();
+    config.standardizer = p.standardizer.clone();
+    config.validate()?;
+    let device = device(config.seed);
+    let classes = data.classes.len();
+    let mut model = Mlp::new(data.width(), classes, &device);
+    let mut optim = match config.optimizer {
+        Optimizer::Sgd => SgdConfig::new().init(),
+        Optimizer::SgdMomentum => SgdConfig::new()
+            .with_momentum(Some(
+                MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
+            ))
+            .init(),
+        Optimizer::Adam => AdamConfig::new().init(),
+        Optimizer::Adamw => AdamWConfig::new().init(),
+    };
+    let mut history = Vec::with_capacity(config.epochs);
+    let started = Instant::now();
+    let n = p.train.rows();
+    let batch = config.batch_size.min(n);
+    for epoch in 1..=config.epochs {
+        let t0 = Instant::now();
+        let order = permutation(n, config.seed.wrapping_add(epoch as u64));
+        let (mut loss_sum, mut correct) = (0.0, 0usize);
+        for chunk in order.chunks(batch) {
+            let (x, y) = tensors(&p.train, chunk, &device);
+            let logits = model.forward(x);
+            let loss = loss_of(config.loss, logits.clone(), y, classes, &device);
+            let value = scalar(loss.clone());
+            if !value.is_finite() {
+                return Err(TrainError::Diverged {
+                    epoch,
+                    value: value.to_string(),
+                    lr: config.lr,
+                });
+            }
+            loss_sum += value * chunk.len() as f64;
+            correct += predictions(config.loss, logits)
+                .iter()
+                .zip(chunk)
+                .filter(|(pred, i)| **pred == p.train.y[**i])
+                .count();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(config.lr, model, grads);
+        }
+        let (val_loss, val_pred) = evaluate(&model, &p.val, config.loss, &device);
+        let log = EpochLog {
+            epoch,
+            loss: loss_sum / n as f64,
+            accuracy: correct as f64 / n as f64,
+            val_loss,
+            val_accuracy: metrics(&val_pred, &p.val.y, &p.val.classes).accuracy,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        if !val_loss.is_finite() {
+            return Err(TrainError::Diverged {
+                epoch,
+                value: val_loss.to_string(),
+                lr: config.lr,
+            });
+        }
+        on_epoch(&log);
+        history.push(log);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let (_, test_pred) = evaluate(&model, &p.test, config.loss, &device);
+    let test = metrics(&test_pred, &p.test.y, &p.test.classes);
+    Ok(Trained {
+        model,
+        samples_per_s: (n * config.epochs) as f64 / elapsed.max(1e-9),
+        config,
+        history,
+        test,
+    })
+}
+
+/// Files of a checkpoint directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Config file of a checkpoint.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// Writes the weights (safetensors) and the config (JSON) into `dir`.
+pub fn save(model: &Mlp, config: &TrainConfig, dir: &Path) -> Result<()> {
+    let err = |message: String| TrainError::Checkpoint {
+        path: dir.to_path_buf(),
+        message,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create: {e}")))?;
+    let mut store = SafetensorsStore::from_file(dir.join(WEIGHTS_FILE));
+    model
+        .save_into(&mut store)
+        .map_err(|e| err(format!("cannot write weights: {e}")))?;
+    let json = serde_json::to_string_pretty(config).map_err(|e| err(e.to_string()))?;
+    std::fs::write(dir.join(CONFIG_FILE), json)
+        .map_err(|e| err(format!("cannot write config: {e}")))
+}
+
+/// Loads a checkpoint written by [`save`]; errors name what does not match.
+pub fn load(dir: &Path, device: &Device) -> Result<(Mlp, TrainConfig)> {
+    let err = |message: String| TrainError::Checkpoint {
+        path: dir.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(dir.join(CONFIG_FILE)).map_err(|e| {
+        err(format!(
+            "no readable {CONFIG_FILE} ({e}); give a directory written by `sustain train --out`"
+        ))
+    })?;
+    let config: TrainConfig = serde_json::from_str(&text).map_err(|e| {
+        err(format!(
+            "{CONFIG_FILE} is not a Sustain training config: {e}"
+        ))
+    })?;
+    if config.task != "tabular-mlp" {
+        return Err(err(format!(
+            "it holds a '{}' model, not a tabular-mlp",
+            config.task
+        )));
+    }
+    let mut model = Mlp::new(config.inputs, config.classes.len(), device);
+    let mut store = SafetensorsStore::from_file(dir.join(WEIGHTS_FILE));
+    let applied = model
+        .load_from(&mut store)
+        .map_err(|e| err(format!("cannot load weights: {e}")))?;
+    if !applied.errors.is_empty() || !applied.missing.is_empty() {
+        return Err(err(format!(
+            "the weights do not fit a tabular-mlp with {} inputs and {} classes: {:?} {:?}",
+            config.inputs,
+            config.classes.len(),
+            applied.errors,
+            applied.missing
+        )));
+    }
+    Ok((model, config))
+}
