@@ -349,6 +349,9 @@ pub struct RunEnd {
     pub impacts: Impacts,
     /// Free-text notes (why a run is incomplete, why a figure is missing).
     pub notes: Vec<String>,
+    /// What the run produced, as a JSON object: metrics, model path, dataset hash, throughput.
+    /// Empty for external commands.
+    pub outcomes: serde_json::Value,
 }
 
 /// A run as reports see it: its start and its latest end, if any.
@@ -452,6 +455,7 @@ impl RunView {
             },
             "tags": s.tags,
             "notes": e.map(|e| e.notes.clone()).unwrap_or_default(),
+            "outcomes": e.map(|e| e.outcomes.clone()).unwrap_or_else(|| json!({})),
         })
     }
 }

@@ -82,6 +82,7 @@ where
             energy,
             impacts,
             notes,
+            outcomes: serde_json::Value::Object(Default::default()),
         };
         if ledger.finish_run_if_open(&end)? {
             marked.push(start.id.clone());

@@ -35,7 +35,10 @@ pub const APPLICATION_ID: i64 = 0x5355_5354;
 pub const BUSY_TIMEOUT_ENV: &str = "SUSTAIN_BUSY_TIMEOUT_MS";
 
 /// The numbered migrations, applied in order; an applied migration is never edited.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_runs.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_runs.sql")),
+    (2, include_str!("../migrations/0002_outcomes.sql")),
+];
 
 /// A ledger in one SQLite file.
 #[derive(Debug)]
@@ -312,9 +315,10 @@ impl SqliteLedger {
             "INSERT INTO run_ends (run_id, ended_at, status, exit_code, signal, duration_s, cpu_s,
                 peak_rss_bytes, cpu_j, gpu_j, ram_j, cpu_source, gpu_source, ram_source, apportioned,
                 cpu_method, gpu_method, ram_method, facility_j, co2e_location_g, co2e_market_g,
-                water_onsite_l, water_offsite_l, cost_amount, cost_currency, notes, recorded_at)
+                water_onsite_l, water_offsite_l, cost_amount, cost_currency, notes, recorded_at,
+                outcomes)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
             params![
                 end.run_id,
                 ts(&end.ended_at),
@@ -343,6 +347,7 @@ impl SqliteLedger {
                 i.cost.as_ref().map(|c| c.currency.code().to_string()),
                 json(&end.notes),
                 ts(&Utc::now()),
+                json(&end.outcomes),
             ],
         )?;
         Ok(())
@@ -408,6 +413,7 @@ struct RawEnd {
     cost_amount: Option<f64>,
     cost_currency: Option<String>,
     notes: String,
+    outcomes: String,
 }
 
 fn raw_end(r: &Row<'_>) -> rusqlite::Result<RawEnd> {
@@ -440,6 +446,7 @@ fn raw_end(r: &Row<'_>) -> rusqlite::Result<RawEnd> {
         cost_amount: r.get("cost_amount")?,
         cost_currency: r.get("cost_currency")?,
         notes: r.get("notes")?,
+        outcomes: r.get("outcomes")?,
     })
 }
 
@@ -487,6 +494,7 @@ impl RawEnd {
             cpu_time: secs(self.cpu_s),
             peak_rss_bytes: self.peak_rss_bytes.max(0) as u64,
             notes: from_json("notes", &self.notes)?,
+            outcomes: from_json("outcomes", &self.outcomes)?,
             run_id: self.run_id,
         })
     }

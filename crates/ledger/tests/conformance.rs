@@ -91,6 +91,7 @@ fn end(id: &str, status: RunStatus, cpu_j: f64) -> RunEnd {
         impacts: Impacts::compute(e.total(), Duration::from_secs(3), &site(), None).unwrap(),
         energy: e,
         notes: vec!["note".into()],
+        outcomes: serde_json::json!({"accuracy": 0.97}),
     }
 }
 
@@ -121,6 +122,7 @@ fn conformance(l: &dyn Ledger) {
     let e = v.end.unwrap();
     assert_eq!(e.energy.total().joules(), 6.0);
     assert_eq!(e.notes, vec!["note".to_string()]);
+    assert_eq!(e.outcomes["accuracy"], 0.97);
     assert_eq!(e.impacts, end("0001-aaaa", RunStatus::Failed, 5.0).impacts);
 
     // A correction supersedes; finish_if_open does not overwrite.
@@ -328,4 +330,36 @@ fn concurrent_first_opens_never_see_a_half_made_ledger() {
             h.join().unwrap().unwrap();
         }
     }
+}
+
+/// A ledger written before migration 0002 is upgraded in place, its records intact.
+#[test]
+fn an_older_ledger_is_migrated_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v1.sqlite");
+    {
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch(include_str!("../migrations/0001_runs.sql"))
+            .unwrap();
+        c.execute_batch("PRAGMA user_version = 1; PRAGMA application_id = 1398100820;")
+            .unwrap();
+        c.execute(
+            "INSERT INTO runs (id, name, kind, command, started_at, site_id, site, host, meter, methods, interval_s, tags, recorded_at)
+             VALUES ('old', 'old', 'command', '[]', '2026-01-01T00:00:00.000000Z', 'FR', ?1, ?2, ?3, '{}', 1.0, '{}', '2026-01-01T00:00:00.000000Z')",
+            rusqlite::params![
+                serde_json::to_string(&site().record).unwrap(),
+                serde_json::to_string(&start("x", 0).host).unwrap(),
+                serde_json::to_string(&start("x", 0).meter).unwrap(),
+            ],
+        )
+        .unwrap();
+    }
+    let l = open(&p).unwrap();
+    assert_eq!(l.run("old").unwrap().start.name, "old");
+    l.finish_run(&end("old", RunStatus::Succeeded, 1.0))
+        .unwrap();
+    assert_eq!(
+        l.run("old").unwrap().end.unwrap().outcomes["accuracy"],
+        0.97
+    );
 }

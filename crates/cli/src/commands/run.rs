@@ -375,6 +375,7 @@ fn build_end(
         energy,
         impacts,
         notes,
+        outcomes: serde_json::Value::Object(Default::default()),
     }
 }
 
