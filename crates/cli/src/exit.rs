@@ -42,6 +42,12 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
         if cause.is::<sustain_estimate::EstimateError>() {
             return BAD_INPUT;
         }
+        if let Some(e) = cause.downcast_ref::<sustain_train::TrainError>() {
+            return match e {
+                sustain_train::TrainError::Diverged { .. } => ERROR,
+                _ => BAD_INPUT,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
             return match e {
                 sustain_ledger::LedgerError::NotFound(_)

@@ -711,6 +711,8 @@ fn every_command_has_help_with_examples() {
         vec!["estimate", "train", "--help"],
         vec!["estimate", "sci", "--help"],
         vec!["estimate", "infer", "--help"],
+        vec!["train", "--help"],
+        vec!["eval", "--help"],
         vec!["runs", "sci", "--help"],
     ] {
         let out = env.run(&args);
@@ -1159,4 +1161,142 @@ fn estimate_infer_gives_per_request_per_token_and_total_figures() {
         assert_eq!(out.status.code(), Some(2), "{full:?}");
         assert!(stderr(&out).contains(needle), "{full:?}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn train_records_a_metered_run_with_its_metrics_and_eval_reuses_the_model() {
+    let env = Env::new();
+    let out_dir = env.path("model");
+    let v = env.json(&[
+        "train",
+        "tabular-mlp",
+        "--epochs",
+        "25",
+        "--seed",
+        "7",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--json",
+    ]);
+    let acc = f(&v["metrics"]["test"]["accuracy"]);
+    assert!(acc >= 0.95, "{v}");
+    for key in ["precision", "recall", "f1"] {
+        assert!(v["metrics"]["test"][key].is_number(), "{key}");
+    }
+    assert!(f(&v["energy"]["total_wh"]) > 0.0);
+    assert!(v["co2e"]["location_g"].is_number());
+    assert_eq!(v["epochs"], 25);
+    assert!(f(&v["samples_per_s"]) > 0.0);
+    for file in ["model.safetensors", "config.json", "metrics.json"] {
+        assert!(out_dir.join(file).exists(), "{file}");
+    }
+    let run = &env.json(&["runs", "show", v["run_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(run["kind"], "train");
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(
+        run["tags"]["dataset_sha256"],
+        "fed3eb72d0575ef6192293f5093c6e801b1476b577d0386bf4455504522172ed"
+    );
+    assert_eq!(
+        run["outcomes"]["metrics"]["test"]["accuracy"],
+        v["metrics"]["test"]["accuracy"]
+    );
+
+    // Same seed, same data: same metrics.
+    let again = env.json(&[
+        "train",
+        "tabular-mlp",
+        "--epochs",
+        "25",
+        "--seed",
+        "7",
+        "--out",
+        env.path("m2").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(again["metrics"]["test"], v["metrics"]["test"]);
+
+    // Eval on the model's own test split gives the training run's test metrics.
+    let e = env.json(&["eval", "--model", out_dir.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        e["metrics"]["test"]["accuracy"],
+        v["metrics"]["test"]["accuracy"]
+    );
+    let listed = env.json(&["runs", "list", "--json"]);
+    assert_eq!(listed[0]["kind"], "eval");
+}
+
+#[test]
+fn train_bad_input_is_refused_and_divergence_is_recorded_as_failed() {
+    let env = Env::new();
+    let bad_csv = env.path("ragged.csv");
+    std::fs::write(&bad_csv, "a,b,label\n1,2,x\n3\n").unwrap();
+    let one_class = env.path("one.csv");
+    std::fs::write(&one_class, "a,label\n1,x\n2,x\n").unwrap();
+    for (args, code, needle) in [
+        (vec!["train", "image-gan"], 2, "tasks are tabular-mlp"),
+        (
+            vec!["train", "tabular-mlp", "--optimizer", "lbfgs"],
+            2,
+            "sgd, sgd-momentum, adam, adamw",
+        ),
+        (
+            vec!["train", "tabular-mlp", "--loss", "hinge"],
+            2,
+            "cross-entropy, bce, mse",
+        ),
+        (
+            vec!["train", "tabular-mlp", "--dataset", "/no/such.csv"],
+            2,
+            "cannot read dataset",
+        ),
+        (
+            vec![
+                "train",
+                "tabular-mlp",
+                "--dataset",
+                bad_csv.to_str().unwrap(),
+            ],
+            2,
+            "fields",
+        ),
+        (
+            vec![
+                "train",
+                "tabular-mlp",
+                "--dataset",
+                one_class.to_str().unwrap(),
+            ],
+            2,
+            "single class",
+        ),
+        (vec!["train", "tabular-mlp", "--epochs", "0"], 2, "--epochs"),
+        (
+            vec!["train", "tabular-mlp", "--device", "cuda"],
+            2,
+            "--device cpu",
+        ),
+        (vec!["eval", "--model", "/no/such/dir"], 2, "config.json"),
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"));
+    }
+    let out = env.run(&[
+        "train",
+        "tabular-mlp",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e9",
+        "--epochs",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("diverged"), "{}", stderr(&out));
+    let run = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(run["kind"], "train");
+    assert_eq!(run["status"], "failed");
+    assert!(run["notes"][0].as_str().unwrap().contains("diverged"));
 }

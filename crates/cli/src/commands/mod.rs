@@ -4,8 +4,10 @@
 mod catalog;
 mod estimate;
 mod export;
+mod metered;
 mod run;
 mod runs;
+mod train;
 
 use std::io::Write;
 
@@ -34,6 +36,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Catalog(c) => catalog::catalog(c, &settings).map(|_| exit::OK),
         Command::Export(args) => export::export(args, &settings).map(|_| exit::OK),
         Command::Estimate(cmd) => estimate::estimate(cmd, &settings).map(|_| exit::OK),
+        Command::Train(args) => train::train(*args, &settings),
+        Command::Eval(args) => train::eval(args, &settings),
         Command::Runs(RunsCommand::Sci(args)) => {
             estimate::runs_sci(args, &settings).map(|_| exit::OK)
         }
