@@ -104,11 +104,9 @@ impl Metered {
                         samples += 1;
                     }
                 };
-                loop {
-                    match rx.recv_timeout(interval) {
-                        Err(RecvTimeoutError::Timeout) => record(sampler.sample(), &mut total),
-                        _ => break,
-                    }
+                // Until the work is done (a message) or its owner is gone (disconnected).
+                while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
+                    record(sampler.sample(), &mut total);
                 }
                 record(sampler.sample(), &mut total);
                 Totals {
