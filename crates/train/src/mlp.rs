@@ -4,6 +4,8 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor};
 
+use crate::model::Classify;
+
 /// Width of the hidden layers.
 pub const HIDDEN: usize = 64;
 
@@ -26,9 +28,10 @@ impl Mlp {
             act: Relu::new(),
         }
     }
+}
 
-    /// Logits for a batch `[n, inputs]` → `[n, outputs]`.
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+impl Classify for Mlp {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
         let h = self.act.forward(self.l1.forward(x));
         let h = self.act.forward(self.l2.forward(h));
         self.out.forward(h)

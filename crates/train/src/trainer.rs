@@ -11,11 +11,13 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
+use crate::cnn::Cnn;
 use crate::config::{Loss, Optimizer, TrainConfig};
 use crate::dataset::{Standardizer, Tabular, permutation, split};
 use crate::error::{Result, TrainError};
 use crate::metrics::{Metrics, metrics};
 use crate::mlp::Mlp;
+use crate::model::Classify;
 
 /// One epoch of the log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,10 +36,60 @@ pub struct EpochLog {
     pub seconds: f64,
 }
 
+/// A model of one of the tasks.
+// One model value lives per run and moves through each optimizer step; the size difference
+// between variants (a few hundred bytes of tensor handles) is immaterial.
+#[allow(clippy::large_enum_variant)]
+#[derive(burn::module::Module, Debug)]
+pub enum Model {
+    /// `tabular-mlp`.
+    Mlp(Mlp),
+    /// `digits-cnn`.
+    Cnn(Cnn),
+}
+
+impl Classify for Model {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Model::Mlp(m) => m.logits(x),
+            Model::Cnn(m) => m.logits(x),
+        }
+    }
+}
+
+/// The tasks and the kind of data each takes.
+pub const TASKS: &[&str] = &["tabular-mlp", "digits-cnn"];
+
+/// A fresh model for `config` (its task, inputs and classes).
+pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
+    let classes = config.classes.len();
+    match config.task.as_str() {
+        "tabular-mlp" => Ok(Model::Mlp(Mlp::new(config.inputs, classes, device))),
+        "digits-cnn" => {
+            let side = (config.inputs as f64).sqrt().round() as usize;
+            if side * side != config.inputs || side % 4 != 0 || side == 0 {
+                return Err(TrainError::Invalid {
+                    what: "image size".into(),
+                    value: format!("{} pixels", config.inputs),
+                    expected:
+                        "square single-channel images whose side divides by 4, such as 8x8 or 28x28"
+                            .into(),
+                });
+            }
+            Ok(Model::Cnn(Cnn::new(side, classes, device)))
+        }
+        other => Err(TrainError::Invalid {
+            what: "task".into(),
+            value: other.into(),
+            expected: format!("one of {}", TASKS.join(", ")),
+        }),
+    }
+}
+
 /// What a training run produces.
 pub struct Trained {
     /// The model.
-    pub model: Mlp,
+    pub model: Model,
     /// Its configuration, standardizer included.
     pub config: TrainConfig,
     /// Per-epoch log.
@@ -75,7 +127,10 @@ pub fn prepare(data: &Tabular, seed: u64) -> Result<Prepared> {
     let mut train = data.subset(&tr);
     let mut val = data.subset(&va);
     let mut test = data.subset(&te);
-    let standardizer = Standardizer::fit(&train);
+    let standardizer = match data.pixel_max {
+        Some(max) => Standardizer::scale(data.width(), max),
+        None => Standardizer::fit(&train),
+    };
     standardizer.apply(&mut train);
     standardizer.apply(&mut val);
     standardizer.apply(&mut test);
@@ -159,11 +214,11 @@ fn scalar(t: Tensor<1>) -> f64 {
 }
 
 /// The logits of `model` for every row of `t`, row-major `[rows, classes]`.
-pub fn logits(model: &Mlp, t: &Tabular, device: &Device) -> Vec<f32> {
+pub fn logits(model: &impl Classify, t: &Tabular, device: &Device) -> Vec<f32> {
     let idx: Vec<usize> = (0..t.rows()).collect();
     let (x, _) = tensors(t, &idx, device);
     model
-        .forward(x)
+        .logits(x)
         .into_data()
         .convert::<f32>()
         .try_to_vec::<f32>()
@@ -171,15 +226,20 @@ pub fn logits(model: &Mlp, t: &Tabular, device: &Device) -> Vec<f32> {
 }
 
 /// Loss and predictions of `model` on all of `t`.
-pub fn evaluate(model: &Mlp, t: &Tabular, loss: Loss, device: &Device) -> (f64, Vec<usize>) {
+pub fn evaluate(
+    model: &impl Classify,
+    t: &Tabular,
+    loss: Loss,
+    device: &Device,
+) -> (f64, Vec<usize>) {
     let idx: Vec<usize> = (0..t.rows()).collect();
     let (x, y) = tensors(t, &idx, device);
-    let logits = model.forward(x);
+    let logits = model.logits(x);
     let l = scalar(loss_of(loss, logits.clone(), y, t.classes.len(), device));
     (l, predictions(loss, logits))
 }
 
-/// Trains a `tabular-mlp` on `data`, calling `on_epoch` after each epoch.
+/// Trains the model of `config.task` on `data`, calling `on_epoch` after each epoch.
 pub fn train_tabular(
     mut config: TrainConfig,
     data: &Tabular,
@@ -192,7 +252,7 @@ pub fn train_tabular(
     config.validate()?;
     let device = device(config.seed);
     let classes = data.classes.len();
-    let mut model = Mlp::new(data.width(), classes, &device);
+    let mut model = new_model(&config, &device)?;
     let mut optim = match config.optimizer {
         Optimizer::Sgd => SgdConfig::new().init(),
         Optimizer::SgdMomentum => SgdConfig::new()
@@ -213,7 +273,7 @@ pub fn train_tabular(
         let (mut loss_sum, mut correct) = (0.0, 0usize);
         for chunk in order.chunks(batch) {
             let (x, y) = tensors(&p.train, chunk, &device);
-            let logits = model.forward(x);
+            let logits = model.logits(x);
             let loss = loss_of(config.loss, logits.clone(), y, classes, &device);
             let value = scalar(loss.clone());
             if !value.is_finite() {
@@ -269,7 +329,7 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const CONFIG_FILE: &str = "config.json";
 
 /// Writes the weights (safetensors) and the config (JSON) into `dir`.
-pub fn save(model: &Mlp, config: &TrainConfig, dir: &Path) -> Result<()> {
+pub fn save(model: &Model, config: &TrainConfig, dir: &Path) -> Result<()> {
     let err = |message: String| TrainError::Checkpoint {
         path: dir.to_path_buf(),
         message,
@@ -285,7 +345,7 @@ pub fn save(model: &Mlp, config: &TrainConfig, dir: &Path) -> Result<()> {
 }
 
 /// Loads a checkpoint written by [`save`]; errors name what does not match.
-pub fn load(dir: &Path, device: &Device) -> Result<(Mlp, TrainConfig)> {
+pub fn load(dir: &Path, device: &Device) -> Result<(Model, TrainConfig)> {
     let err = |message: String| TrainError::Checkpoint {
         path: dir.to_path_buf(),
         message,
@@ -300,20 +360,15 @@ pub fn load(dir: &Path, device: &Device) -> Result<(Mlp, TrainConfig)> {
             "{CONFIG_FILE} is not a Sustain training config: {e}"
         ))
     })?;
-    if config.task != "tabular-mlp" {
-        return Err(err(format!(
-            "it holds a '{}' model, not a tabular-mlp",
-            config.task
-        )));
-    }
-    let mut model = Mlp::new(config.inputs, config.classes.len(), device);
+    let mut model = new_model(&config, device).map_err(|e| err(e.to_string()))?;
     let mut store = SafetensorsStore::from_file(dir.join(WEIGHTS_FILE));
     let applied = model
         .load_from(&mut store)
         .map_err(|e| err(format!("cannot load weights: {e}")))?;
     if !applied.errors.is_empty() || !applied.missing.is_empty() {
         return Err(err(format!(
-            "the weights do not fit a tabular-mlp with {} inputs and {} classes: {:?} {:?}",
+            "the weights do not fit a {} with {} inputs and {} classes: {:?} {:?}",
+            config.task,
             config.inputs,
             config.classes.len(),
             applied.errors,

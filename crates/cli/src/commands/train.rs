@@ -19,27 +19,49 @@ use crate::exit::BadInput;
 use super::metered::Metered;
 use super::out;
 
-/// The tasks `sustain train` knows.
-pub const TASKS: &[&str] = &["tabular-mlp"];
+use sustain_train::trainer::TASKS;
+
+fn default_dataset(task: &str) -> &'static str {
+    match task {
+        "digits-cnn" => "digits",
+        _ => "breast-cancer",
+    }
+}
 
 fn load_dataset(spec: Option<&str>, label: Option<&str>) -> Result<Tabular> {
     match spec.unwrap_or("breast-cancer") {
         "breast-cancer" => Ok(Tabular::breast_cancer()?),
+        "digits" => Ok(Tabular::digits()?),
+        "mnist-5k" => Ok(Tabular::mnist_5k()?),
+        path if path.contains("images-idx3") => {
+            let labels = path.replace("images-idx3", "labels-idx1");
+            Ok(Tabular::from_idx(Path::new(path), Path::new(&labels))?)
+        }
         path if Path::new(path).exists() || path.contains('/') || path.ends_with(".csv") => {
             Ok(Tabular::from_csv(Path::new(path), label)?)
         }
         other => Err(BadInput(format!(
-            "unknown dataset '{other}': give breast-cancer or the path of a CSV file"
+            "unknown dataset '{other}': give breast-cancer, digits, mnist-5k, the path of a CSV file, or of MNIST IDX images (…-images-idx3-ubyte, with …-labels-idx1-ubyte beside it)"
         ))
         .into()),
     }
 }
 
-fn default_lr(o: Optimizer) -> f64 {
-    match o {
-        Optimizer::Adam | Optimizer::Adamw => 1e-3,
-        Optimizer::Sgd => 0.05,
-        Optimizer::SgdMomentum => 0.01,
+/// Default learning rates, chosen on the bundled data (see docs/methods/train.md).
+fn default_lr(task: &str, o: Optimizer) -> f64 {
+    match (task, o) {
+        ("digits-cnn", Optimizer::Adam | Optimizer::Adamw) => 3e-3,
+        (_, Optimizer::Adam | Optimizer::Adamw) => 1e-3,
+        (_, Optimizer::Sgd) => 0.05,
+        (_, Optimizer::SgdMomentum) => 0.01,
+    }
+}
+
+/// Default epochs per task.
+fn default_epochs(task: &str) -> usize {
+    match task {
+        "digits-cnn" => 20,
+        _ => 30,
     }
 }
 
@@ -63,16 +85,23 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
     }
     let optimizer = Optimizer::parse(&args.optimizer)?;
     let loss = Loss::parse(&args.loss)?;
-    let data = load_dataset(args.dataset.as_deref(), args.label.as_deref())?;
+    let data = load_dataset(
+        Some(
+            args.dataset
+                .as_deref()
+                .unwrap_or(default_dataset(&args.task)),
+        ),
+        args.label.as_deref(),
+    )?;
     let config = TrainConfig {
         task: args.task.clone(),
         dataset: data.name.clone(),
         dataset_sha256: data.sha256.clone(),
         seed: args.seed,
-        epochs: args.epochs,
+        epochs: args.epochs.unwrap_or_else(|| default_epochs(&args.task)),
         batch_size: args.batch_size,
         optimizer,
-        lr: args.lr.unwrap_or_else(|| default_lr(optimizer)),
+        lr: args.lr.unwrap_or_else(|| default_lr(&args.task, optimizer)),
         loss,
         inputs: data.width(),
         classes: data.classes.clone(),
@@ -82,6 +111,8 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         },
     };
     config.validate()?;
+    // The data must suit the task's model (an image side for the CNN) before anything runs.
+    trainer::new_model(&config, &trainer::device(config.seed))?;
 
     let site = args
         .site
@@ -100,10 +131,11 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
 
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
+    let epochs = config.epochs;
     let pb = if args.json || !tty {
         indicatif::ProgressBar::hidden()
     } else {
-        indicatif::ProgressBar::new(args.epochs as u64).with_style(
+        indicatif::ProgressBar::new(epochs as u64).with_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         )
@@ -114,7 +146,7 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
             let line = format!(
                 "epoch {:>3}/{}  loss {:.4}  accuracy {:.4}  val_loss {:.4}  val_accuracy {:.4}  {:.2} s  energy {}",
                 log.epoch,
-                args.epochs,
+                epochs,
                 log.loss,
                 log.accuracy,
                 log.val_loss,
