@@ -389,32 +389,7 @@ pub fn estimate_infer(req: &InferRequest, cat: Catalogs<'_>) -> Result<InferEsti
         "--params",
         "give the model's parameter count, such as --params 8B",
     )?;
-    let active = match req.active_params {
-        Some(a) => {
-            let a = positive("--active-params", a)?;
-            if a > params {
-                return Err(invalid(
-                    "--active-params",
-                    a,
-                    &format!("at most --params ({params})"),
-                ));
-            }
-            a
-        }
-        None => params,
-    };
-    inputs.add("params", params, "", Origin::Flag, "--params");
-    inputs.add(
-        "active-params",
-        active,
-        "",
-        if req.active_params.is_some() {
-            Origin::Flag
-        } else {
-            Origin::Derived
-        },
-        "--active-params, else --params (dense model)",
-    );
+    let active = crate::train::active_params(params, req.active_params, &mut inputs)?;
     let requests = required(
         req.requests,
         "--requests",
@@ -448,49 +423,9 @@ pub fn estimate_infer(req: &InferRequest, cat: Catalogs<'_>) -> Result<InferEsti
         "--tokens-out",
     );
 
-    // Precision: bf16/fp16 weights by default.
-    let precision = match &req.precision {
-        Some(p) => {
-            if dev.peak_tflops(p).is_none() {
-                return Err(invalid(
-                    "--precision",
-                    p,
-                    &format!(
-                        "a precision {} supports: {}",
-                        dev.id,
-                        crate::train::PRECISIONS
-                            .iter()
-                            .filter(|x| dev.peak_tflops(x).is_some())
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-            inputs.add("precision", p.as_str(), "", Origin::Flag, "--precision");
-            p.clone()
-        }
-        None => {
-            let p = ["bf16", "fp16", "fp32"]
-                .into_iter()
-                .find(|p| dev.peak_tflops(p).is_some())
-                .ok_or_else(|| {
-                    EstimateError::NoFigure(format!(
-                        "the catalog has no peak throughput for {}",
-                        dev.id
-                    ))
-                })?;
-            inputs.add(
-                "precision",
-                p,
-                "",
-                Origin::Default,
-                "the first of bf16, fp16, fp32 the device supports",
-            );
-            p.to_string()
-        }
-    };
-    let peak = dev.peak_tflops(&precision).unwrap_or_default() * 1e12;
+    let (precision, peak_tflops) =
+        crate::train::precision_of(dev, req.precision.as_deref(), &mut inputs)?;
+    let peak = peak_tflops * 1e12;
     let bytes = bytes_per_param(&precision);
     let bw = dev.memory_bw_gbps.ok_or_else(|| {
         EstimateError::NoFigure(format!(

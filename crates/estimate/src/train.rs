@@ -215,7 +215,9 @@ fn class_mfu(hw: &AcceleratorCatalog, kind: &str) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-fn precision_of(
+/// The precision to estimate at and its dense peak, TFLOP/s: the one asked for (it must be in
+/// the catalog for the device), else the first the device supports. Records the input.
+pub(crate) fn precision_of(
     dev: &AcceleratorRecord,
     req: Option<&str>,
     inputs: &mut Inputs,
@@ -247,7 +249,7 @@ fn precision_of(
         None => {
             let p = supported.first().ok_or_else(|| {
                 EstimateError::NoFigure(format!(
-                    "the catalog has no peak throughput for {}; pass --flops with --device-hours instead",
+                    "the catalog has no peak throughput for {}",
                     dev.id
                 ))
             })?;
@@ -261,6 +263,38 @@ fn precision_of(
             Ok((p.to_string(), dev.peak_tflops(p).unwrap_or_default()))
         }
     }
+}
+
+/// Active parameters: `--active-params` (at most `params`), else `params` (a dense model).
+/// Records both inputs.
+pub(crate) fn active_params(params: f64, active: Option<f64>, inputs: &mut Inputs) -> Result<f64> {
+    let a = match active {
+        Some(a) => {
+            let a = positive("--active-params", a)?;
+            if a > params {
+                return Err(invalid(
+                    "--active-params",
+                    a,
+                    &format!("at most --params ({params}): active parameters are a subset"),
+                ));
+            }
+            a
+        }
+        None => params,
+    };
+    inputs.add("params", params, "", Origin::Flag, "--params");
+    inputs.add(
+        "active-params",
+        a,
+        "",
+        if active.is_some() {
+            Origin::Flag
+        } else {
+            Origin::Derived
+        },
+        "--active-params, else --params (dense model)",
+    );
+    Ok(a)
 }
 
 /// Estimates a training run.
@@ -413,32 +447,7 @@ pub fn estimate_train(req: &TrainRequest, cat: Catalogs<'_>) -> Result<TrainEsti
             (None, Some(p), Some(t)) => {
                 let p = positive("--params", p)?;
                 let t = positive("--tokens", t)?;
-                let active = match req.active_params {
-                    Some(a) => {
-                        let a = positive("--active-params", a)?;
-                        if a > p {
-                            return Err(invalid(
-                                "--active-params",
-                                a,
-                                &format!("at most --params ({p}): active parameters are a subset"),
-                            ));
-                        }
-                        a
-                    }
-                    None => p,
-                };
-                inputs.add("params", p, "", Origin::Flag, "--params");
-                inputs.add(
-                    "active-params",
-                    active,
-                    "",
-                    if req.active_params.is_some() {
-                        Origin::Flag
-                    } else {
-                        Origin::Derived
-                    },
-                    "--active-params, else --params (dense model)",
-                );
+                let active = active_params(p, req.active_params, &mut inputs)?;
                 inputs.add("tokens", t, "", Origin::Flag, "--tokens");
                 let f = 6.0 * active * t;
                 inputs.add(

@@ -30,6 +30,42 @@ struct Totals {
     samples: u64,
 }
 
+/// The start record of a run about to be metered by `sampler` at `site`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_start(
+    settings: &Settings,
+    site: &Site,
+    sampler: &Sampler,
+    kind: RunKind,
+    name: String,
+    command: Vec<String>,
+    tags: BTreeMap<String, String>,
+    interval: std::time::Duration,
+) -> RunStart {
+    let [cpu, gpu, ram] = sampler.methods();
+    RunStart {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        kind,
+        command,
+        started_at: Utc::now(),
+        site: site.record.clone(),
+        host: sampler.host().clone(),
+        meter: self_identity(&Procfs::default()),
+        interval,
+        methods: BTreeMap::from([
+            ("cpu".to_string(), cpu),
+            ("gpu".to_string(), gpu),
+            ("ram".to_string(), ram),
+        ]),
+        tags,
+        hourly_rate: settings
+            .hourly_rate
+            .as_ref()
+            .map(|r| (r.amount_per_hour(), r.currency().code().to_string())),
+    }
+}
+
 /// A metered piece of Sustain's own work.
 pub struct Metered {
     start: RunStart,
@@ -56,29 +92,17 @@ impl Metered {
         let cpus = CpuCatalog::bundled().context("bundled CPU catalog")?;
         let mut sampler = Sampler::start(&settings.meter, TreeRoot::SelfAndChildren, &cpus)
             .context("starting the meter")?;
-        let [cpu, gpu, ram] = sampler.methods();
         let interval = settings.interval;
-        let start = RunStart {
-            id: uuid::Uuid::new_v4().to_string(),
-            name: name.to_string(),
+        let start = run_start(
+            settings,
+            &site,
+            &sampler,
             kind,
-            command: std::env::args().collect(),
-            started_at: Utc::now(),
-            site: site.record.clone(),
-            host: sampler.host().clone(),
-            meter: self_identity(&Procfs::default()),
-            interval,
-            methods: BTreeMap::from([
-                ("cpu".to_string(), cpu),
-                ("gpu".to_string(), gpu),
-                ("ram".to_string(), ram),
-            ]),
+            name.to_string(),
+            std::env::args().collect(),
             tags,
-            hourly_rate: settings
-                .hourly_rate
-                .as_ref()
-                .map(|r| (r.amount_per_hour(), r.currency().code().to_string())),
-        };
+            interval,
+        );
         ledger
             .start_run(&start)
             .context("recording the start of the run")?;

@@ -16,8 +16,6 @@ use sustain_core::run::{
     EnergyBreakdown, RunEnd, RunKind, RunStart, RunStatus, RunView, Sample, parse_tag,
 };
 use sustain_ledger::Ledger;
-use sustain_meter::host::self_identity;
-use sustain_meter::procfs::Procfs;
 use sustain_meter::{Sampler, TreeRoot};
 use tracing::{debug, warn};
 
@@ -86,28 +84,16 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
     let cpus = CpuCatalog::bundled().context("bundled CPU catalog")?;
     let mut sampler = Sampler::start(&settings.meter, TreeRoot::ChildrenOfSelf, &cpus)
         .context("starting the meter")?;
-    let [cpu_m, gpu_m, ram_m] = sampler.methods();
-    let start = RunStart {
-        id: uuid::Uuid::new_v4().to_string(),
+    let start = super::metered::run_start(
+        settings,
+        &site,
+        &sampler,
+        RunKind::Command,
         name,
-        kind: RunKind::Command,
-        command: args.command.clone(),
-        started_at: Utc::now(),
-        site: site.record.clone(),
-        host: sampler.host().clone(),
-        meter: self_identity(&Procfs::default()),
-        interval,
-        methods: BTreeMap::from([
-            ("cpu".to_string(), cpu_m),
-            ("gpu".to_string(), gpu_m),
-            ("ram".to_string(), ram_m),
-        ]),
+        args.command.clone(),
         tags,
-        hourly_rate: settings
-            .hourly_rate
-            .as_ref()
-            .map(|r| (r.amount_per_hour(), r.currency().code().to_string())),
-    };
+        interval,
+    );
     ledger
         .start_run(&start)
         .context("recording the start of the run (the command was not started)")?;
