@@ -78,6 +78,11 @@ pub enum Command {
         after_help = "Examples:\n  sustain eval --model runs/tabular-mlp\n  sustain eval --model runs/tabular-mlp --dataset new-patients.csv --label diagnosis --json"
     )]
     Eval(EvalArgs),
+    /// Predict with a trained model, metered and recorded as an `infer` run.
+    #[command(
+        after_help = "Examples:\n  sustain predict --model runs/tabular-mlp 17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189\n  sustain predict --model runs/digits-cnn new-digits.csv --json\n\nEach INPUT is one row of comma-separated feature values, or a CSV file of such rows (a header\nrow of names is allowed; no label column). Features are standardized as in training."
+    )]
+    Predict(PredictArgs),
     /// Estimate footprints before the fact: training, serving, SCI.
     #[command(
         subcommand,
@@ -586,6 +591,23 @@ pub struct EvalArgs {
     /// Label column of a CSV dataset.
     #[arg(long, value_name = "COLUMN")]
     pub label: Option<String>,
+    /// Site where it runs, for the footprint.
+    #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
+    pub site: Option<String>,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// A directory written by `sustain train --out`.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Rows of features (comma-separated) or CSV files of rows.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,

@@ -713,6 +713,7 @@ fn every_command_has_help_with_examples() {
         vec!["estimate", "infer", "--help"],
         vec!["train", "--help"],
         vec!["eval", "--help"],
+        vec!["predict", "--help"],
         vec!["runs", "sci", "--help"],
     ] {
         let out = env.run(&args);
@@ -1224,6 +1225,37 @@ fn train_records_a_metered_run_with_its_metrics_and_eval_reuses_the_model() {
     );
     let listed = env.json(&["runs", "list", "--json"]);
     assert_eq!(listed[0]["kind"], "eval");
+
+    // Predict: the first row of the data set (malignant), inline and from a file.
+    let row = "17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189";
+    let p = env.json(&[
+        "predict",
+        "--model",
+        out_dir.to_str().unwrap(),
+        row,
+        "--json",
+    ]);
+    assert_eq!(p["predictions"][0]["class"], "malignant", "{p}");
+    let probs = p["predictions"][0]["probabilities"].as_object().unwrap();
+    assert!((probs.values().map(f).sum::<f64>() - 1.0).abs() < 1e-9);
+    let file = env.path("rows.csv");
+    std::fs::write(&file, format!("{row}\n{row}\n")).unwrap();
+    let p = env.json(&[
+        "predict",
+        "--model",
+        out_dir.to_str().unwrap(),
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(p["predictions"].as_array().unwrap().len(), 2);
+    assert_eq!(env.json(&["runs", "list", "--json"])[0]["kind"], "infer");
+    let bad = env.run(&["predict", "--model", out_dir.to_str().unwrap(), "1,2,3"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("takes 30 features"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]

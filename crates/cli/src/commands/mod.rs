@@ -38,6 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Estimate(cmd) => estimate::estimate(cmd, &settings).map(|_| exit::OK),
         Command::Train(args) => train::train(*args, &settings),
         Command::Eval(args) => train::eval(args, &settings),
+        Command::Predict(args) => train::predict(args, &settings),
         Command::Runs(RunsCommand::Sci(args)) => {
             estimate::runs_sci(args, &settings).map(|_| exit::OK)
         }

@@ -12,7 +12,7 @@ use sustain_train::dataset::{Standardizer, Tabular};
 use sustain_train::metrics::{Metrics, metrics};
 use sustain_train::trainer::{self, EpochLog};
 
-use crate::cli::{EvalArgs, TrainArgs};
+use crate::cli::{EvalArgs, PredictArgs, TrainArgs};
 use crate::config::Settings;
 use crate::exit::BadInput;
 
@@ -321,6 +321,136 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
         ))?;
     } else {
         out(&report(&m, &args.model, &view, 0.0))?;
+    }
+    Ok(crate::exit::OK)
+}
+
+/// Parses the rows of `sustain predict`: inline rows or CSV files, each row `width` numbers.
+fn predict_rows(inputs: &[String], width: usize) -> Result<Vec<Vec<f32>>> {
+    let mut rows = Vec::new();
+    let parse = |line: &str, what: &str| -> Result<Option<Vec<f32>>> {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let nums: Result<Vec<f32>, _> = cells.iter().map(|c| c.parse::<f32>()).collect();
+        match nums {
+            Ok(v) if v.len() == width && v.iter().all(|x| x.is_finite()) => Ok(Some(v)),
+            Ok(v) => Err(BadInput(format!(
+                "{what} has {} values; the model takes {width} features",
+                v.len()
+            ))
+            .into()),
+            Err(_) => Ok(None),
+        }
+    };
+    for input in inputs {
+        let path = Path::new(input);
+        if path.is_file() {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| BadInput(format!("cannot read {input}: {e}")))?;
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                match parse(line, &format!("{input} line {}", i + 1))? {
+                    Some(v) => rows.push(v),
+                    None if i == 0 => {} // a header row
+                    None => {
+                        return Err(BadInput(format!(
+                            "{input} line {}: a value is not a number",
+                            i + 1
+                        ))
+                        .into());
+                    }
+                }
+            }
+        } else {
+            match parse(input, "input row")? {
+                Some(v) => rows.push(v),
+                None => {
+                    return Err(BadInput(format!(
+                        "input {input:?} is neither a file nor a row of {width} comma-separated numbers"
+                    ))
+                    .into());
+                }
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Err(BadInput("no rows to predict".into()).into());
+    }
+    Ok(rows)
+}
+
+/// `sustain predict`.
+pub fn predict(args: PredictArgs, settings: &Settings) -> Result<i32> {
+    sustain_train::set_flush_denormals();
+    let device = trainer::device(0);
+    let (model, config) = trainer::load(&args.model, &device)?;
+    let rows = predict_rows(&args.inputs, config.inputs)?;
+    let mut data = Tabular {
+        name: "predict".into(),
+        source: "command line".into(),
+        sha256: String::new(),
+        features: (0..config.inputs).map(|i| format!("f{i}")).collect(),
+        classes: config.classes.clone(),
+        x: rows.concat(),
+        y: vec![0; rows.len()],
+        pixel_max: None,
+    };
+    config.standardizer.apply(&mut data);
+    let site = args
+        .site
+        .clone()
+        .unwrap_or_else(|| settings.default_site.clone());
+    let tags = BTreeMap::from([
+        ("task".to_string(), config.task.clone()),
+        ("model".to_string(), args.model.display().to_string()),
+    ]);
+    let meter = Metered::start(settings, &site, RunKind::Infer, &config.task, tags)?;
+    let logits = trainer::logits(&model, &data, &device);
+    let k = config.classes.len();
+    let predictions: Vec<serde_json::Value> = logits
+        .chunks(k)
+        .map(|l| {
+            let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exp: Vec<f64> = l.iter().map(|v| f64::from(v - max).exp()).collect();
+            let sum: f64 = exp.iter().sum();
+            let (best, _) = exp
+                .iter()
+                .enumerate()
+                .fold((0, f64::MIN), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
+            json!({
+                "class": config.classes[best],
+                "probabilities": config.classes.iter().zip(&exp).map(|(c, p)| (c.clone(), json!(p / sum))).collect::<serde_json::Map<_, _>>(),
+            })
+        })
+        .collect();
+    let view = meter.finish(
+        RunStatus::Succeeded,
+        vec![],
+        json!({"predictions": predictions.len(), "model_path": args.model.display().to_string()}),
+    )?;
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(
+                &json!({"run_id": view.start.id, "predictions": predictions, "energy": view.to_json()["energy"]})
+            )?
+        ))?;
+    } else {
+        let mut text = String::new();
+        for (i, p) in predictions.iter().enumerate() {
+            let prob = p["probabilities"][p["class"].as_str().unwrap_or_default()]
+                .as_f64()
+                .unwrap_or(0.0);
+            text.push_str(&format!(
+                "{}\t{}\t(p = {:.3})\n",
+                i + 1,
+                p["class"].as_str().unwrap_or_default(),
+                prob
+            ));
+        }
+        out(&text)?;
     }
     Ok(crate::exit::OK)
 }
