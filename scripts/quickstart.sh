@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Sustain and runs its main job on the embedded default ledger (an SQLite file in your
 # data directory; set SUSTAIN_LEDGER to put it elsewhere): it meters two real commands, a
-# CPU-bound loop and a sleep, then shows the ledger and one run in full.
+# CPU-bound loop and a sleep, trains a small model, estimates a large training, then shows the
+# ledger and one run in full.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,12 @@ echo "== sustain run -- a CPU-bound loop of 5 s (the summary is printed on stder
 echo
 echo "== sustain run -- sleep 3"
 "$sustain" run --name quickstart-sleep --tag demo=quickstart -- sleep 3
+echo
+echo "== sustain train tabular-mlp (Sustain's own training, metered the same way)"
+"$sustain" train tabular-mlp --out runs/quickstart-mlp
+echo
+echo "== sustain estimate train -- the footprint of a 7B model before training it"
+"$sustain" estimate train --params 7B --tokens 1T --hardware h100-sxm --devices 64 --site FR | head -n 12
 echo
 echo "== sustain runs list"
 "$sustain" runs list --limit 5
