@@ -128,9 +128,12 @@ impl Metered {
                         samples += 1;
                     }
                 };
-                // Until the work is done (a message) or its owner is gone (disconnected).
-                while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
+                // A first sample soon (short epochs see their energy), then every interval,
+                // until the work is done (a message) or its owner is gone (disconnected).
+                let mut wait = interval.min(std::time::Duration::from_millis(100));
+                while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(wait) {
                     record(sampler.sample(), &mut total);
+                    wait = interval;
                 }
                 record(sampler.sample(), &mut total);
                 Totals {
