@@ -568,7 +568,7 @@ pub struct TrainArgs {
     /// Device: cpu (cuda needs a build with the cuda feature).
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
     pub device: String,
-    /// Directory for the weights, config and metrics (default: runs/<task>-<run id>).
+    /// Directory for the weights, config and metrics (default: runs/TASK-RUNID).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Site where it runs, for the footprint; default: config `site`, else WORLD.
