@@ -1188,7 +1188,13 @@ fn train_records_a_metered_run_with_its_metrics_and_eval_reuses_the_model() {
     assert!(v["co2e"]["location_g"].is_number());
     assert_eq!(v["epochs"], 25);
     assert!(f(&v["samples_per_s"]) > 0.0);
-    for file in ["model.safetensors", "config.json", "metrics.json"] {
+    for file in [
+        "model.safetensors",
+        "config.json",
+        "metrics.json",
+        "loss.svg",
+        "accuracy.svg",
+    ] {
         assert!(out_dir.join(file).exists(), "{file}");
     }
     let run = &env.json(&["runs", "show", v["run_id"].as_str().unwrap(), "--json"]);

@@ -6,6 +6,7 @@
 //! other layer can depend on it and every formula here can be tested in isolation.
 
 pub mod catalog;
+pub mod chart;
 pub mod error;
 pub mod format;
 pub mod hardware;

@@ -182,6 +182,7 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         dir.join("metrics.json"),
         serde_json::to_string_pretty(&metrics_json)?,
     )?;
+    write_charts(&trained, &data, &dir)?;
     let outcomes = json!({
         "metrics": {"test": {
             "accuracy": trained.test.accuracy,
@@ -453,4 +454,60 @@ pub fn predict(args: PredictArgs, settings: &Settings) -> Result<i32> {
         out(&text)?;
     }
     Ok(crate::exit::OK)
+}
+
+/// Training curves (`loss.svg`, `accuracy.svg`) and, for images, a grid of test digits with
+/// their true and predicted labels (`digits.svg`).
+fn write_charts(t: &trainer::Trained, data: &Tabular, dir: &Path) -> Result<()> {
+    use sustain_core::chart::{Series, Tile, image_grid, line_chart};
+    let series = |name: &str, f: fn(&EpochLog) -> f64| Series {
+        name: name.to_string(),
+        points: t.history.iter().map(|h| (h.epoch as f64, f(h))).collect(),
+    };
+    std::fs::write(
+        dir.join("loss.svg"),
+        line_chart(
+            &format!("{}: loss", t.config.task),
+            "epoch",
+            "loss",
+            &[
+                series("train", |h| h.loss),
+                series("validation", |h| h.val_loss),
+            ],
+        ),
+    )?;
+    std::fs::write(
+        dir.join("accuracy.svg"),
+        line_chart(
+            &format!("{}: accuracy", t.config.task),
+            "epoch",
+            "accuracy",
+            &[
+                series("train", |h| h.accuracy),
+                series("validation", |h| h.val_accuracy),
+            ],
+        ),
+    )?;
+    if data.pixel_max.is_some() {
+        let device = trainer::device(t.config.seed);
+        let p = trainer::prepare(data, t.config.seed)?;
+        let (_, pred) = trainer::evaluate(&t.model, &p.test, t.config.loss, &device);
+        let side = (p.test.width() as f64).sqrt() as usize;
+        let tiles: Vec<Tile> = (0..p.test.rows().min(24))
+            .map(|i| Tile {
+                pixels: p.test.x[i * p.test.width()..(i + 1) * p.test.width()].to_vec(),
+                side,
+                caption: format!(
+                    "true {} / pred {}",
+                    t.config.classes[p.test.y[i]], t.config.classes[pred[i]]
+                ),
+                alert: pred[i] != p.test.y[i],
+            })
+            .collect();
+        std::fs::write(
+            dir.join("digits.svg"),
+            image_grid("Test digits: true and predicted labels", &tiles, 8),
+        )?;
+    }
+    Ok(())
 }
