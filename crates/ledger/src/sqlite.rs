@@ -583,31 +583,48 @@ impl Ledger for SqliteLedger {
     }
 
     fn runs(&self, filter: &RunFilter) -> Result<Vec<RunView>> {
+        // One statement: each run with its latest end and its sample count, filtered, sorted
+        // and limited by SQLite (the ledger may hold millions of runs).
         let since = filter.since.as_ref().map(ts);
+        let status = filter.status.map(|s| s.as_str());
+        let limit = filter
+            .limit
+            .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT * FROM runs WHERE (?1 IS NULL OR started_at >= ?1)
-                 ORDER BY started_at DESC, id DESC",
+                "SELECT r.*, e.*, e.seq AS end_seq,
+                        (SELECT count(*) FROM samples s WHERE s.run_id = r.id) AS n_samples
+                 FROM runs r
+                 LEFT JOIN run_ends e
+                   ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = r.id)
+                 WHERE (?1 IS NULL OR r.started_at >= ?1)
+                   AND (?2 IS NULL OR coalesce(e.status, 'running') = ?2)
+                 ORDER BY r.started_at DESC, r.id DESC
+                 LIMIT ?3",
             )
             .map_err(|e| self.map_err(e))?;
-        let raws = stmt
-            .query_map(params![since], Self::start_from_row)
+        let rows = stmt
+            .query_map(params![since, status, limit], |r| {
+                let start = Self::start_from_row(r)?;
+                let end = match r.get::<_, Option<i64>>("end_seq")? {
+                    Some(_) => Some(raw_end(r)?),
+                    None => None,
+                };
+                Ok((start, end, r.get::<_, i64>("n_samples")?))
+            })
             .map_err(|e| self.map_err(e))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.map_err(e))?;
-        let mut out = Vec::new();
-        for raw in raws {
-            let v = self.view(raw)?;
-            if filter.status.is_some_and(|s| v.status() != s) {
-                continue;
-            }
-            out.push(v);
-            if filter.limit.is_some_and(|l| out.len() >= l) {
-                break;
-            }
-        }
-        Ok(out)
+        rows.into_iter()
+            .map(|(start, end, n)| {
+                Ok(RunView {
+                    start: start.decode()?,
+                    end: end.map(RawEnd::decode).transpose()?,
+                    samples: n.max(0) as u64,
+                })
+            })
+            .collect()
     }
 
     fn run(&self, id_or_prefix: &str) -> Result<RunView> {
