@@ -150,7 +150,13 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         left + pw,
         top + ph
     );
-    let fmt = |v: f64| crate::format::sig(v);
+    let fmt = |v: f64| {
+        if v.fract() == 0.0 && v.abs() < 1e9 {
+            format!("{v:.0}")
+        } else {
+            crate::format::sig(v)
+        }
+    };
     let _ = writeln!(
         s,
         r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
