@@ -96,6 +96,10 @@ pub struct Trained {
     pub history: Vec<EpochLog>,
     /// Metrics on the held-out test split.
     pub test: Metrics,
+    /// The test split as the model saw it (standardized), and its predictions.
+    pub test_split: Tabular,
+    /// Predicted class of each test row.
+    pub test_predictions: Vec<usize>,
     /// Training samples processed per second.
     pub samples_per_s: f64,
 }
@@ -315,6 +319,8 @@ pub fn train_tabular(
     let (_, test_pred) = evaluate(&model, &p.test, config.loss, &device);
     let test = metrics(&test_pred, &p.test.y, &p.test.classes);
     Ok(Trained {
+        test_split: p.test,
+        test_predictions: test_pred,
         model,
         samples_per_s: (n * config.epochs) as f64 / elapsed.max(1e-9),
         config,

@@ -464,44 +464,41 @@ fn write_charts(t: &trainer::Trained, data: &Tabular, dir: &Path) -> Result<()> 
         name: name.to_string(),
         points: t.history.iter().map(|h| (h.epoch as f64, f(h))).collect(),
     };
-    std::fs::write(
-        dir.join("loss.svg"),
-        line_chart(
-            &format!("{}: loss", t.config.task),
-            "epoch",
+    for (file, what, train, val) in [
+        (
+            "loss.svg",
             "loss",
-            &[
-                series("train", |h| h.loss),
-                series("validation", |h| h.val_loss),
-            ],
+            (|h: &EpochLog| h.loss) as fn(&EpochLog) -> f64,
+            (|h: &EpochLog| h.val_loss) as fn(&EpochLog) -> f64,
         ),
-    )?;
-    std::fs::write(
-        dir.join("accuracy.svg"),
-        line_chart(
-            &format!("{}: accuracy", t.config.task),
-            "epoch",
+        (
+            "accuracy.svg",
             "accuracy",
-            &[
-                series("train", |h| h.accuracy),
-                series("validation", |h| h.val_accuracy),
-            ],
+            |h| h.accuracy,
+            |h| h.val_accuracy,
         ),
-    )?;
+    ] {
+        let chart = line_chart(
+            &format!("{}: {what}", t.config.task),
+            "epoch",
+            what,
+            &[series("train", train), series("validation", val)],
+        );
+        std::fs::write(dir.join(file), chart)?;
+    }
     if data.pixel_max.is_some() {
-        let device = trainer::device(t.config.seed);
-        let p = trainer::prepare(data, t.config.seed)?;
-        let (_, pred) = trainer::evaluate(&t.model, &p.test, t.config.loss, &device);
-        let side = (p.test.width() as f64).sqrt() as usize;
-        let tiles: Vec<Tile> = (0..p.test.rows().min(24))
+        // The test split and predictions the trainer already computed.
+        let (test, pred) = (&t.test_split, &t.test_predictions);
+        let side = (test.width() as f64).sqrt() as usize;
+        let tiles: Vec<Tile> = (0..test.rows().min(24))
             .map(|i| Tile {
-                pixels: p.test.x[i * p.test.width()..(i + 1) * p.test.width()].to_vec(),
+                pixels: test.x[i * test.width()..(i + 1) * test.width()].to_vec(),
                 side,
                 caption: format!(
                     "true {} / pred {}",
-                    t.config.classes[p.test.y[i]], t.config.classes[pred[i]]
+                    t.config.classes[test.y[i]], t.config.classes[pred[i]]
                 ),
-                alert: pred[i] != p.test.y[i],
+                alert: pred[i] != test.y[i],
             })
             .collect();
         std::fs::write(
