@@ -80,9 +80,14 @@ pub enum Command {
     Eval(EvalArgs),
     /// Predict with a trained model, metered and recorded as an `infer` run.
     #[command(
-        after_help = "Examples:\n  sustain predict --model runs/tabular-mlp 17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189\n  sustain predict --model runs/digits-cnn new-digits.csv --json\n\nEach INPUT is one row of comma-separated feature values, or a CSV file of such rows (a header\nrow of names is allowed; no label column). Features are standardized as in training."
+        after_help = "Examples:\n  sustain predict --model runs/tabular-mlp 17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,0.2654,0.4601,0.1189\n  sustain predict --model runs/digits-cnn new-digits.csv --json\n  sustain predict --model runs/text-lstm \"A moving, funny film.\" \"Tedious and overlong.\"\n\nFor tabular and image models each INPUT is one row of comma-separated feature values, or a CSV\nfile of such rows (a header row of names is allowed; no label column); features are standardized\nas in training. For text-lstm each INPUT is a text, or a .txt file with one text per line."
     )]
     Predict(PredictArgs),
+    /// Generate text with a trained char-gpt model, metered and recorded as an `infer` run.
+    #[command(
+        after_help = "Examples:\n  sustain generate --model runs/char-gpt --prompt \"And God said\"\n  sustain generate --model runs/char-gpt --prompt \"In the beginning\" --length 400 --temperature 0.6 --seed 7 --json\n\nThe model continues the prompt one character at a time, sampling each from its softmax at\n--temperature (0 always takes the likeliest character); the same seed gives the same text."
+    )]
+    Generate(GenerateArgs),
     /// Estimate footprints before the fact: training, serving, SCI.
     #[command(
         subcommand,
@@ -526,28 +531,53 @@ Examples:
   sustain train tabular-mlp --dataset patients.csv --label diagnosis --json
   sustain train digits-cnn --epochs 15
   sustain train digits-cnn --dataset mnist-5k --epochs 10 --out models/mnist
+  sustain train text-lstm --out models/reviews
+  sustain train text-lstm --dataset tickets.jsonl --text-column body --label team
+  sustain train char-gpt --epochs 3 --out models/kjv
+  sustain train char-gpt --dataset my-book.txt --context 128 --layers 4 --d-model 128
 
-Tasks: tabular-mlp (an MLP on the UCI breast cancer data, or any CSV with a label column) and
-digits-cnn (a small CNN on the UCI 8x8 digits; --dataset mnist-5k for 5,000 MNIST digits, or MNIST
-IDX files).
-Splits (70/15/15), initialization and batch order follow --seed: the same seed, data and machine
-give the same weights and metrics. A batch size of at least the training set is full-batch
+Tasks:
+  tabular-mlp  an MLP on the UCI breast cancer data, or any CSV with a label column
+  digits-cnn   a small CNN on the UCI 8x8 digits; --dataset mnist-5k for 5,000 MNIST digits, or
+               MNIST IDX files
+  text-lstm    word embeddings and an LSTM on 12,808 Rotten Tomatoes snippets (fresh/rotten;
+               extracted at set-up by scripts/fetch-datasets.sh), or a CSV/JSONL file of texts and
+               labels
+  char-gpt     a character-level decoder-only transformer on the King James Pentateuch, or any
+               UTF-8 text file; prints samples at the end (see also `sustain generate`)
+Splits (70/15/15; char-gpt: 90/5/5 by position), initialization and batch order follow --seed:
+the same seed, data and machine give the same weights and metrics. A batch size of at least the training set is full-batch
 gradient descent; 1 is per-sample SGD. The run is metered like `sustain run` and recorded as kind
 `train` with its metrics, the dataset's SHA-256 and the model's path.";
 
 /// Options of `sustain train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The task: tabular-mlp or digits-cnn.
+    /// The task: tabular-mlp, digits-cnn, text-lstm or char-gpt.
     #[arg(value_name = "TASK")]
     pub task: String,
-    /// Dataset: breast-cancer, digits, mnist-5k (bundled), a CSV file with a header row, or MNIST IDX images.
+    /// Dataset: breast-cancer, digits, mnist-5k, rotten-tomatoes, kjv-pentateuch, a CSV file with a header row, a JSONL file of texts, MNIST IDX images, or a text file (char-gpt).
     #[arg(long, value_name = "NAME|PATH")]
     pub dataset: Option<String>,
-    /// Label column of a CSV dataset (default: `label`, else the last column).
+    /// Label column of a CSV or JSONL dataset (default: `label`, else for tables the last column).
     #[arg(long, value_name = "COLUMN")]
     pub label: Option<String>,
-    /// Epochs (default: 30 for tabular-mlp, 20 for digits-cnn).
+    /// Text column of a text-lstm dataset (default: `text`).
+    #[arg(long, value_name = "COLUMN")]
+    pub text_column: Option<String>,
+    /// char-gpt: characters of context.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub context: usize,
+    /// char-gpt: width of embeddings and attention (a multiple of --heads).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub d_model: usize,
+    /// char-gpt: transformer blocks.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub layers: usize,
+    /// char-gpt: attention heads.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub heads: usize,
+    /// Epochs (default: 30 for tabular-mlp, 20 for digits-cnn, 3 for text-lstm, 2 for char-gpt).
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
     /// Batch size.
@@ -556,7 +586,7 @@ pub struct TrainArgs {
     /// Optimizer: sgd, sgd-momentum, adam, adamw.
     #[arg(long, default_value = "adam", value_name = "NAME")]
     pub optimizer: String,
-    /// Learning rate (default: 0.001 for adam and adamw (0.003 for digits-cnn), 0.05 for sgd, 0.01 for sgd-momentum).
+    /// Learning rate (default for adam and adamw: 0.001, 0.003 for digits-cnn, text-lstm and char-gpt; 0.05 for sgd, 0.01 for sgd-momentum).
     #[arg(long, value_name = "X")]
     pub lr: Option<f64>,
     /// Loss: cross-entropy, bce (two classes), mse.
@@ -565,7 +595,7 @@ pub struct TrainArgs {
     /// Seed of splits, initialization and batch order.
     #[arg(long, default_value_t = 42, value_name = "N")]
     pub seed: u64,
-    /// Device: cpu (cuda needs a build with the cuda feature).
+    /// Device: cpu, or cuda / cuda:N in a build with the `cuda` feature.
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
     pub device: String,
     /// Directory for the weights, config and metrics (default: runs/TASK-RUNID).
@@ -588,9 +618,12 @@ pub struct EvalArgs {
     /// Dataset (default: the test split of the model's own dataset).
     #[arg(long, value_name = "NAME|PATH")]
     pub dataset: Option<String>,
-    /// Label column of a CSV dataset.
+    /// Label column of a CSV or JSONL dataset.
     #[arg(long, value_name = "COLUMN")]
     pub label: Option<String>,
+    /// Text column of a text dataset (default: `text`).
+    #[arg(long, value_name = "COLUMN")]
+    pub text_column: Option<String>,
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,
@@ -605,9 +638,35 @@ pub struct PredictArgs {
     /// A directory written by `sustain train --out`.
     #[arg(long, value_name = "DIR")]
     pub model: PathBuf,
-    /// Rows of features (comma-separated) or CSV files of rows.
+    /// Rows of features (comma-separated) or CSV files of rows; for text-lstm, texts or .txt files (one text per line).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
+    /// Site where it runs, for the footprint.
+    #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
+    pub site: Option<String>,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// A directory written by `sustain train char-gpt --out`.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Text to continue.
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: String,
+    /// Characters to generate (1 to 100000).
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub length: usize,
+    /// Sampling temperature (0 takes the likeliest character; 1 samples the model as it is).
+    #[arg(long, default_value_t = 0.8, value_name = "T")]
+    pub temperature: f64,
+    /// Seed of the sampling.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::Standardizer;
 use crate::error::{Result, TrainError};
+use crate::gpt::GptShape;
+use crate::text::Vocab;
 
 /// Optimizers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +70,10 @@ impl Loss {
     }
 }
 
+fn cpu() -> String {
+    "cpu".into()
+}
+
 /// Everything needed to reproduce a training run and to load its model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -95,6 +101,15 @@ pub struct TrainConfig {
     pub classes: Vec<String>,
     /// Feature standardization fitted on the training split.
     pub standardizer: Standardizer,
+    /// Token vocabulary (`text-lstm`: words; `char-gpt`: characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocab: Option<Vocab>,
+    /// Device it trains on: `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature.
+    #[serde(default = "cpu")]
+    pub device: String,
+    /// Shape of a `char-gpt` model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpt: Option<GptShape>,
 }
 
 impl TrainConfig {
@@ -120,6 +135,13 @@ impl TrainConfig {
                 "--lr",
                 self.lr.to_string(),
                 "a learning rate > 0, such as 0.001",
+            ));
+        }
+        if self.task == "char-gpt" && self.loss != Loss::CrossEntropy {
+            return Err(bad(
+                "--loss",
+                format!("{:?}", self.loss).to_lowercase(),
+                "cross-entropy: char-gpt predicts the next character among all of them",
             ));
         }
         if self.loss == Loss::Bce && self.classes.len() != 2 {

@@ -35,7 +35,7 @@ pub struct Tabular {
     pub pixel_max: Option<f32>,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -257,25 +257,7 @@ impl Tabular {
         if raw_labels.is_empty() {
             return Err(data_err(&name, "has a header but no data rows"));
         }
-        let mut classes: Vec<String> = raw_labels.clone();
-        classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
-            (Ok(x), Ok(y)) => x.total_cmp(&y),
-            _ => a.cmp(b),
-        });
-        classes.dedup();
-        if classes.len() < 2 {
-            return Err(data_err(
-                &name,
-                format!(
-                    "has a single class ({}); classification needs at least two",
-                    classes.first().map(String::as_str).unwrap_or("")
-                ),
-            ));
-        }
-        let y = raw_labels
-            .iter()
-            .map(|l| classes.iter().position(|c| c == l).unwrap_or(0))
-            .collect();
+        let (classes, y) = label_classes(&name, &raw_labels)?;
         Ok(Tabular {
             source: format!("CSV file {name}"),
             sha256: sha256_hex(&bytes),
@@ -306,6 +288,36 @@ impl Tabular {
             ..self.clone()
         }
     }
+}
+
+/// The sorted classes of `raw` labels (numerically when all are numbers) and each label's index.
+/// Fewer than two classes is an error.
+pub(crate) fn label_classes(name: &str, raw: &[String]) -> Result<(Vec<String>, Vec<usize>)> {
+    let mut classes: Vec<String> = raw.to_vec();
+    classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    classes.dedup();
+    if classes.len() < 2 {
+        return Err(data_err(
+            name,
+            format!(
+                "has a single class ({}); classification needs at least two",
+                classes.first().map(String::as_str).unwrap_or("")
+            ),
+        ));
+    }
+    let index: std::collections::HashMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let y = raw
+        .iter()
+        .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
+        .collect();
+    Ok((classes, y))
 }
 
 fn parse_rows<'a>(
@@ -389,20 +401,38 @@ impl Standardizer {
     }
 }
 
-/// A deterministic permutation of `0..n` from `seed` (SplitMix64 driving Fisher-Yates), so
-/// the same seed gives the same splits and batches on every machine.
-pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
+/// SplitMix64: a small, fast, seedable generator whose output is the same on every machine.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
-    };
+    }
+
+    /// A uniform number in `[0, 1)`.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A deterministic permutation of `0..n` from `seed` (SplitMix64 driving Fisher-Yates), so
+/// the same seed gives the same splits and batches on every machine.
+pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix64::new(seed);
     let mut p: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         p.swap(i, j);
     }
     p

@@ -4,18 +4,23 @@
 //! training is measured where it happens. This crate holds the datasets, models, loop, metrics
 //! and checkpoints; the CLI meters a run and records it in the ledger.
 //!
-//! Done so far: the `tabular-mlp` task (breast cancer, or any CSV with a label column) and the
-//! `digits-cnn` task (UCI 8x8 digits, an MNIST 5k subset, MNIST IDX files), four optimizers,
-//! three losses, deterministic splits and batches from a seed, metrics and safetensors
-//! checkpoints.
+//! Tasks: `tabular-mlp` (breast cancer, or any CSV with a label column), `digits-cnn` (UCI 8x8
+//! digits, an MNIST 5k subset, MNIST IDX files), `text-lstm` (Rotten Tomatoes snippets, or any
+//! CSV/JSONL of labelled texts) and `char-gpt` (a King James Pentateuch, or any plain text).
+//! Four optimizers, three losses, deterministic splits and batches from a seed, metrics and
+//! safetensors checkpoints.
 
 pub mod cnn;
 pub mod config;
 pub mod dataset;
 pub mod error;
+pub mod gpt;
+pub mod lm;
+pub mod lstm;
 pub mod metrics;
 pub mod mlp;
 pub mod model;
+pub mod text;
 pub mod trainer;
 
 pub use error::{Result, TrainError};

@@ -15,9 +15,12 @@ use crate::cnn::Cnn;
 use crate::config::{Loss, Optimizer, TrainConfig};
 use crate::dataset::{Standardizer, Tabular, permutation, split};
 use crate::error::{Result, TrainError};
+use crate::gpt::CharGpt;
+use crate::lstm::TextLstm;
 use crate::metrics::{Metrics, metrics};
 use crate::mlp::Mlp;
 use crate::model::Classify;
+use crate::text::{MAX_LEN, MAX_VOCAB, MIN_COUNT, TextData, Vocab};
 
 /// One epoch of the log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +49,10 @@ pub enum Model {
     Mlp(Mlp),
     /// `digits-cnn`.
     Cnn(Cnn),
+    /// `text-lstm`.
+    Lstm(TextLstm),
+    /// `char-gpt`.
+    Gpt(CharGpt),
 }
 
 impl Classify for Model {
@@ -53,12 +60,14 @@ impl Classify for Model {
         match self {
             Model::Mlp(m) => m.logits(x),
             Model::Cnn(m) => m.logits(x),
+            Model::Lstm(m) => m.logits(x),
+            Model::Gpt(m) => m.logits(x),
         }
     }
 }
 
 /// The tasks and the kind of data each takes.
-pub const TASKS: &[&str] = &["tabular-mlp", "digits-cnn"];
+pub const TASKS: &[&str] = &["tabular-mlp", "digits-cnn", "text-lstm", "char-gpt"];
 
 /// A fresh model for `config` (its task, inputs and classes).
 pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
@@ -78,11 +87,49 @@ pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
             }
             Ok(Model::Cnn(Cnn::new(side, classes, device)))
         }
+        "text-lstm" | "char-gpt" => {
+            let vocab = config.vocab.as_ref().ok_or_else(|| TrainError::Invalid {
+                what: "config".into(),
+                value: format!("{} without a vocabulary", config.task),
+                expected: "a config written by `sustain train` with its vocabulary".into(),
+            })?;
+            if vocab.is_empty() {
+                return Err(TrainError::Invalid {
+                    what: "vocabulary".into(),
+                    value: "empty".into(),
+                    expected: "a dataset with words seen at least twice in its training split"
+                        .into(),
+                });
+            }
+            Ok(if config.task == "text-lstm" {
+                Model::Lstm(TextLstm::new(vocab.len(), classes, device))
+            } else {
+                Model::Gpt(CharGpt::new(
+                    vocab.len(),
+                    config.gpt.unwrap_or_default(),
+                    device,
+                ))
+            })
+        }
         other => Err(TrainError::Invalid {
             what: "task".into(),
             value: other.into(),
             expected: format!("one of {}", TASKS.join(", ")),
         }),
+    }
+}
+
+/// The optimizer named in a config, with the settings documented in `docs/methods/train.md`.
+pub(crate) fn optimizer(o: Optimizer) -> burn::optim::ModuleOptimizer {
+    match o {
+        Optimizer::Sgd => SgdConfig::new().init(),
+        Optimizer::SgdMomentum => SgdConfig::new()
+            .with_momentum(Some(
+                MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
+            ))
+            .init(),
+        Optimizer::Adam => AdamConfig::new().init(),
+        Optimizer::Adamw => AdamWConfig::new().init(),
     }
 }
 
@@ -146,11 +193,84 @@ pub fn prepare(data: &Tabular, seed: u64) -> Result<Prepared> {
     })
 }
 
-/// The training device: burn's CPU backend with autodiff.
+/// Splits labelled texts by `seed` (70/15/15, like tables), fits the vocabulary on the training
+/// split (or uses `vocab`, when evaluating a saved model) and encodes the three splits.
+pub fn prepare_text(
+    data: &TextData,
+    seed: u64,
+    vocab: Option<&Vocab>,
+) -> Result<(Prepared, Vocab)> {
+    let (tr, va, te) = split(data.rows(), seed);
+    if tr.is_empty() || va.is_empty() || te.is_empty() {
+        return Err(TrainError::Data {
+            name: data.name.clone(),
+            message: format!(
+                "has {} texts: too few to split into training, validation and test sets (at least 7)",
+                data.rows()
+            ),
+        });
+    }
+    let vocab = match vocab {
+        Some(v) => v.clone(),
+        None => Vocab::fit(
+            tr.iter().map(|&i| data.texts[i].as_str()),
+            MIN_COUNT,
+            MAX_VOCAB,
+            MAX_LEN,
+        ),
+    };
+    let p = Prepared {
+        train: data.encode(&tr, &vocab),
+        val: data.encode(&va, &vocab),
+        test: data.encode(&te, &vocab),
+        standardizer: Standardizer::scale(vocab.max_len, 1.0),
+    };
+    Ok((p, vocab))
+}
+
+/// The training device: burn's CPU backend (`flex`) with autodiff.
 pub fn device(seed: u64) -> Device {
     let device = Device::flex().autodiff();
     device.seed(seed);
     device
+}
+
+/// The device named `name` (`cpu`, `cuda`, `cuda:N`) with autodiff, seeded. CUDA needs a build
+/// with the `cuda` feature; without it the error says how to get one.
+pub fn device_named(name: &str, seed: u64) -> Result<Device> {
+    let bad = |expected: &str| TrainError::Invalid {
+        what: "--device".into(),
+        value: name.into(),
+        expected: expected.into(),
+    };
+    let device = match name {
+        "cpu" => Device::flex(),
+        cuda if cuda == "cuda" || cuda.starts_with("cuda:") => {
+            let index: usize = match cuda.strip_prefix("cuda:") {
+                None => 0,
+                Some(i) => i
+                    .parse()
+                    .map_err(|_| bad("cuda:N with N a GPU index, such as cuda:0"))?,
+            };
+            cuda_device(index).ok_or_else(|| {
+                bad("cpu: this build has no CUDA support; rebuild with `cargo build --release --features cuda` on a machine with an NVIDIA driver")
+            })?
+        }
+        _ => return Err(bad("cpu, cuda or cuda:N")),
+    };
+    let device = device.autodiff();
+    device.seed(seed);
+    Ok(device)
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(index: usize) -> Option<Device> {
+    Some(Device::cuda(index))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(_index: usize) -> Option<Device> {
+    None
 }
 
 fn tensors(t: &Tabular, idx: &[usize], device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
@@ -243,30 +363,41 @@ pub fn evaluate(
     (l, predictions(loss, logits))
 }
 
-/// Trains the model of `config.task` on `data`, calling `on_epoch` after each epoch.
+/// Trains the model of `config.task` on the table `data`, calling `on_epoch` after each epoch.
 pub fn train_tabular(
     mut config: TrainConfig,
     data: &Tabular,
-    mut on_epoch: impl FnMut(&EpochLog),
+    on_epoch: impl FnMut(&EpochLog),
 ) -> Result<Trained> {
     let p = prepare(data, config.seed)?;
     config.inputs = data.width();
     config.classes = data.classes.clone();
     config.standardizer = p.standardizer.clone();
+    fit(config, p, on_epoch)
+}
+
+/// Trains `text-lstm` on labelled texts, calling `on_epoch` after each epoch.
+pub fn train_text(
+    mut config: TrainConfig,
+    data: &TextData,
+    on_epoch: impl FnMut(&EpochLog),
+) -> Result<Trained> {
+    let (p, vocab) = prepare_text(data, config.seed, None)?;
+    config.inputs = vocab.max_len;
+    config.classes = data.classes.clone();
+    config.standardizer = p.standardizer.clone();
+    config.vocab = Some(vocab);
+    fit(config, p, on_epoch)
+}
+
+/// The training loop shared by the classifiers: minibatches in a seeded order, the optimizer's
+/// step, a validation pass per epoch, and test metrics at the end.
+fn fit(config: TrainConfig, p: Prepared, mut on_epoch: impl FnMut(&EpochLog)) -> Result<Trained> {
     config.validate()?;
-    let device = device(config.seed);
-    let classes = data.classes.len();
+    let device = device_named(&config.device, config.seed)?;
+    let classes = config.classes.len();
     let mut model = new_model(&config, &device)?;
-    let mut optim = match config.optimizer {
-        Optimizer::Sgd => SgdConfig::new().init(),
-        Optimizer::SgdMomentum => SgdConfig::new()
-            .with_momentum(Some(
-                MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
-            ))
-            .init(),
-        Optimizer::Adam => AdamConfig::new().init(),
-        Optimizer::Adamw => AdamWConfig::new().init(),
-    };
+    let mut optim = optimizer(config.optimizer);
     let mut history = Vec::with_capacity(config.epochs);
     let started = Instant::now();
     let n = p.train.rows();
@@ -341,7 +472,7 @@ pub fn save(model: &Model, config: &TrainConfig, dir: &Path) -> Result<()> {
         message,
     };
     std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create: {e}")))?;
-    let mut store = SafetensorsStore::from_file(dir.join(WEIGHTS_FILE));
+    let mut store = SafetensorsStore::from_file(dir.join(WEIGHTS_FILE)).overwrite(true);
     model
         .save_into(&mut store)
         .map_err(|e| err(format!("cannot write weights: {e}")))?;

@@ -22,6 +22,9 @@ fn config(optimizer: Optimizer, lr: f64, epochs: usize, batch: usize, loss: Loss
             mean: vec![],
             std: vec![],
         },
+        device: "cpu".into(),
+        vocab: None,
+        gpt: None,
     }
 }
 

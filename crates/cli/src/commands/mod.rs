@@ -39,6 +39,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Train(args) => train::train(*args, &settings),
         Command::Eval(args) => train::eval(args, &settings),
         Command::Predict(args) => train::predict(args, &settings),
+        Command::Generate(args) => train::generate(args, &settings),
         Command::Runs(RunsCommand::Sci(args)) => {
             estimate::runs_sci(args, &settings).map(|_| exit::OK)
         }

@@ -1,4 +1,5 @@
-//! `sustain train` and `sustain eval`: Sustain's own training, metered and recorded.
+//! `sustain train`, `eval`, `predict` and `generate`: Sustain's own training and inference,
+//! metered and recorded.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,21 +10,24 @@ use serde_json::json;
 use sustain_core::run::{RunKind, RunStatus, RunView};
 use sustain_train::config::{Loss, Optimizer, TrainConfig};
 use sustain_train::dataset::{Standardizer, Tabular};
+use sustain_train::gpt::GptShape;
+use sustain_train::lm::{self, Corpus, LmMetrics, TrainedLm};
 use sustain_train::metrics::{Metrics, metrics};
-use sustain_train::trainer::{self, EpochLog};
+use sustain_train::text::{self, TextData};
+use sustain_train::trainer::{self, EpochLog, Model, TASKS};
 
-use crate::cli::{EvalArgs, PredictArgs, TrainArgs};
+use crate::cli::{EvalArgs, GenerateArgs, PredictArgs, TrainArgs};
 use crate::config::Settings;
 use crate::exit::BadInput;
 
 use super::metered::Metered;
 use super::out;
 
-use sustain_train::trainer::TASKS;
-
 fn default_dataset(task: &str) -> &'static str {
     match task {
         "digits-cnn" => "digits",
+        "text-lstm" => "rotten-tomatoes",
+        "char-gpt" => "kjv-pentateuch",
         _ => "breast-cancer",
     }
 }
@@ -47,10 +51,89 @@ fn load_dataset(spec: Option<&str>, label: Option<&str>) -> Result<Tabular> {
     }
 }
 
+/// A task's data: a table, labelled texts, or a plain-text corpus.
+enum Data {
+    Table(Tabular),
+    Text(TextData),
+    Corpus(Corpus),
+}
+
+impl Data {
+    fn name(&self) -> &str {
+        match self {
+            Data::Table(t) => &t.name,
+            Data::Text(t) => &t.name,
+            Data::Corpus(c) => &c.name,
+        }
+    }
+
+    fn sha256(&self) -> &str {
+        match self {
+            Data::Table(t) => &t.sha256,
+            Data::Text(t) => &t.sha256,
+            Data::Corpus(c) => &c.sha256,
+        }
+    }
+
+    fn classes(&self) -> Vec<String> {
+        match self {
+            Data::Table(t) => t.classes.clone(),
+            Data::Text(t) => t.classes.clone(),
+            Data::Corpus(_) => vec![],
+        }
+    }
+
+    fn width(&self) -> usize {
+        match self {
+            Data::Table(t) => t.width(),
+            _ => 0,
+        }
+    }
+}
+
+fn is_file_like(spec: &str) -> bool {
+    Path::new(spec).exists() || spec.contains('/') || spec.contains('.')
+}
+
+/// The data of `task`: `spec` names a bundled set or a file (default: the task's own set).
+fn load_data(
+    task: &str,
+    spec: Option<&str>,
+    label: Option<&str>,
+    text_column: Option<&str>,
+) -> Result<Data> {
+    let spec = spec.unwrap_or(default_dataset(task));
+    Ok(match task {
+        "text-lstm" => match spec {
+            "rotten-tomatoes" => Data::Text(TextData::rotten_tomatoes()?),
+            path if is_file_like(path) => {
+                Data::Text(TextData::from_file(Path::new(path), text_column, label)?)
+            }
+            other => {
+                return Err(BadInput(format!(
+                    "unknown dataset '{other}' for text-lstm: give rotten-tomatoes, or a CSV or JSONL file of texts and labels (columns text,label; see --text-column and --label)"
+                ))
+                .into());
+            }
+        },
+        "char-gpt" => match spec {
+            "kjv-pentateuch" => Data::Corpus(Corpus::kjv_pentateuch()?),
+            path if is_file_like(path) => Data::Corpus(Corpus::from_file(Path::new(path))?),
+            other => {
+                return Err(BadInput(format!(
+                    "unknown dataset '{other}' for char-gpt: give kjv-pentateuch, or a UTF-8 plain-text file"
+                ))
+                .into());
+            }
+        },
+        _ => Data::Table(load_dataset(Some(spec), label)?),
+    })
+}
+
 /// Default learning rates, chosen on the bundled data (see docs/methods/train.md).
 fn default_lr(task: &str, o: Optimizer) -> f64 {
     match (task, o) {
-        ("digits-cnn", Optimizer::Adam | Optimizer::Adamw) => 3e-3,
+        ("digits-cnn" | "text-lstm" | "char-gpt", Optimizer::Adam | Optimizer::Adamw) => 3e-3,
         (_, Optimizer::Adam | Optimizer::Adamw) => 1e-3,
         (_, Optimizer::Sgd) => 0.05,
         (_, Optimizer::SgdMomentum) => 0.01,
@@ -61,8 +144,50 @@ fn default_lr(task: &str, o: Optimizer) -> f64 {
 fn default_epochs(task: &str) -> usize {
     match task {
         "digits-cnn" => 20,
+        "text-lstm" => 3,
+        "char-gpt" => 2,
         _ => 30,
     }
+}
+
+/// The char-gpt shape from the flags, checked.
+fn gpt_shape(args: &TrainArgs) -> Result<GptShape> {
+    let shape = GptShape {
+        d_model: args.d_model,
+        layers: args.layers,
+        heads: args.heads,
+        context: args.context,
+    };
+    if !(2..=4096).contains(&shape.context) {
+        return Err(BadInput(format!(
+            "invalid --context {}: expected 2 to 4096 characters",
+            shape.context
+        ))
+        .into());
+    }
+    if !(1..=64).contains(&shape.layers) || !(1..=64).contains(&shape.heads) {
+        return Err(BadInput(format!(
+            "invalid --layers {} or --heads {}: expected 1 to 64 each",
+            shape.layers, shape.heads
+        ))
+        .into());
+    }
+    if shape.d_model == 0 || shape.d_model > 4096 || shape.d_model % shape.heads != 0 {
+        return Err(BadInput(format!(
+            "invalid --d-model {}: expected a width up to 4096 that --heads ({}) divides, such as {}",
+            shape.d_model,
+            shape.heads,
+            shape.heads * 16
+        ))
+        .into());
+    }
+    Ok(shape)
+}
+
+/// What a training run produced.
+enum Outcome {
+    Classifier(trainer::Trained),
+    Lm(TrainedLm),
 }
 
 /// `sustain train`.
@@ -76,27 +201,25 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         ))
         .into());
     }
-    if args.device != "cpu" {
-        return Err(BadInput(format!(
-            "device '{}' is not available in this build: use --device cpu",
-            args.device
-        ))
-        .into());
-    }
     let optimizer = Optimizer::parse(&args.optimizer)?;
     let loss = Loss::parse(&args.loss)?;
-    let data = load_dataset(
-        Some(
-            args.dataset
-                .as_deref()
-                .unwrap_or(default_dataset(&args.task)),
-        ),
+    // The device before the data: a build without CUDA says so at once.
+    trainer::device_named(&args.device, args.seed)?;
+    let gpt = if args.task == "char-gpt" {
+        Some(gpt_shape(&args)?)
+    } else {
+        None
+    };
+    let data = load_data(
+        &args.task,
+        args.dataset.as_deref(),
         args.label.as_deref(),
+        args.text_column.as_deref(),
     )?;
     let config = TrainConfig {
         task: args.task.clone(),
-        dataset: data.name.clone(),
-        dataset_sha256: data.sha256.clone(),
+        dataset: data.name().to_string(),
+        dataset_sha256: data.sha256().to_string(),
         seed: args.seed,
         epochs: args.epochs.unwrap_or_else(|| default_epochs(&args.task)),
         batch_size: args.batch_size,
@@ -104,15 +227,20 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         lr: args.lr.unwrap_or_else(|| default_lr(&args.task, optimizer)),
         loss,
         inputs: data.width(),
-        classes: data.classes.clone(),
+        classes: data.classes(),
         standardizer: Standardizer {
             mean: vec![],
             std: vec![],
         },
+        device: args.device.clone(),
+        vocab: None,
+        gpt,
     };
     config.validate()?;
-    // The data must suit the task's model (an image side for the CNN) before anything runs.
-    trainer::new_model(&config, &trainer::device(config.seed))?;
+    if let Data::Table(_) = data {
+        // The data must suit the task's model (an image side for the CNN) before anything runs.
+        trainer::new_model(&config, &trainer::device(config.seed))?;
+    }
 
     let site = args
         .site
@@ -120,9 +248,10 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         .unwrap_or_else(|| settings.default_site.clone());
     let tags = BTreeMap::from([
         ("task".to_string(), args.task.clone()),
-        ("dataset".to_string(), data.name.clone()),
-        ("dataset_sha256".to_string(), data.sha256.clone()),
+        ("dataset".to_string(), data.name().to_string()),
+        ("dataset_sha256".to_string(), data.sha256().to_string()),
         ("seed".to_string(), args.seed.to_string()),
+        ("device".to_string(), args.device.clone()),
     ]);
     let meter = Metered::start(settings, &site, RunKind::Train, &args.task, tags)?;
     let dir = args.out.clone().unwrap_or_else(|| {
@@ -140,7 +269,7 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         )
     };
-    let result = trainer::train_tabular(config, &data, |log: &EpochLog| {
+    let mut on_epoch = |log: &EpochLog| {
         pb.inc(1);
         if !args.json {
             let line = format!(
@@ -160,10 +289,15 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
                 eprintln!("{line}");
             }
         }
-    });
+    };
+    let result = match &data {
+        Data::Table(t) => trainer::train_tabular(config, t, &mut on_epoch).map(Outcome::Classifier),
+        Data::Text(t) => trainer::train_text(config, t, &mut on_epoch).map(Outcome::Classifier),
+        Data::Corpus(c) => lm::train_lm(config, c, &mut on_epoch).map(Outcome::Lm),
+    };
     pb.finish_and_clear();
 
-    let trained = match result {
+    let outcome = match result {
         Ok(t) => t,
         Err(e) => {
             let view = meter.finish(RunStatus::Failed, vec![e.to_string()], json!({}))?;
@@ -172,17 +306,43 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
             return Ok(crate::exit::ERROR);
         }
     };
-    trainer::save(&trained.model, &trained.config, &dir)?;
-    let metrics_json = json!({
-        "test": trained.test,
-        "history": trained.history,
-        "samples_per_s": trained.samples_per_s,
-    });
-    std::fs::write(
-        dir.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics_json)?,
-    )?;
-    write_charts(&trained, &data, &dir)?;
+    match outcome {
+        Outcome::Classifier(trained) => finish_classifier(&args, trained, &dir, meter),
+        Outcome::Lm(trained) => finish_lm(&args, trained, &dir, meter),
+    }
+}
+
+fn finish_classifier(
+    args: &TrainArgs,
+    trained: trainer::Trained,
+    dir: &Path,
+    meter: Metered,
+) -> Result<i32> {
+    let written = (|| -> Result<()> {
+        trainer::save(&trained.model, &trained.config, dir)?;
+        let metrics_json = json!({
+            "test": trained.test,
+            "history": trained.history,
+            "samples_per_s": trained.samples_per_s,
+        });
+        std::fs::write(
+            dir.join("metrics.json"),
+            serde_json::to_string_pretty(&metrics_json)?,
+        )?;
+        write_charts(
+            &trained.config.task,
+            &trained.history,
+            Some((
+                &trained.test_split,
+                &trained.test_predictions,
+                &trained.config.classes,
+            )),
+            dir,
+        )
+    })();
+    if let Err(e) = written {
+        return failed_after_training(meter, e);
+    }
     let outcomes = json!({
         "metrics": {"test": {
             "accuracy": trained.test.accuracy,
@@ -213,9 +373,161 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
             }))?
         ))?;
     } else {
-        out(&report(&trained.test, &dir, &view, trained.samples_per_s))?;
+        out(&report(&trained.test, dir, &view, trained.samples_per_s))?;
     }
     Ok(crate::exit::OK)
+}
+
+/// Characters of each sample printed after training char-gpt.
+const SAMPLE_CHARS: usize = 240;
+/// Temperature of those samples.
+const SAMPLE_TEMPERATURE: f64 = 0.8;
+
+fn finish_lm(args: &TrainArgs, trained: TrainedLm, dir: &Path, meter: Metered) -> Result<i32> {
+    let written = (|| -> Result<Vec<String>> {
+        trainer::save(&trained.model, &trained.config, dir)?;
+        let Model::Gpt(gpt) = &trained.model else {
+            anyhow::bail!("char-gpt did not produce a transformer");
+        };
+        let vocab = trained
+            .config
+            .vocab
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("char-gpt config without a vocabulary"))?;
+        // Samples continue the first words of the validation and test parts (text the model has
+        // not trained on).
+        let corpus_text = match load_data("char-gpt", Some(&trained.config.dataset), None, None)? {
+            Data::Corpus(c) => c.text,
+            _ => String::new(),
+        };
+        let chars: Vec<char> = corpus_text.chars().collect();
+        let prompts: Vec<String> = [0.90, 0.95]
+            .iter()
+            .map(|f| {
+                let at = (chars.len() as f64 * f) as usize;
+                let from = chars[at..]
+                    .iter()
+                    .position(|c| *c == '\n')
+                    .map_or(at, |p| at + p + 1);
+                chars[from.min(chars.len())..(from + 24).min(chars.len())]
+                    .iter()
+                    .collect()
+            })
+            .collect();
+        let device = trainer::device(trained.config.seed);
+        let samples: Vec<String> = prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let cont = lm::generate(
+                    gpt,
+                    vocab,
+                    p,
+                    SAMPLE_CHARS,
+                    SAMPLE_TEMPERATURE,
+                    trained.config.seed + i as u64,
+                    &device,
+                );
+                format!("{p}{cont}")
+            })
+            .collect();
+        std::fs::write(dir.join("samples.txt"), samples.join("\n\n---\n\n"))?;
+        let metrics_json = json!({
+                "val": trained.val,
+                "test": trained.test,
+                "history": trained.history,
+                "samples_per_s": trained.samples_per_s,
+                "chars_per_s": trained.chars_per_s,
+                "samples": samples,
+        });
+        std::fs::write(
+            dir.join("metrics.json"),
+            serde_json::to_string_pretty(&metrics_json)?,
+        )?;
+        write_charts(&trained.config.task, &trained.history, None, dir)?;
+        Ok(samples)
+    })();
+    let samples = match written {
+        Ok(s) => s,
+        Err(e) => return failed_after_training(meter, e),
+    };
+    let outcomes = json!({
+        "metrics": {"val": trained.val, "test": trained.test},
+        "model_path": dir.display().to_string(),
+        "dataset_sha256": trained.config.dataset_sha256,
+        "epochs": trained.config.epochs,
+        "samples_per_s": trained.samples_per_s,
+        "chars_per_s": trained.chars_per_s,
+    });
+    let view = meter.finish(RunStatus::Succeeded, vec![], outcomes)?;
+    let run = view.to_json();
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({
+                "run_id": view.start.id,
+                "model_path": dir.display().to_string(),
+                "metrics": {"val": trained.val, "test": trained.test},
+                "energy": run["energy"],
+                "co2e": run["co2e"],
+                "water_l": run["water_l"],
+                "cost": run["cost"],
+                "epochs": trained.config.epochs,
+                "samples_per_s": trained.samples_per_s,
+                "chars_per_s": trained.chars_per_s,
+                "samples": samples,
+            }))?
+        ))?;
+    } else {
+        let mut text = lm_report("Validation", &trained.val);
+        text.push_str(&lm_report("Test", &trained.test));
+        text.push_str(&format!(
+            "{:.0} characters/s ({:.0} windows of {}/s)\n\nSamples (temperature {SAMPLE_TEMPERATURE}):\n",
+            trained.chars_per_s,
+            trained.samples_per_s,
+            trained.config.inputs
+        ));
+        for s in &samples {
+            text.push_str(&format!("  > {}\n", s.replace('\n', "\n    ")));
+        }
+        text.push_str(&format!(
+            "\nEnergy {} Wh ({}), carbon {} g location-based; model in {}; run {}\n",
+            sustain_core::format::sig(run["energy"]["total_wh"].as_f64().unwrap_or(0.0)),
+            run["energy"]["sources"]["cpu"].as_str().unwrap_or(""),
+            sustain_core::format::sig(run["co2e"]["location_g"].as_f64().unwrap_or(0.0)),
+            dir.display(),
+            view.start.id,
+        ));
+        out(&text)?;
+    }
+    Ok(crate::exit::OK)
+}
+
+/// Records the run as failed when its outputs cannot be written, then reports the error.
+fn failed_after_training(meter: Metered, e: anyhow::Error) -> Result<i32> {
+    let view = meter.finish(
+        RunStatus::Failed,
+        vec![format!(
+            "training finished but its outputs could not be written: {e:#}"
+        )],
+        json!({}),
+    )?;
+    Err(e.context(format!(
+        "training finished but its outputs could not be written; the run is recorded as failed: {}",
+        view.start.id
+    )))
+}
+
+fn lm_report(what: &str, m: &LmMetrics) -> String {
+    format!(
+        "{what} loss {:.4} nats/char ({:.3} bits/char), next-character accuracy {:.4}; unigram baseline {:.4}: {:.1}% below it ({} characters)\n",
+        m.loss,
+        m.bits_per_char,
+        m.accuracy,
+        m.unigram_loss,
+        100.0 * m.reduction_vs_unigram,
+        m.chars
+    )
 }
 
 fn report(m: &Metrics, dir: &Path, view: &RunView, samples_per_s: f64) -> String {
@@ -269,14 +581,46 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
     sustain_train::set_flush_denormals();
     let device = trainer::device(0);
     let (model, config) = trainer::load(&args.model, &device)?;
-    let (mut data, whole) = match &args.dataset {
-        None => {
+    if config.task == "char-gpt" {
+        return eval_lm(args, settings, model, config);
+    }
+    let (mut data, whole) = match (&args.dataset, &config.vocab) {
+        (None, None) => {
             let d = load_dataset(Some(&config.dataset), None)?;
             let p = trainer::prepare(&d, config.seed)?;
             (p.test, false)
         }
-        Some(spec) => (load_dataset(Some(spec), args.label.as_deref())?, true),
+        (None, Some(vocab)) => {
+            let Data::Text(d) = load_data(&config.task, Some(&config.dataset), None, None)? else {
+                anyhow::bail!("{} is not a text dataset", config.dataset);
+            };
+            let (p, _) = trainer::prepare_text(&d, config.seed, Some(vocab))?;
+            (p.test, false)
+        }
+        (Some(spec), None) => (load_dataset(Some(spec), args.label.as_deref())?, true),
+        (Some(spec), Some(vocab)) => {
+            let Data::Text(d) = load_data(
+                &config.task,
+                Some(spec),
+                args.label.as_deref(),
+                args.text_column.as_deref(),
+            )?
+            else {
+                anyhow::bail!("{spec} is not a text dataset");
+            };
+            let idx: Vec<usize> = (0..d.rows()).collect();
+            let mut t = d.encode(&idx, vocab);
+            t.classes = d.classes.clone();
+            (t, false)
+        }
     };
+    if data.classes != config.classes {
+        return Err(BadInput(format!(
+            "dataset {} has classes {:?}; the model predicts {:?}",
+            data.name, data.classes, config.classes
+        ))
+        .into());
+    }
     if whole {
         if data.width() != config.inputs {
             return Err(BadInput(format!(
@@ -284,13 +628,6 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
                 data.name,
                 data.width(),
                 config.inputs
-            ))
-            .into());
-        }
-        if data.classes != config.classes {
-            return Err(BadInput(format!(
-                "dataset {} has classes {:?}; the model predicts {:?}",
-                data.name, data.classes, config.classes
             ))
             .into());
         }
@@ -324,6 +661,91 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
         out(&report(&m, &args.model, &view, 0.0))?;
     }
     Ok(crate::exit::OK)
+}
+
+/// `sustain eval` of a char-gpt model: the test part of its corpus, or a whole text file (whose
+/// own character frequencies then give the unigram baseline).
+fn eval_lm(args: EvalArgs, settings: &Settings, model: Model, config: TrainConfig) -> Result<i32> {
+    let Model::Gpt(gpt) = &model else {
+        anyhow::bail!("a char-gpt checkpoint without a transformer");
+    };
+    let vocab = config
+        .vocab
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("char-gpt config without a vocabulary"))?;
+    let spec = args.dataset.as_deref().unwrap_or(&config.dataset);
+    let Data::Corpus(corpus) = load_data("char-gpt", Some(spec), None, None)? else {
+        anyhow::bail!("{spec} is not a text corpus");
+    };
+    let (baseline, part) = if args.dataset.is_none() {
+        let split = lm::lm_split(&corpus, vocab)?;
+        (split.train, split.test)
+    } else {
+        let ids = lm::char_ids(vocab, &corpus.text);
+        (ids.clone(), ids)
+    };
+    let site = args
+        .site
+        .clone()
+        .unwrap_or_else(|| settings.default_site.clone());
+    let tags = BTreeMap::from([
+        ("task".to_string(), config.task.clone()),
+        ("dataset".to_string(), corpus.name.clone()),
+        ("model".to_string(), args.model.display().to_string()),
+    ]);
+    let meter = Metered::start(settings, &site, RunKind::Eval, &config.task, tags)?;
+    let device = trainer::device(0);
+    let m = lm::evaluate_lm(gpt, &baseline, &part, vocab.len(), &device);
+    let view = meter.finish(
+        RunStatus::Succeeded,
+        vec![],
+        json!({"metrics": {"test": m}, "model_path": args.model.display().to_string()}),
+    )?;
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(
+                &json!({"run_id": view.start.id, "metrics": {"test": m}, "energy": view.to_json()["energy"]})
+            )?
+        ))?;
+    } else {
+        out(&format!(
+            "{}Model {}; run {}\n",
+            lm_report("Test", &m),
+            args.model.display(),
+            view.start.id
+        ))?;
+    }
+    Ok(crate::exit::OK)
+}
+
+/// The texts of `sustain predict` for text-lstm: each input is a text, or a .txt file with one
+/// text per line.
+fn predict_texts(inputs: &[String]) -> Result<Vec<String>> {
+    let mut texts = Vec::new();
+    for input in inputs {
+        let path = Path::new(input);
+        if input.ends_with(".txt") || path.is_file() {
+            let body = std::fs::read_to_string(path).map_err(|e| {
+                BadInput(format!(
+                    "cannot read {input}: {e}; give a text, or a .txt file with one text per line"
+                ))
+            })?;
+            texts.extend(
+                body.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(String::from),
+            );
+        } else {
+            texts.push(input.clone());
+        }
+    }
+    if texts.iter().all(|t| text::tokenize(t).is_empty()) {
+        return Err(
+            BadInput("no text to classify: give at least one text with words".into()).into(),
+        );
+    }
+    Ok(texts)
 }
 
 /// Parses the rows of `sustain predict`: inline rows or CSV files, each row `width` numbers.
@@ -387,18 +809,36 @@ pub fn predict(args: PredictArgs, settings: &Settings) -> Result<i32> {
     sustain_train::set_flush_denormals();
     let device = trainer::device(0);
     let (model, config) = trainer::load(&args.model, &device)?;
-    let rows = predict_rows(&args.inputs, config.inputs)?;
-    let mut data = Tabular {
-        name: "predict".into(),
-        source: "command line".into(),
-        sha256: String::new(),
-        features: (0..config.inputs).map(|i| format!("f{i}")).collect(),
-        classes: config.classes.clone(),
-        x: rows.concat(),
-        y: vec![0; rows.len()],
-        pixel_max: None,
+    let data = match (&config.vocab, config.task.as_str()) {
+        (_, "char-gpt") => {
+            return Err(BadInput(format!(
+                "{} is a char-gpt model: use `sustain generate --model {} --prompt TEXT`",
+                args.model.display(),
+                args.model.display()
+            ))
+            .into());
+        }
+        (Some(vocab), _) => {
+            let texts = predict_texts(&args.inputs)?;
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            vocab.table(&refs, &config.classes)
+        }
+        (None, _) => {
+            let rows = predict_rows(&args.inputs, config.inputs)?;
+            let mut data = Tabular {
+                name: "predict".into(),
+                source: "command line".into(),
+                sha256: String::new(),
+                features: (0..config.inputs).map(|i| format!("f{i}")).collect(),
+                classes: config.classes.clone(),
+                x: rows.concat(),
+                y: vec![0; rows.len()],
+                pixel_max: None,
+            };
+            config.standardizer.apply(&mut data);
+            data
+        }
     };
-    config.standardizer.apply(&mut data);
     let site = args
         .site
         .clone()
@@ -457,12 +897,18 @@ pub fn predict(args: PredictArgs, settings: &Settings) -> Result<i32> {
 }
 
 /// Training curves (`loss.svg`, `accuracy.svg`) and, for images, a grid of test digits with
-/// their true and predicted labels (`digits.svg`).
-fn write_charts(t: &trainer::Trained, data: &Tabular, dir: &Path) -> Result<()> {
+/// their true and predicted labels (`digits.svg`), from the test split and predictions the
+/// trainer already computed.
+fn write_charts(
+    task: &str,
+    history: &[EpochLog],
+    test: Option<(&Tabular, &Vec<usize>, &Vec<String>)>,
+    dir: &Path,
+) -> Result<()> {
     use sustain_core::chart::{Series, Tile, image_grid, line_chart};
     let series = |name: &str, f: fn(&EpochLog) -> f64| Series {
         name: name.to_string(),
-        points: t.history.iter().map(|h| (h.epoch as f64, f(h))).collect(),
+        points: history.iter().map(|h| (h.epoch as f64, f(h))).collect(),
     };
     for (file, what, train, val) in [
         (
@@ -479,25 +925,22 @@ fn write_charts(t: &trainer::Trained, data: &Tabular, dir: &Path) -> Result<()> 
         ),
     ] {
         let chart = line_chart(
-            &format!("{}: {what}", t.config.task),
+            &format!("{task}: {what}"),
             "epoch",
             what,
             &[series("train", train), series("validation", val)],
         );
         std::fs::write(dir.join(file), chart)?;
     }
-    if data.pixel_max.is_some() {
-        // The test split and predictions the trainer already computed.
-        let (test, pred) = (&t.test_split, &t.test_predictions);
+    if let Some((test, pred, classes)) = test
+        && test.pixel_max.is_some()
+    {
         let side = (test.width() as f64).sqrt() as usize;
         let tiles: Vec<Tile> = (0..test.rows().min(24))
             .map(|i| Tile {
                 pixels: test.x[i * test.width()..(i + 1) * test.width()].to_vec(),
                 side,
-                caption: format!(
-                    "true {} / pred {}",
-                    t.config.classes[test.y[i]], t.config.classes[pred[i]]
-                ),
+                caption: format!("true {} / pred {}", classes[test.y[i]], classes[pred[i]]),
                 alert: pred[i] != test.y[i],
             })
             .collect();
@@ -507,4 +950,96 @@ fn write_charts(t: &trainer::Trained, data: &Tabular, dir: &Path) -> Result<()> 
         )?;
     }
     Ok(())
+}
+
+/// `sustain generate`.
+pub fn generate(args: GenerateArgs, settings: &Settings) -> Result<i32> {
+    sustain_train::set_flush_denormals();
+    if !(1..=100_000).contains(&args.length) {
+        return Err(BadInput(format!(
+            "invalid --length {}: expected 1 to 100000 characters",
+            args.length
+        ))
+        .into());
+    }
+    if !(args.temperature.is_finite() && args.temperature >= 0.0) {
+        return Err(BadInput(format!(
+            "invalid --temperature {}: expected a number >= 0, such as 0.8",
+            args.temperature
+        ))
+        .into());
+    }
+    let device = trainer::device(0);
+    let (model, config) = trainer::load(&args.model, &device)?;
+    let (Model::Gpt(gpt), Some(vocab)) = (&model, &config.vocab) else {
+        return Err(BadInput(format!(
+            "{} is a {} model; `sustain generate` needs a char-gpt model (`sustain train char-gpt --out DIR`)",
+            args.model.display(),
+            config.task
+        ))
+        .into());
+    };
+    let site = args
+        .site
+        .clone()
+        .unwrap_or_else(|| settings.default_site.clone());
+    let tags = BTreeMap::from([
+        ("task".to_string(), config.task.clone()),
+        ("model".to_string(), args.model.display().to_string()),
+    ]);
+    let meter = Metered::start(settings, &site, RunKind::Infer, &config.task, tags)?;
+    let t0 = std::time::Instant::now();
+    let text = lm::generate(
+        gpt,
+        vocab,
+        &args.prompt,
+        args.length,
+        args.temperature,
+        args.seed,
+        &device,
+    );
+    let seconds = t0.elapsed().as_secs_f64();
+    let unknown = lm::char_ids(vocab, &args.prompt)
+        .iter()
+        .filter(|&&i| i == 0)
+        .count();
+    let mut notes = vec![];
+    if unknown > 0 {
+        notes.push(format!(
+            "{unknown} prompt characters are not in the model's vocabulary and were read as unknown"
+        ));
+    }
+    let view = meter.finish(
+        RunStatus::Succeeded,
+        notes.clone(),
+        json!({"generated_chars": args.length, "prompt_chars": args.prompt.chars().count(), "chars_per_s": args.length as f64 / seconds.max(1e-9), "model_path": args.model.display().to_string()}),
+    )?;
+    let run = view.to_json();
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({
+                "run_id": view.start.id,
+                "prompt": args.prompt,
+                "text": text,
+                "chars_per_s": args.length as f64 / seconds.max(1e-9),
+                "energy": run["energy"],
+                "co2e": run["co2e"],
+                "notes": notes,
+            }))?
+        ))?;
+    } else {
+        for n in &notes {
+            eprintln!("sustain: note: {n}");
+        }
+        out(&format!("{}{}\n", args.prompt, text))?;
+        eprintln!(
+            "sustain: {} characters in {:.2} s, energy {} Wh; run {}",
+            args.length,
+            seconds,
+            sustain_core::format::sig(run["energy"]["total_wh"].as_f64().unwrap_or(0.0)),
+            view.start.id
+        );
+    }
+    Ok(crate::exit::OK)
 }
