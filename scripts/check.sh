@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== datasets extracted at set-up (scripts/fetch-datasets.sh)"
+scripts/fetch-datasets.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy (warnings denied)"

