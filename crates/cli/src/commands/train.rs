@@ -306,9 +306,14 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
             return Ok(crate::exit::ERROR);
         }
     };
-    match outcome {
-        Outcome::Classifier(trained) => finish_classifier(&args, trained, &dir, meter),
-        Outcome::Lm(trained) => finish_lm(&args, trained, &dir, meter),
+    match (outcome, &data) {
+        (Outcome::Lm(trained), Data::Corpus(corpus)) => {
+            finish_lm(&args, trained, corpus, &dir, meter)
+        }
+        (Outcome::Classifier(trained), _) => finish_classifier(&args, trained, &dir, meter),
+        (Outcome::Lm(_), _) => {
+            anyhow::bail!("a language model trained on data that is not a corpus")
+        }
     }
 }
 
@@ -383,7 +388,13 @@ const SAMPLE_CHARS: usize = 240;
 /// Temperature of those samples.
 const SAMPLE_TEMPERATURE: f64 = 0.8;
 
-fn finish_lm(args: &TrainArgs, trained: TrainedLm, dir: &Path, meter: Metered) -> Result<i32> {
+fn finish_lm(
+    args: &TrainArgs,
+    trained: TrainedLm,
+    corpus: &Corpus,
+    dir: &Path,
+    meter: Metered,
+) -> Result<i32> {
     let written = (|| -> Result<Vec<String>> {
         trainer::save(&trained.model, &trained.config, dir)?;
         let Model::Gpt(gpt) = &trained.model else {
@@ -396,11 +407,7 @@ fn finish_lm(args: &TrainArgs, trained: TrainedLm, dir: &Path, meter: Metered) -
             .ok_or_else(|| anyhow::anyhow!("char-gpt config without a vocabulary"))?;
         // Samples continue the first words of the validation and test parts (text the model has
         // not trained on).
-        let corpus_text = match load_data("char-gpt", Some(&trained.config.dataset), None, None)? {
-            Data::Corpus(c) => c.text,
-            _ => String::new(),
-        };
-        let chars: Vec<char> = corpus_text.chars().collect();
+        let chars: Vec<char> = corpus.text.chars().collect();
         let prompts: Vec<String> = [0.90, 0.95]
             .iter()
             .map(|f| {
