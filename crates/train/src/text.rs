@@ -358,11 +358,6 @@ pub const MIN_COUNT: usize = 2;
 /// Largest vocabulary.
 pub const MAX_VOCAB: usize = 20_000;
 
-/// Path of a dataset spec, if it names a text file (`.csv` with a text column, `.jsonl`).
-pub fn is_text_path(spec: &str) -> bool {
-    spec.ends_with(".jsonl") || spec.ends_with(".ndjson") || spec.ends_with(".csv")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

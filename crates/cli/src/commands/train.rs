@@ -691,6 +691,16 @@ fn eval_lm(args: EvalArgs, settings: &Settings, model: Model, config: TrainConfi
         let ids = lm::char_ids(vocab, &corpus.text);
         (ids.clone(), ids)
     };
+    let context = gpt.context();
+    if part.len() <= context + 1 {
+        return Err(BadInput(format!(
+            "{} has {} characters to score; the model reads windows of {}: give a longer text",
+            corpus.name,
+            part.len(),
+            context + 1
+        ))
+        .into());
+    }
     let site = args
         .site
         .clone()
