@@ -51,6 +51,7 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
             return match e {
                 sustain_ledger::LedgerError::NotFound(_)
+                | sustain_ledger::LedgerError::Invalid(_)
                 | sustain_ledger::LedgerError::Ambiguous { .. } => BAD_INPUT,
                 _ => ERROR,
             };

@@ -1397,6 +1397,13 @@ fn text_lstm_reaches_its_bar_on_rotten_tomatoes_and_classifies_new_texts() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let acc = f(&v["metrics"]["test"]["accuracy"]);
     assert!(acc >= 0.70, "{acc}");
+    // The model's version is the hash of its weights file.
+    let sum = Command::new("sha256sum")
+        .arg(dir.join("model.safetensors"))
+        .output()
+        .unwrap();
+    let sum = String::from_utf8_lossy(&sum.stdout);
+    assert_eq!(v["model_sha256"].as_str().unwrap(), &sum[..64]);
     assert_eq!(v["metrics"]["test"]["per_class"][0]["class"], "fresh");
     assert_eq!(
         v["metrics"]["test"]["per_class"][0]["support"]

@@ -5,6 +5,7 @@
 //! energy into impacts. It does no I/O of its own besides parsing text handed to it, so every
 //! other layer can depend on it and every formula here can be tested in isolation.
 
+pub mod business;
 pub mod catalog;
 pub mod chart;
 pub mod error;

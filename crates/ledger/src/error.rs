@@ -47,6 +47,9 @@ pub enum LedgerError {
         /// How long we waited.
         waited_ms: u64,
     },
+    /// A record refers to something the ledger does not have, or is invalid.
+    #[error("{0}")]
+    Invalid(String),
     /// No run has this id.
     #[error("no run with id '{0}'; list runs with `sustain runs list`")]
     NotFound(String),

@@ -8,11 +8,13 @@
 //! and nothing is rewritten: a correction is a later end that supersedes an earlier one. The
 //! SQLite schema enforces this with triggers that abort any UPDATE or DELETE.
 
+pub mod business;
 pub mod error;
 pub mod ledger;
 pub mod recovery;
 pub mod sqlite;
 
+pub use business::{Business, Group, RunTotals, TotalsQuery, UsageTotal};
 pub use error::{LedgerError, Result};
 pub use ledger::{Ledger, RunFilter};
 pub use recovery::recover_incomplete;

@@ -38,6 +38,7 @@ pub const BUSY_TIMEOUT_ENV: &str = "SUSTAIN_BUSY_TIMEOUT_MS";
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_runs.sql")),
     (2, include_str!("../migrations/0002_outcomes.sql")),
+    (3, include_str!("../migrations/0003_business.sql")),
 ];
 
 /// A ledger in one SQLite file.
@@ -54,11 +55,11 @@ fn secs(v: f64) -> Duration {
     Duration::try_from_secs_f64(v).unwrap_or_default()
 }
 
-fn ts(t: &DateTime<Utc>) -> String {
+pub(crate) fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| LedgerError::Corrupt(format!("timestamp {s:?}: {e}")))
@@ -135,7 +136,7 @@ impl SqliteLedger {
         &self.path
     }
 
-    fn map_err(&self, e: rusqlite::Error) -> LedgerError {
+    pub(crate) fn map_err(&self, e: rusqlite::Error) -> LedgerError {
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
                 LedgerError::Locked {
@@ -245,7 +246,12 @@ impl SqliteLedger {
         tx.commit().map_err(|e| self.map_err(e))
     }
 
-    fn write<F>(&self, f: F) -> Result<()>
+    /// The connection (for the business records in `business.rs`).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn write<F>(&self, f: F) -> Result<()>
     where
         F: FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
     {

@@ -481,6 +481,16 @@ pub fn save(model: &Model, config: &TrainConfig, dir: &Path) -> Result<()> {
         .map_err(|e| err(format!("cannot write config: {e}")))
 }
 
+/// The model's version: the SHA-256 of its weights file in `dir`.
+pub fn weights_sha256(dir: &Path) -> Result<String> {
+    let path = dir.join(WEIGHTS_FILE);
+    let bytes = std::fs::read(&path).map_err(|e| TrainError::Checkpoint {
+        path: dir.to_path_buf(),
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    Ok(crate::dataset::sha256_hex(&bytes))
+}
+
 /// Loads a checkpoint written by [`save`]; errors name what does not match.
 pub fn load(dir: &Path, device: &Device) -> Result<(Model, TrainConfig)> {
     let err = |message: String| TrainError::Checkpoint {

@@ -323,7 +323,7 @@ fn finish_classifier(
     dir: &Path,
     meter: Metered,
 ) -> Result<i32> {
-    let written = (|| -> Result<()> {
+    let written = (|| -> Result<String> {
         trainer::save(&trained.model, &trained.config, dir)?;
         let metrics_json = json!({
             "test": trained.test,
@@ -343,11 +343,13 @@ fn finish_classifier(
                 &trained.config.classes,
             )),
             dir,
-        )
+        )?;
+        Ok(trainer::weights_sha256(dir)?)
     })();
-    if let Err(e) = written {
-        return failed_after_training(meter, e);
-    }
+    let model_sha256 = match written {
+        Ok(h) => h,
+        Err(e) => return failed_after_training(meter, e),
+    };
     let outcomes = json!({
         "metrics": {"test": {
             "accuracy": trained.test.accuracy,
@@ -356,6 +358,7 @@ fn finish_classifier(
             "f1": trained.test.f1,
         }},
         "model_path": dir.display().to_string(),
+        "model_sha256": model_sha256,
         "dataset_sha256": trained.config.dataset_sha256,
         "epochs": trained.config.epochs,
         "samples_per_s": trained.samples_per_s,
@@ -368,6 +371,7 @@ fn finish_classifier(
             serde_json::to_string_pretty(&json!({
                 "run_id": view.start.id,
                 "model_path": dir.display().to_string(),
+                "model_sha256": model_sha256,
                 "metrics": {"test": trained.test},
                 "energy": run["energy"],
                 "co2e": run["co2e"],
@@ -395,7 +399,7 @@ fn finish_lm(
     dir: &Path,
     meter: Metered,
 ) -> Result<i32> {
-    let written = (|| -> Result<Vec<String>> {
+    let written = (|| -> Result<(Vec<String>, String)> {
         trainer::save(&trained.model, &trained.config, dir)?;
         let Model::Gpt(gpt) = &trained.model else {
             anyhow::bail!("char-gpt did not produce a transformer");
@@ -452,15 +456,16 @@ fn finish_lm(
             serde_json::to_string_pretty(&metrics_json)?,
         )?;
         write_charts(&trained.config.task, &trained.history, None, dir)?;
-        Ok(samples)
+        Ok((samples, trainer::weights_sha256(dir)?))
     })();
-    let samples = match written {
+    let (samples, model_sha256) = match written {
         Ok(s) => s,
         Err(e) => return failed_after_training(meter, e),
     };
     let outcomes = json!({
         "metrics": {"val": trained.val, "test": trained.test},
         "model_path": dir.display().to_string(),
+        "model_sha256": model_sha256,
         "dataset_sha256": trained.config.dataset_sha256,
         "epochs": trained.config.epochs,
         "samples_per_s": trained.samples_per_s,
@@ -474,6 +479,7 @@ fn finish_lm(
             serde_json::to_string_pretty(&json!({
                 "run_id": view.start.id,
                 "model_path": dir.display().to_string(),
+                "model_sha256": model_sha256,
                 "metrics": {"val": trained.val, "test": trained.test},
                 "energy": run["energy"],
                 "co2e": run["co2e"],

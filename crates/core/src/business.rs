@@ -1,0 +1,251 @@
+//! The economic records of the ledger: products (what is sold, and its functional unit), usage
+//! (how much of a product was used on a day, and the revenue it earned) and cost lines (costs
+//! the meter cannot see, such as storage or staff). Like runs, they are appended and never
+//! rewritten: a product added again with the same name supersedes the earlier entry.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+use crate::units::Currency;
+
+fn invalid(what: &str, value: impl ToString, expected: &str) -> CoreError {
+    CoreError::InvalidValue {
+        what: what.into(),
+        value: value.to_string(),
+        expected: expected.into(),
+    }
+}
+
+/// Checks a record name (product, scope value): 1 to 64 characters of letters, digits, `-`,
+/// `_`, `.` or `/`.
+pub fn check_name(what: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            what,
+            name,
+            "1 to 64 letters, digits, '-', '_', '.' or '/', such as chat or search-v2",
+        ))
+    }
+}
+
+fn check_amount(what: &str, v: f64) -> Result<()> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(what, v, "a finite amount >= 0"))
+    }
+}
+
+/// A product: something the company sells, whose runs carry the tag `product=NAME`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    /// Name, also the value of the runs' `product` tag.
+    pub name: String,
+    /// Its functional unit for SCI and per-unit figures (`request`, `1k tokens`, ...).
+    pub unit: String,
+    /// Price per 1,000 requests, if requests are billed.
+    pub price_per_1k_requests: Option<f64>,
+    /// Price per 1,000,000 tokens, if tokens are billed.
+    pub price_per_1m_tokens: Option<f64>,
+    /// Currency of the prices.
+    pub currency: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// When this entry was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl Product {
+    /// Checks names, prices and the currency.
+    pub fn validate(&self) -> Result<()> {
+        check_name("product", &self.name)?;
+        if self.unit.trim().is_empty() {
+            return Err(invalid("--unit", "", "a functional unit such as request"));
+        }
+        for (what, p) in [
+            ("--price-per-1k-requests", self.price_per_1k_requests),
+            ("--price-per-1m-tokens", self.price_per_1m_tokens),
+        ] {
+            if let Some(p) = p {
+                check_amount(what, p)?;
+            }
+        }
+        match (
+            &self.currency,
+            self.price_per_1k_requests.or(self.price_per_1m_tokens),
+        ) {
+            (Some(c), _) => Currency::new(c).map(|_| ()),
+            (None, Some(_)) => Err(invalid(
+                "--currency",
+                "(none)",
+                "the currency of the prices, such as EUR",
+            )),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Revenue of `requests` and `tokens` at this product's prices.
+    pub fn revenue(&self, requests: u64, tokens: u64) -> f64 {
+        self.price_per_1k_requests.unwrap_or(0.0) * requests as f64 / 1e3
+            + self.price_per_1m_tokens.unwrap_or(0.0) * tokens as f64 / 1e6
+    }
+}
+
+/// Usage of a product on one day, and the revenue it earned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// The product.
+    pub product: String,
+    /// The day the usage is booked on (UTC).
+    pub day: NaiveDate,
+    /// Requests served.
+    pub requests: u64,
+    /// Tokens served (input and output).
+    pub tokens: u64,
+    /// Revenue earned.
+    pub revenue: f64,
+    /// Its currency.
+    pub currency: String,
+    /// Where the figures come from (`cli`, `import FILE`, `api`).
+    pub source: String,
+}
+
+impl Usage {
+    /// Checks the product name, the revenue and the currency.
+    pub fn validate(&self) -> Result<()> {
+        check_name("--product", &self.product)?;
+        check_amount("revenue", self.revenue)?;
+        Currency::new(&self.currency).map(|_| ())
+    }
+}
+
+/// A cost the meter cannot see (storage, staff, licences), booked on a day and a scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    /// The day it is booked on.
+    pub day: NaiveDate,
+    /// `company`, or `product:NAME`, `team:NAME`, `model:NAME`, `site:ID`.
+    pub scope: String,
+    /// Category, such as `storage` or `staff`.
+    pub category: String,
+    /// Amount.
+    pub amount: f64,
+    /// Currency.
+    pub currency: String,
+    /// Free text.
+    pub description: String,
+}
+
+impl CostLine {
+    /// Checks the scope, category, amount and currency.
+    pub fn validate(&self) -> Result<()> {
+        check_amount("--amount", self.amount)?;
+        Currency::new(&self.currency)?;
+        check_name("--category", &self.category)?;
+        if self.scope != "company" {
+            let (kind, name) = self.scope.split_once(':').ok_or_else(|| {
+                invalid(
+                    "--scope",
+                    &self.scope,
+                    "company, or product:NAME, team:NAME, model:NAME or site:ID",
+                )
+            })?;
+            if !matches!(kind, "product" | "team" | "model" | "site") {
+                return Err(invalid(
+                    "--scope",
+                    &self.scope,
+                    "company, or product:NAME, team:NAME, model:NAME or site:ID",
+                ));
+            }
+            check_name("--scope", name)?;
+        }
+        Ok(())
+    }
+}
+
+/// An entry of the audit log: who changed which business record, chained by hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log, from 1.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (`cli:USER`, `api:TOKEN-NAME`).
+    pub actor: String,
+    /// What (`product.add`, `usage.add`, `usage.import`, `cost.add`).
+    pub action: String,
+    /// The record, as JSON.
+    pub detail: serde_json::Value,
+    /// Hash of the previous entry (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 over `prev_hash`, `at`, `actor`, `action` and `detail`.
+    pub hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_validated_with_the_fix_named() {
+        let p = Product {
+            name: "chat".into(),
+            unit: "request".into(),
+            price_per_1k_requests: Some(2.0),
+            price_per_1m_tokens: Some(0.5),
+            currency: Some("EUR".into()),
+            description: String::new(),
+            recorded_at: Utc::now(),
+        };
+        p.validate().unwrap();
+        assert!((p.revenue(10_000, 4_000_000) - (20.0 + 2.0)).abs() < 1e-12);
+        let no_currency = Product {
+            currency: None,
+            ..p.clone()
+        };
+        assert!(
+            no_currency
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--currency")
+        );
+        let bad_name = Product {
+            name: "chat bot".into(),
+            ..p
+        };
+        assert!(
+            bad_name
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("letters, digits")
+        );
+        let c = CostLine {
+            day: NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+            scope: "product:chat".into(),
+            category: "storage".into(),
+            amount: 120.0,
+            currency: "EUR".into(),
+            description: String::new(),
+        };
+        c.validate().unwrap();
+        for scope in ["chat", "region:eu", "product:"] {
+            let bad = CostLine {
+                scope: scope.into(),
+                ..c.clone()
+            };
+            assert!(bad.validate().is_err(), "{scope}");
+        }
+        let neg = CostLine { amount: -1.0, ..c };
+        assert!(neg.validate().unwrap_err().to_string().contains(">= 0"));
+    }
+}

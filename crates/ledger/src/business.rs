@@ -1,0 +1,557 @@
+//! Products, usage, cost lines, their hash-chained audit log, and the run totals that accounts
+//! are made of. Every change to a business record appends an audit entry in the same
+//! transaction; [`Business::verify_audit`] recomputes the chain.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use sustain_core::business::{AuditEntry, CostLine, Product, Usage};
+
+use crate::error::{LedgerError, Result};
+use crate::sqlite::{SqliteLedger, parse_ts, ts};
+
+/// How run totals are grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Group {
+    /// One group: everything.
+    All,
+    /// By site id.
+    Site,
+    /// By run kind.
+    Kind,
+    /// By the value of a tag (runs without it: `(none)`).
+    Tag(String),
+    /// By calendar month of the start (`YYYY-MM`).
+    Month,
+    /// By calendar day of the start (`YYYY-MM-DD`).
+    Day,
+}
+
+/// Which runs to total: those that started in `[from, to)` and have ended, optionally with a
+/// tag value, at a site, of a kind.
+#[derive(Debug, Clone)]
+pub struct TotalsQuery {
+    /// Start of the period (inclusive).
+    pub from: DateTime<Utc>,
+    /// End of the period (exclusive).
+    pub to: DateTime<Utc>,
+    /// Only runs whose tag `.0` is `.1`.
+    pub tag: Option<(String, String)>,
+    /// Only runs at this site.
+    pub site: Option<String>,
+    /// Only runs of this kind.
+    pub kind: Option<String>,
+    /// Grouping.
+    pub group: Group,
+}
+
+/// Totals of a group of runs, from their latest ends.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct RunTotals {
+    /// The group's key (`all`, a site id, a kind, a tag value, a month).
+    pub group: String,
+    /// Runs.
+    pub runs: u64,
+    /// CPU energy, joules.
+    pub cpu_j: f64,
+    /// GPU energy, joules.
+    pub gpu_j: f64,
+    /// Memory energy, joules.
+    pub ram_j: f64,
+    /// Of the IT energy, what hardware counters measured (the rest is modelled), joules.
+    pub measured_j: f64,
+    /// Facility energy (IT x PUE), joules.
+    pub facility_j: f64,
+    /// Location-based carbon, grams.
+    pub co2e_location_g: f64,
+    /// Market-based carbon of the runs whose site has a contractual factor, grams.
+    pub co2e_market_g: f64,
+    /// Runs with a market-based figure.
+    pub market_runs: u64,
+    /// Water, on-site plus off-site where known, litres.
+    pub water_l: f64,
+    /// Cost by currency (energy and hardware-hours).
+    pub cost: BTreeMap<String, f64>,
+    /// Runs without a cost (no price known for their site).
+    pub runs_without_cost: u64,
+    /// Wall-clock seconds.
+    pub duration_s: f64,
+}
+
+/// Usage of one product in one currency over a period.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UsageTotal {
+    /// Product.
+    pub product: String,
+    /// Currency of the revenue.
+    pub currency: String,
+    /// Requests.
+    pub requests: u64,
+    /// Tokens.
+    pub tokens: u64,
+    /// Revenue.
+    pub revenue: f64,
+    /// Usage entries summed.
+    pub entries: u64,
+}
+
+/// The business records of a ledger.
+pub trait Business {
+    /// Adds (or supersedes) a product.
+    fn add_product(&self, p: &Product, actor: &str) -> Result<()>;
+    /// The current products (latest entry per name), by name.
+    fn products(&self) -> Result<Vec<Product>>;
+    /// Appends usage rows in one transaction; every product must exist.
+    fn add_usage(&self, rows: &[Usage], actor: &str, action: &str) -> Result<()>;
+    /// Usage per product and currency on days in `[from, to)`.
+    fn usage_totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<UsageTotal>>;
+    /// Appends a cost line.
+    fn add_cost_line(&self, c: &CostLine, actor: &str) -> Result<()>;
+    /// Cost lines on days in `[from, to)`, in order.
+    fn cost_lines(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CostLine>>;
+    /// Totals of ended runs.
+    fn run_totals(&self, q: &TotalsQuery) -> Result<Vec<RunTotals>>;
+    /// The audit log, in order.
+    fn audit(&self) -> Result<Vec<AuditEntry>>;
+    /// Recomputes the audit chain; an error names the first entry that does not match.
+    fn verify_audit(&self) -> Result<u64>;
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn chain_hash(prev: &str, at: &str, actor: &str, action: &str, detail: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [prev, at, actor, action, detail] {
+        h.update(part.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn audit_in(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &str,
+    action: &str,
+    detail: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    let prev: String = tx
+        .query_row(
+            "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string());
+    let at = ts(&Utc::now());
+    let detail = detail.to_string();
+    let hash = chain_hash(&prev, &at, actor, action, &detail);
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![at, actor, action, detail, prev, hash],
+    )?;
+    Ok(())
+}
+
+fn day(d: &NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_day(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| LedgerError::Corrupt(format!("day {s:?}: {e}")))
+}
+
+/// A tag key usable in a JSON path: letters, digits, `_`, `-`, `.`.
+fn check_tag_key(key: &str) -> Result<()> {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        Ok(())
+    } else {
+        Err(LedgerError::Invalid(format!(
+            "tag key {key:?}: expected letters, digits, '_', '-' or '.'"
+        )))
+    }
+}
+
+impl Business for SqliteLedger {
+    fn add_product(&self, p: &Product, actor: &str) -> Result<()> {
+        p.validate()
+            .map_err(|e| LedgerError::Invalid(e.to_string()))?;
+        let detail = serde_json::to_value(p).unwrap_or_default();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO products (name, unit, price_per_1k_requests, price_per_1m_tokens, currency, description, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    p.name,
+                    p.unit,
+                    p.price_per_1k_requests,
+                    p.price_per_1m_tokens,
+                    p.currency.as_ref().map(|c| c.to_ascii_uppercase()),
+                    p.description,
+                    ts(&p.recorded_at)
+                ],
+            )?;
+            audit_in(tx, actor, "product.add", &detail)
+        })
+    }
+
+    fn products(&self) -> Result<Vec<Product>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT p.* FROM products p
+                 WHERE p.seq = (SELECT max(seq) FROM products q WHERE q.name = p.name)
+                 ORDER BY p.name",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>("name")?,
+                    r.get::<_, String>("unit")?,
+                    r.get::<_, Option<f64>>("price_per_1k_requests")?,
+                    r.get::<_, Option<f64>>("price_per_1m_tokens")?,
+                    r.get::<_, Option<String>>("currency")?,
+                    r.get::<_, String>("description")?,
+                    r.get::<_, String>("recorded_at")?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(name, unit, pr, pt, currency, description, at)| {
+                Ok(Product {
+                    name,
+                    unit,
+                    price_per_1k_requests: pr,
+                    price_per_1m_tokens: pt,
+                    currency,
+                    description,
+                    recorded_at: parse_ts(&at)?,
+                })
+            })
+            .collect()
+    }
+
+    fn add_usage(&self, rows: &[Usage], actor: &str, action: &str) -> Result<()> {
+        let known: Vec<String> = self.products()?.into_iter().map(|p| p.name).collect();
+        for (i, u) in rows.iter().enumerate() {
+            u.validate()
+                .map_err(|e| LedgerError::Invalid(format!("usage row {}: {e}", i + 1)))?;
+            if !known.contains(&u.product) {
+                return Err(LedgerError::Invalid(format!(
+                    "unknown product '{}' (usage row {}): add it first with `sustain product add {}`; known products: {}",
+                    u.product,
+                    i + 1,
+                    u.product,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+        }
+        if rows.is_empty() {
+            return Err(LedgerError::Invalid("no usage rows to add".into()));
+        }
+        let requests: u64 = rows.iter().map(|u| u.requests).sum();
+        let tokens: u64 = rows.iter().map(|u| u.tokens).sum();
+        let detail = if rows.len() == 1 {
+            serde_json::to_value(&rows[0]).unwrap_or_default()
+        } else {
+            serde_json::json!({"rows": rows.len(), "requests": requests, "tokens": tokens, "source": rows[0].source})
+        };
+        let now = ts(&Utc::now());
+        self.write(|tx| {
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO usage (product, day, requests, tokens, revenue, currency, source, recorded_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for u in rows {
+                    ins.execute(params![
+                        u.product,
+                        day(&u.day),
+                        i64::try_from(u.requests).unwrap_or(i64::MAX),
+                        i64::try_from(u.tokens).unwrap_or(i64::MAX),
+                        u.revenue,
+                        u.currency.to_ascii_uppercase(),
+                        u.source,
+                        now
+                    ])?;
+                }
+            }
+            audit_in(tx, actor, action, &detail)
+        })
+    }
+
+    fn usage_totals(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<UsageTotal>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT product, currency, sum(requests), sum(tokens), sum(revenue), count(*)
+                 FROM usage WHERE day >= ?1 AND day < ?2
+                 GROUP BY product, currency ORDER BY product, currency",
+            )
+            .map_err(|e| self.map_err(e))?;
+        stmt.query_map(params![day(&from), day(&to)], |r| {
+            Ok(UsageTotal {
+                product: r.get(0)?,
+                currency: r.get(1)?,
+                requests: r.get::<_, i64>(2)?.max(0) as u64,
+                tokens: r.get::<_, i64>(3)?.max(0) as u64,
+                revenue: r.get(4)?,
+                entries: r.get::<_, i64>(5)?.max(0) as u64,
+            })
+        })
+        .map_err(|e| self.map_err(e))?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| self.map_err(e))
+    }
+
+    fn add_cost_line(&self, c: &CostLine, actor: &str) -> Result<()> {
+        c.validate()
+            .map_err(|e| LedgerError::Invalid(e.to_string()))?;
+        let detail = serde_json::to_value(c).unwrap_or_default();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO cost_lines (day, scope, category, amount, currency, description, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    day(&c.day),
+                    c.scope,
+                    c.category,
+                    c.amount,
+                    c.currency.to_ascii_uppercase(),
+                    c.description,
+                    ts(&Utc::now())
+                ],
+            )?;
+            audit_in(tx, actor, "cost.add", &detail)
+        })
+    }
+
+    fn cost_lines(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CostLine>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT day, scope, category, amount, currency, description FROM cost_lines
+                 WHERE day >= ?1 AND day < ?2 ORDER BY day, seq",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map(params![day(&from), day(&to)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, f64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(d, scope, category, amount, currency, description)| {
+                Ok(CostLine {
+                    day: parse_day(&d)?,
+                    scope,
+                    category,
+                    amount,
+                    currency,
+                    description,
+                })
+            })
+            .collect()
+    }
+
+    fn run_totals(&self, q: &TotalsQuery) -> Result<Vec<RunTotals>> {
+        let group = match &q.group {
+            Group::All => "'all'".to_string(),
+            Group::Site => "r.site_id".to_string(),
+            Group::Kind => "r.kind".to_string(),
+            Group::Month => "substr(r.started_at, 1, 7)".to_string(),
+            Group::Day => "substr(r.started_at, 1, 10)".to_string(),
+            Group::Tag(k) => {
+                check_tag_key(k)?;
+                format!("coalesce(json_extract(r.tags, '$.\"{k}\"'), '(none)')")
+            }
+        };
+        if let Some((k, _)) = &q.tag {
+            check_tag_key(k)?;
+        }
+        let tag_path = q.tag.as_ref().map(|(k, _)| format!("$.\"{k}\""));
+        let tag_value = q.tag.as_ref().map(|(_, v)| v.clone());
+        let sql = format!(
+            "SELECT {group} AS g, e.cost_currency AS cur, count(*) AS n,
+                    sum(e.cpu_j), sum(e.gpu_j), sum(e.ram_j),
+                    sum((CASE WHEN e.cpu_source = 'measured' THEN e.cpu_j ELSE 0 END)
+                      + (CASE WHEN e.gpu_source = 'measured' THEN e.gpu_j ELSE 0 END)
+                      + (CASE WHEN e.ram_source = 'measured' THEN e.ram_j ELSE 0 END)),
+                    sum(e.facility_j), sum(e.co2e_location_g),
+                    sum(coalesce(e.co2e_market_g, 0)), count(e.co2e_market_g),
+                    sum(e.water_onsite_l + coalesce(e.water_offsite_l, 0)),
+                    sum(e.cost_amount), count(e.cost_amount), sum(e.duration_s)
+             FROM runs r
+             JOIN run_ends e ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = r.id)
+             WHERE r.started_at >= ?1 AND r.started_at < ?2
+               AND (?3 IS NULL OR json_extract(r.tags, ?3) = ?4)
+               AND (?5 IS NULL OR r.site_id = ?5)
+               AND (?6 IS NULL OR r.kind = ?6)
+             GROUP BY g, cur ORDER BY g"
+        );
+        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map(
+                params![ts(&q.from), ts(&q.to), tag_path, tag_value, q.site, q.kind],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        [
+                            r.get::<_, f64>(3)?,
+                            r.get::<_, f64>(4)?,
+                            r.get::<_, f64>(5)?,
+                            r.get::<_, f64>(6)?,
+                            r.get::<_, f64>(7)?,
+                            r.get::<_, f64>(8)?,
+                            r.get::<_, f64>(9)?,
+                        ],
+                        r.get::<_, i64>(10)?,
+                        r.get::<_, f64>(11)?,
+                        r.get::<_, Option<f64>>(12)?,
+                        r.get::<_, i64>(13)?,
+                        r.get::<_, f64>(14)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        let mut out: Vec<RunTotals> = Vec::new();
+        for (
+            g,
+            cur,
+            n,
+            [cpu, gpu, ram, measured, facility, loc, market],
+            mr,
+            water,
+            cost,
+            nc,
+            dur,
+        ) in rows
+        {
+            if out.last().is_none_or(|t| t.group != g) {
+                out.push(RunTotals {
+                    group: g,
+                    ..Default::default()
+                });
+            }
+            let Some(t) = out.last_mut() else { continue };
+            let n = n.max(0) as u64;
+            t.runs += n;
+            t.cpu_j += cpu;
+            t.gpu_j += gpu;
+            t.ram_j += ram;
+            t.measured_j += measured;
+            t.facility_j += facility;
+            t.co2e_location_g += loc;
+            t.co2e_market_g += market;
+            t.market_runs += mr.max(0) as u64;
+            t.water_l += water;
+            t.duration_s += dur;
+            if let (Some(c), Some(a)) = (cur, cost) {
+                *t.cost.entry(c).or_default() += a;
+            }
+            t.runs_without_cost += n.saturating_sub(nc.max(0) as u64);
+        }
+        Ok(out)
+    }
+
+    fn audit(&self) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT seq, at, actor, action, detail, prev_hash, hash FROM audit ORDER BY seq",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(seq, at, actor, action, detail, prev_hash, hash)| {
+                Ok(AuditEntry {
+                    seq,
+                    at: parse_ts(&at)?,
+                    actor,
+                    action,
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|e| LedgerError::Corrupt(format!("audit {seq}: {e}")))?,
+                    prev_hash,
+                    hash,
+                })
+            })
+            .collect()
+    }
+
+    fn verify_audit(&self) -> Result<u64> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT seq, at, actor, action, detail, prev_hash, hash FROM audit ORDER BY seq",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.map_err(e))?;
+        let mut prev = GENESIS.to_string();
+        let mut n = 0u64;
+        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
+            let seq: i64 = r.get(0)?;
+            let (at, actor, action, detail, prev_hash, hash): (
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+            ) = (
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            );
+            if prev_hash != prev || chain_hash(&prev, &at, &actor, &action, &detail) != hash {
+                return Err(LedgerError::Corrupt(format!(
+                    "the audit log is broken at entry {seq}: its hash does not follow from the entries before it"
+                )));
+            }
+            prev = hash;
+            n += 1;
+        }
+        Ok(n)
+    }
+}

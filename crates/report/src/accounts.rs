@@ -1,0 +1,419 @@
+//! The accounts of a period and a scope, computed from the ledger by SQL aggregates (never by
+//! loading runs): environmental (energy by component, carbon location- and market-based kept
+//! apart, water), economic (run cost, cost lines, revenue from usage, profit, margin, per-unit
+//! figures) and social (not yet recorded: said so, never a zero).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sustain_core::business::CostLine;
+use sustain_ledger::{Business, Group, RunTotals, TotalsQuery, UsageTotal};
+
+use crate::error::{ReportError, Result};
+use crate::period::Period;
+use crate::scope::Scope;
+
+const J_PER_WH: f64 = 3600.0;
+
+/// Totals of a group of runs (a site, a kind, a month, a product).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breakdown {
+    /// The group.
+    pub group: String,
+    /// Runs.
+    pub runs: u64,
+    /// IT energy, Wh.
+    pub energy_wh: f64,
+    /// Facility energy (IT x PUE), Wh.
+    pub facility_wh: f64,
+    /// Location-based carbon, g.
+    pub co2e_location_g: f64,
+    /// Water, L.
+    pub water_l: f64,
+}
+
+impl From<&RunTotals> for Breakdown {
+    fn from(t: &RunTotals) -> Self {
+        Breakdown {
+            group: t.group.clone(),
+            runs: t.runs,
+            energy_wh: (t.cpu_j + t.gpu_j + t.ram_j) / J_PER_WH,
+            facility_wh: t.facility_j / J_PER_WH,
+            co2e_location_g: t.co2e_location_g,
+            water_l: t.water_l,
+        }
+    }
+}
+
+/// Energy by component, Wh.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EnergyWh {
+    /// CPU.
+    pub cpu: f64,
+    /// GPU.
+    pub gpu: f64,
+    /// Memory.
+    pub ram: f64,
+    /// IT: CPU + GPU + memory.
+    pub it: f64,
+    /// Facility: IT x PUE of each run's site.
+    pub facility: f64,
+}
+
+/// Per functional unit of a product (SCI uses location-based carbon).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductUnit {
+    /// Product.
+    pub product: String,
+    /// Its runs in the period.
+    pub runs: u64,
+    /// Requests served.
+    pub requests: u64,
+    /// Tokens served.
+    pub tokens: u64,
+    /// Facility energy per 1,000 requests, Wh (none without requests).
+    pub wh_per_1k_requests: Option<f64>,
+    /// Location-based carbon per 1,000 requests, g: the SCI per 1,000 requests.
+    pub co2e_g_per_1k_requests: Option<f64>,
+    /// Location-based carbon per 1,000 tokens, g.
+    pub co2e_g_per_1k_tokens: Option<f64>,
+}
+
+/// The environmental account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Environmental {
+    /// Ended runs started in the period.
+    pub runs: u64,
+    /// Energy by component.
+    pub energy_wh: EnergyWh,
+    /// Share of the IT energy measured by hardware counters (the rest is modelled).
+    pub measured_share: f64,
+    /// Location-based carbon, g.
+    pub co2e_location_g: f64,
+    /// Market-based carbon of the runs whose site has a contractual factor, g (never added to
+    /// the location-based figure); none when no run has one.
+    pub co2e_market_g: Option<f64>,
+    /// Runs with a market-based figure.
+    pub market_runs: u64,
+    /// Water, L.
+    pub water_l: f64,
+    /// By site.
+    pub by_site: Vec<Breakdown>,
+    /// By kind of run.
+    pub by_kind: Vec<Breakdown>,
+    /// By month of the start.
+    pub by_month: Vec<Breakdown>,
+    /// By model (the runs' `model` tag).
+    pub by_model: Vec<Breakdown>,
+    /// Per functional unit of each product with usage.
+    pub per_product: Vec<ProductUnit>,
+}
+
+/// The economic account. Amounts are per currency: nothing is converted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Economic {
+    /// Cost of runs (energy x price, hardware-hours x rate), by currency.
+    pub run_cost: BTreeMap<String, f64>,
+    /// Runs whose site has no price (their cost is unknown, not zero).
+    pub runs_without_cost: u64,
+    /// Cost lines entered by users.
+    pub cost_lines: Vec<CostLine>,
+    /// Cost lines by category and currency.
+    pub cost_lines_by_category: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Run cost plus cost lines, by currency.
+    pub total_cost: BTreeMap<String, f64>,
+    /// Revenue from usage, by currency.
+    pub revenue: BTreeMap<String, f64>,
+    /// Revenue minus total cost, by currency.
+    pub profit: BTreeMap<String, f64>,
+    /// Profit / revenue, by currency (none without revenue).
+    pub margin: BTreeMap<String, Option<f64>>,
+    /// Requests served.
+    pub requests: u64,
+    /// Tokens served.
+    pub tokens: u64,
+    /// Usage by product and currency.
+    pub usage: Vec<UsageTotal>,
+    /// Total cost per 1,000 requests, by currency.
+    pub cost_per_1k_requests: BTreeMap<String, Option<f64>>,
+    /// Location-based carbon per unit of revenue, g per currency unit.
+    pub co2e_g_per_revenue: BTreeMap<String, Option<f64>>,
+}
+
+/// The social account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Social {
+    /// Whether any social indicator is recorded.
+    pub has_data: bool,
+    /// What is missing and how to record it.
+    pub note: String,
+}
+
+/// The headline figures, for the change against the previous period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Headline {
+    /// The period.
+    pub period: String,
+    /// Runs.
+    pub runs: u64,
+    /// Facility energy, Wh.
+    pub energy_wh: f64,
+    /// Location-based carbon, g.
+    pub co2e_location_g: f64,
+    /// Water, L.
+    pub water_l: f64,
+    /// Total cost, by currency.
+    pub cost: BTreeMap<String, f64>,
+    /// Revenue, by currency.
+    pub revenue: BTreeMap<String, f64>,
+    /// Requests.
+    pub requests: u64,
+}
+
+/// The accounts of one period and scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Accounts {
+    /// The period.
+    pub period: Period,
+    /// The scope.
+    pub scope: String,
+    /// Whether the period and scope hold any runs, usage or cost lines.
+    pub has_data: bool,
+    /// This period's headline.
+    pub headline: Headline,
+    /// The previous period's headline.
+    pub previous: Headline,
+    /// Environmental.
+    pub environmental: Environmental,
+    /// Economic.
+    pub economic: Economic,
+    /// Social.
+    pub social: Social,
+    /// Caveats: runs without prices, partial market coverage, scopes without revenue.
+    pub notes: Vec<String>,
+}
+
+fn totals(
+    ledger: &impl Business,
+    period: &Period,
+    scope: &Scope,
+    group: Group,
+) -> Result<Vec<RunTotals>> {
+    let (site, kind) = match scope {
+        Scope::Site(s) => (Some(s.clone()), None),
+        Scope::Kind(k) => (None, Some(k.clone())),
+        _ => (None, None),
+    };
+    Ok(ledger.run_totals(&TotalsQuery {
+        from: period.start(),
+        to: period.end(),
+        tag: scope.tag(),
+        site,
+        kind,
+        group,
+    })?)
+}
+
+fn add_to(map: &mut BTreeMap<String, f64>, currency: &str, amount: f64) {
+    *map.entry(currency.to_string()).or_default() += amount;
+}
+
+fn headline(
+    ledger: &impl Business,
+    period: &Period,
+    scope: &Scope,
+) -> Result<(Headline, RunTotals, Vec<UsageTotal>, Vec<CostLine>)> {
+    let all = totals(ledger, period, scope, Group::All)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let usage: Vec<UsageTotal> = ledger
+        .usage_totals(period.from, period.to)?
+        .into_iter()
+        .filter(|u| scope.covers_product(&u.product))
+        .collect();
+    let lines: Vec<CostLine> = ledger
+        .cost_lines(period.from, period.to)?
+        .into_iter()
+        .filter(|c| scope.covers_cost_scope(&c.scope))
+        .collect();
+    let mut cost = all.cost.clone();
+    for c in &lines {
+        add_to(&mut cost, &c.currency, c.amount);
+    }
+    let mut revenue = BTreeMap::new();
+    for u in &usage {
+        add_to(&mut revenue, &u.currency, u.revenue);
+    }
+    let h = Headline {
+        period: period.label.clone(),
+        runs: all.runs,
+        energy_wh: all.facility_j / J_PER_WH,
+        co2e_location_g: all.co2e_location_g,
+        water_l: all.water_l,
+        cost,
+        revenue,
+        requests: usage.iter().map(|u| u.requests).sum(),
+    };
+    Ok((h, all, usage, lines))
+}
+
+fn ratio(a: f64, b: f64) -> Option<f64> {
+    (b > 0.0 && a.is_finite()).then(|| a / b)
+}
+
+/// The accounts of `scope` over `period`. A product scope must name a product the ledger knows.
+pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Result<Accounts> {
+    if let Scope::Product(p) = scope {
+        let known: Vec<String> = ledger.products()?.into_iter().map(|p| p.name).collect();
+        if !known.contains(p) {
+            return Err(ReportError::Invalid {
+                what: "--scope".into(),
+                value: scope.label(),
+                expected: if known.is_empty() {
+                    "a product added with `sustain product add NAME` (none yet)".into()
+                } else {
+                    format!("one of the products: {}", known.join(", "))
+                },
+            });
+        }
+    }
+    let (head, all, usage, lines) = headline(ledger, period, scope)?;
+    let (previous, ..) = headline(ledger, &period.previous(), scope)?;
+    let list = |g: Group| -> Result<Vec<Breakdown>> {
+        Ok(totals(ledger, period, scope, g)?
+            .iter()
+            .map(Breakdown::from)
+            .collect())
+    };
+    let by_product = totals(ledger, period, scope, Group::Tag("product".into()))?;
+    let mut per_product = Vec::new();
+    let mut products: Vec<&str> = usage.iter().map(|u| u.product.as_str()).collect();
+    products.dedup();
+    for p in products {
+        let (requests, tokens) = usage
+            .iter()
+            .filter(|u| u.product == p)
+            .fold((0, 0), |(r, t), u| (r + u.requests, t + u.tokens));
+        let t = by_product.iter().find(|t| t.group == p);
+        let (runs, wh, g) = t.map_or((0, 0.0, 0.0), |t| {
+            (t.runs, t.facility_j / J_PER_WH, t.co2e_location_g)
+        });
+        per_product.push(ProductUnit {
+            product: p.to_string(),
+            runs,
+            requests,
+            tokens,
+            wh_per_1k_requests: ratio(wh * 1e3, requests as f64),
+            co2e_g_per_1k_requests: ratio(g * 1e3, requests as f64),
+            co2e_g_per_1k_tokens: ratio(g * 1e3, tokens as f64),
+        });
+    }
+    let it_j = all.cpu_j + all.gpu_j + all.ram_j;
+    let environmental = Environmental {
+        runs: all.runs,
+        energy_wh: EnergyWh {
+            cpu: all.cpu_j / J_PER_WH,
+            gpu: all.gpu_j / J_PER_WH,
+            ram: all.ram_j / J_PER_WH,
+            it: it_j / J_PER_WH,
+            facility: all.facility_j / J_PER_WH,
+        },
+        measured_share: ratio(all.measured_j, it_j).unwrap_or(0.0),
+        co2e_location_g: all.co2e_location_g,
+        co2e_market_g: (all.market_runs > 0).then_some(all.co2e_market_g),
+        market_runs: all.market_runs,
+        water_l: all.water_l,
+        by_site: list(Group::Site)?,
+        by_kind: list(Group::Kind)?,
+        by_month: list(Group::Month)?,
+        by_model: list(Group::Tag("model".into()))?
+            .into_iter()
+            .filter(|b| b.group != "(none)")
+            .collect(),
+        per_product,
+    };
+    let mut by_category: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for c in &lines {
+        add_to(
+            by_category.entry(c.category.clone()).or_default(),
+            &c.currency,
+            c.amount,
+        );
+    }
+    let currencies: Vec<String> = head
+        .cost
+        .keys()
+        .chain(head.revenue.keys())
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let get = |m: &BTreeMap<String, f64>, c: &str| m.get(c).copied().unwrap_or(0.0);
+    let requests: u64 = usage.iter().map(|u| u.requests).sum();
+    let economic = Economic {
+        run_cost: all.cost.clone(),
+        runs_without_cost: all.runs_without_cost,
+        cost_lines_by_category: by_category,
+        cost_lines: lines.clone(),
+        total_cost: head.cost.clone(),
+        revenue: head.revenue.clone(),
+        profit: currencies
+            .iter()
+            .map(|c| (c.clone(), get(&head.revenue, c) - get(&head.cost, c)))
+            .collect(),
+        margin: currencies
+            .iter()
+            .map(|c| {
+                let r = get(&head.revenue, c);
+                (c.clone(), ratio(r - get(&head.cost, c), r))
+            })
+            .collect(),
+        requests,
+        tokens: usage.iter().map(|u| u.tokens).sum(),
+        usage: usage.clone(),
+        cost_per_1k_requests: currencies
+            .iter()
+            .map(|c| (c.clone(), ratio(get(&head.cost, c) * 1e3, requests as f64)))
+            .collect(),
+        co2e_g_per_revenue: head
+            .revenue
+            .iter()
+            .map(|(c, r)| (c.clone(), ratio(all.co2e_location_g, *r)))
+            .collect(),
+    };
+    let mut notes = Vec::new();
+    if all.runs_without_cost > 0 {
+        notes.push(format!(
+            "{} runs have no cost: their sites have no electricity price and no hourly rate was configured (their cost is unknown, not zero)",
+            all.runs_without_cost
+        ));
+    }
+    if all.market_runs > 0 && all.market_runs < all.runs {
+        notes.push(format!(
+            "the market-based carbon covers {} of {} runs: only sites with a contractual factor have one",
+            all.market_runs, all.runs
+        ));
+    }
+    if !matches!(scope, Scope::Company | Scope::Product(_)) {
+        notes.push(format!(
+            "revenue is booked on products, so scope {} has none",
+            scope.label()
+        ));
+    }
+    let has_data = all.runs > 0 || !usage.is_empty() || !lines.is_empty();
+    Ok(Accounts {
+        period: period.clone(),
+        scope: scope.label(),
+        has_data,
+        headline: head,
+        previous,
+        environmental,
+        economic,
+        social: Social {
+            has_data: false,
+            note: "no social indicators are recorded yet: fairness evaluations (`sustain eval --sensitive COLUMN`) and user-entered indicators are not built yet".into(),
+        },
+        notes,
+    })
+}

@@ -1,0 +1,24 @@
+//! Errors of the report layer.
+
+use thiserror::Error;
+
+/// A period, scope or metric is invalid, or the ledger failed.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// An option is invalid.
+    #[error("invalid {what} {value:?}: expected {expected}")]
+    Invalid {
+        /// Which option.
+        what: String,
+        /// As given.
+        value: String,
+        /// What would be right.
+        expected: String,
+    },
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] sustain_ledger::LedgerError),
+}
+
+/// Result with [`ReportError`].
+pub type Result<T, E = ReportError> = std::result::Result<T, E>;

@@ -1,0 +1,16 @@
+//! # sustain-report
+//!
+//! The accounts of a company's AI work per period and scope — environmental, economic and
+//! social — computed from the ledger with SQL aggregates, and the reports that show them
+//! (Markdown, JSON, CSV).
+
+pub mod accounts;
+pub mod error;
+pub mod period;
+pub mod render;
+pub mod scope;
+
+pub use accounts::{Accounts, accounts};
+pub use error::{ReportError, Result};
+pub use period::Period;
+pub use scope::Scope;

@@ -1,0 +1,367 @@
+//! Reports: Markdown for people, JSON and CSV for scripts. Every figure is the accounts' figure
+//! (grams to one decimal, money to the cent); JSON and CSV carry full precision.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::accounts::{Accounts, Breakdown};
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown.
+    Markdown,
+    /// JSON (the accounts as they are).
+    Json,
+    /// CSV: `section,metric,group,value,unit`, one figure per row.
+    Csv,
+}
+
+impl Format {
+    /// Parses `md`, `json` or `csv`.
+    pub fn parse(s: &str) -> crate::Result<Self> {
+        match s {
+            "md" | "markdown" => Ok(Format::Markdown),
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            other => Err(crate::ReportError::Invalid {
+                what: "--format".into(),
+                value: other.into(),
+                expected: "md, json or csv".into(),
+            }),
+        }
+    }
+}
+
+/// Renders `a` in `format`.
+pub fn render(a: &Accounts, format: Format) -> String {
+    match format {
+        Format::Markdown => markdown(a),
+        Format::Json => serde_json::to_string_pretty(a).unwrap_or_default() + "\n",
+        Format::Csv => csv(a),
+    }
+}
+
+fn money(m: &BTreeMap<String, f64>) -> String {
+    if m.is_empty() {
+        return "—".into();
+    }
+    m.iter()
+        .map(|(c, v)| format!("{v:.2} {c}"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn change(now: f64, before: f64) -> String {
+    if before == 0.0 {
+        if now == 0.0 {
+            "—".into()
+        } else {
+            "new".into()
+        }
+    } else {
+        format!("{:+.1} %", 100.0 * (now - before) / before)
+    }
+}
+
+fn breakdown_table(out: &mut String, title: &str, head: &str, rows: &[Breakdown]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### {title}\n");
+    let _ = writeln!(
+        out,
+        "| {head} | runs | IT energy (Wh) | facility energy (Wh) | CO2e location (g) | water (L) |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.2} |",
+            r.group, r.runs, r.energy_wh, r.facility_wh, r.co2e_location_g, r.water_l
+        );
+    }
+}
+
+fn markdown(a: &Accounts) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# Sustain report: {}, {}\n", a.period.label, a.scope);
+    let _ = writeln!(
+        o,
+        "Period {} to {} (UTC, runs by their start); scope `{}`.",
+        a.period.from,
+        a.period.to.pred_opt().unwrap_or(a.period.to),
+        a.scope
+    );
+    if !a.has_data {
+        let _ = writeln!(
+            o,
+            "\n## No data\n\nThe ledger holds no runs, usage or cost lines for {} in {}. Record runs with `sustain run --tag ...`, usage with `sustain usage add`, costs with `sustain cost add`.",
+            a.scope, a.period.label
+        );
+        return o;
+    }
+    let (h, p) = (&a.headline, &a.previous);
+    let _ = writeln!(o, "\n## Summary\n");
+    let _ = writeln!(
+        o,
+        "| | {} | {} | change |\n| --- | ---: | ---: | ---: |",
+        h.period, p.period
+    );
+    let _ = writeln!(
+        o,
+        "| runs | {} | {} | {} |",
+        h.runs,
+        p.runs,
+        change(h.runs as f64, p.runs as f64)
+    );
+    let _ = writeln!(
+        o,
+        "| facility energy (Wh) | {:.1} | {:.1} | {} |",
+        h.energy_wh,
+        p.energy_wh,
+        change(h.energy_wh, p.energy_wh)
+    );
+    let _ = writeln!(
+        o,
+        "| CO2e, location-based (g) | {:.1} | {:.1} | {} |",
+        h.co2e_location_g,
+        p.co2e_location_g,
+        change(h.co2e_location_g, p.co2e_location_g)
+    );
+    let _ = writeln!(
+        o,
+        "| water (L) | {:.2} | {:.2} | {} |",
+        h.water_l,
+        p.water_l,
+        change(h.water_l, p.water_l)
+    );
+    let _ = writeln!(o, "| cost | {} | {} | |", money(&h.cost), money(&p.cost));
+    let _ = writeln!(
+        o,
+        "| revenue | {} | {} | |",
+        money(&h.revenue),
+        money(&p.revenue)
+    );
+    let _ = writeln!(
+        o,
+        "| requests | {} | {} | {} |",
+        h.requests,
+        p.requests,
+        change(h.requests as f64, p.requests as f64)
+    );
+
+    let e = &a.environmental;
+    let _ = writeln!(o, "\n## Environmental account\n");
+    let _ = writeln!(
+        o,
+        "| energy (Wh) | CPU | GPU | memory | IT | facility (IT x PUE) |\n| --- | ---: | ---: | ---: | ---: | ---: |\n| | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        e.energy_wh.cpu, e.energy_wh.gpu, e.energy_wh.ram, e.energy_wh.it, e.energy_wh.facility
+    );
+    let _ = writeln!(
+        o,
+        "\n{:.1} % of the IT energy was measured by hardware counters, the rest modelled.\n",
+        100.0 * e.measured_share
+    );
+    let _ = writeln!(o, "- CO2e, location-based: **{:.1} g**", e.co2e_location_g);
+    match e.co2e_market_g {
+        Some(m) => {
+            let _ = writeln!(
+                o,
+                "- CO2e, market-based: **{m:.1} g** ({} of {} runs; reported apart, never added)",
+                e.market_runs, e.runs
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "- CO2e, market-based: no data (no run's site has a contractual factor)"
+            );
+        }
+    }
+    let _ = writeln!(o, "- water: **{:.2} L**", e.water_l);
+    breakdown_table(&mut o, "By site", "site", &e.by_site);
+    breakdown_table(&mut o, "By kind of run", "kind", &e.by_kind);
+    breakdown_table(&mut o, "By month", "month", &e.by_month);
+    breakdown_table(&mut o, "By model", "model", &e.by_model);
+    if !e.per_product.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n### Per functional unit (SCI, location-based)\n\n| product | runs | requests | tokens | Wh / 1k requests | g CO2e / 1k requests | g CO2e / 1k tokens |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        let opt = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+        for u in &e.per_product {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                u.product,
+                u.runs,
+                u.requests,
+                u.tokens,
+                opt(u.wh_per_1k_requests),
+                opt(u.co2e_g_per_1k_requests),
+                opt(u.co2e_g_per_1k_tokens)
+            );
+        }
+    }
+
+    let m = &a.economic;
+    let _ = writeln!(o, "\n## Economic account\n");
+    let _ = writeln!(o, "| | amount |\n| --- | ---: |");
+    let _ = writeln!(
+        o,
+        "| run cost (energy, hardware-hours) | {} |",
+        money(&m.run_cost)
+    );
+    for (cat, v) in &m.cost_lines_by_category {
+        let _ = writeln!(o, "| cost lines: {cat} | {} |", money(v));
+    }
+    let _ = writeln!(o, "| **total cost** | **{}** |", money(&m.total_cost));
+    let _ = writeln!(o, "| revenue | {} |", money(&m.revenue));
+    let _ = writeln!(o, "| **profit** | **{}** |", money(&m.profit));
+    for (c, v) in &m.margin {
+        let _ = writeln!(
+            o,
+            "| margin ({c}) | {} |",
+            v.map_or("— (no revenue)".to_string(), |v| format!(
+                "{:.1} %",
+                100.0 * v
+            ))
+        );
+    }
+    for (c, v) in &m.cost_per_1k_requests {
+        if let Some(v) = v {
+            let _ = writeln!(o, "| cost per 1k requests ({c}) | {v:.4} |");
+        }
+    }
+    for (c, v) in &m.co2e_g_per_revenue {
+        if let Some(v) = v {
+            let _ = writeln!(o, "| CO2e per {c} of revenue (g) | {v:.3} |");
+        }
+    }
+    if !m.usage.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n| product | requests | tokens | revenue |\n| --- | ---: | ---: | ---: |"
+        );
+        for u in &m.usage {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {:.2} {} |",
+                u.product, u.requests, u.tokens, u.revenue, u.currency
+            );
+        }
+    }
+
+    let _ = writeln!(o, "\n## Social account\n\nNo data: {}", a.social.note);
+    if !a.notes.is_empty() {
+        let _ = writeln!(o, "\n## Notes\n");
+        for n in &a.notes {
+            let _ = writeln!(o, "- {n}");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\n## Methods\n\n- Energy: `docs/methods/cpu-energy.md`, `memory-energy.md`, `gpu-energy.md` (each run says measured or modelled).\n- Carbon, water and cost: `docs/methods/impacts.md` (location- and market-based carbon per the GHG Protocol Scope 2 guidance).\n- Accounts, periods, scopes and per-unit figures: `docs/methods/accounts.md`."
+    );
+    o
+}
+
+fn csv(a: &Accounts) -> String {
+    let mut o = String::from("section,metric,group,value,unit\n");
+    let mut row = |section: &str, metric: &str, group: &str, value: f64, unit: &str| {
+        let q = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let _ = writeln!(
+            o,
+            "{},{},{},{},{}",
+            q(section),
+            q(metric),
+            q(group),
+            value,
+            q(unit)
+        );
+    };
+    let e = &a.environmental;
+    row("environmental", "runs", "all", e.runs as f64, "runs");
+    row("environmental", "energy_cpu", "all", e.energy_wh.cpu, "Wh");
+    row("environmental", "energy_gpu", "all", e.energy_wh.gpu, "Wh");
+    row("environmental", "energy_ram", "all", e.energy_wh.ram, "Wh");
+    row("environmental", "energy_it", "all", e.energy_wh.it, "Wh");
+    row(
+        "environmental",
+        "energy_facility",
+        "all",
+        e.energy_wh.facility,
+        "Wh",
+    );
+    row(
+        "environmental",
+        "measured_share",
+        "all",
+        e.measured_share,
+        "ratio",
+    );
+    row(
+        "environmental",
+        "co2e_location",
+        "all",
+        e.co2e_location_g,
+        "g",
+    );
+    if let Some(m) = e.co2e_market_g {
+        row("environmental", "co2e_market", "all", m, "g");
+    }
+    row("environmental", "water", "all", e.water_l, "L");
+    for (name, rows) in [
+        ("site", &e.by_site),
+        ("kind", &e.by_kind),
+        ("month", &e.by_month),
+        ("model", &e.by_model),
+    ] {
+        for b in rows.iter() {
+            let g = format!("{name}:{}", b.group);
+            row("environmental", "runs", &g, b.runs as f64, "runs");
+            row("environmental", "energy_facility", &g, b.facility_wh, "Wh");
+            row("environmental", "co2e_location", &g, b.co2e_location_g, "g");
+            row("environmental", "water", &g, b.water_l, "L");
+        }
+    }
+    for u in &e.per_product {
+        let g = format!("product:{}", u.product);
+        if let Some(v) = u.co2e_g_per_1k_requests {
+            row("environmental", "co2e_per_1k_requests", &g, v, "g");
+        }
+        if let Some(v) = u.co2e_g_per_1k_tokens {
+            row("environmental", "co2e_per_1k_tokens", &g, v, "g");
+        }
+    }
+    let m = &a.economic;
+    for (metric, map) in [
+        ("run_cost", &m.run_cost),
+        ("total_cost", &m.total_cost),
+        ("revenue", &m.revenue),
+        ("profit", &m.profit),
+    ] {
+        for (c, v) in map.iter() {
+            row("economic", metric, "all", *v, c);
+        }
+    }
+    for (cat, map) in &m.cost_lines_by_category {
+        for (c, v) in map {
+            row("economic", "cost_lines", &format!("category:{cat}"), *v, c);
+        }
+    }
+    row("economic", "requests", "all", m.requests as f64, "requests");
+    row("economic", "tokens", "all", m.tokens as f64, "tokens");
+    for (c, v) in &m.cost_per_1k_requests {
+        if let Some(v) = v {
+            row("economic", "cost_per_1k_requests", "all", *v, c);
+        }
+    }
+    o
+}
