@@ -88,6 +88,29 @@ pub enum Command {
         after_help = "Examples:\n  sustain generate --model runs/char-gpt --prompt \"And God said\"\n  sustain generate --model runs/char-gpt --prompt \"In the beginning\" --length 400 --temperature 0.6 --seed 7 --json\n\nThe model continues the prompt one character at a time, sampling each from its softmax at\n--temperature (0 always takes the likeliest character); the same seed gives the same text."
     )]
     Generate(GenerateArgs),
+    /// Products: what the company sells, with its functional unit and prices.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  sustain product add chat --unit request --price-per-1k-requests 2.50 --currency USD\n  sustain product list --json\n\nRuns belong to a product through their tag: sustain run --tag product=chat -- ..."
+    )]
+    Product(ProductCommand),
+    /// Usage of products (requests, tokens, revenue), by hand or from a CSV file.
+    #[command(subcommand, after_help = USAGE_HELP)]
+    Usage(UsageCommand),
+    /// Cost lines the meter cannot see: storage, staff, licences.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  sustain cost add --amount 1200 --currency USD --category storage --date 2026-08-01\n  sustain cost add --amount 300 --currency USD --category staff --scope product:chat\n  sustain cost list --period 2026-Q3"
+    )]
+    Cost(CostCommand),
+    /// The accounts of a period and scope: environmental, economic, social.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+    /// The audit log of products, usage and cost lines, and its hash-chain check.
+    #[command(
+        after_help = "Examples:\n  sustain audit\n  sustain audit --verify\n  sustain audit --json | jq '.[-1]'"
+    )]
+    Audit(AuditArgs),
     /// Estimate footprints before the fact: training, serving, SCI.
     #[command(
         subcommand,
@@ -675,6 +698,189 @@ pub struct GenerateArgs {
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sustain product ...`
+#[derive(Debug, Subcommand)]
+pub enum ProductCommand {
+    /// Add a product, or supersede one with new prices.
+    #[command(
+        after_help = "Examples:\n  sustain product add chat --unit request --price-per-1k-requests 2.50 --currency USD\n  sustain product add embed --unit \"1k tokens\" --price-per-1m-tokens 0.10 --currency EUR"
+    )]
+    Add(ProductAddArgs),
+    /// List the current products.
+    #[command(after_help = "Examples:\n  sustain product list\n  sustain product list --json")]
+    List(JsonArg),
+}
+
+/// `--json` alone.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain product add`.
+#[derive(Debug, Args)]
+pub struct ProductAddArgs {
+    /// Product name; runs carry it as the tag product=NAME.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Functional unit for per-unit figures (SCI).
+    #[arg(long, default_value = "request", value_name = "UNIT")]
+    pub unit: String,
+    /// Price per 1,000 requests.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub price_per_1k_requests: Option<f64>,
+    /// Price per 1,000,000 tokens.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub price_per_1m_tokens: Option<f64>,
+    /// Currency of the prices (ISO 4217).
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// Free text.
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub description: String,
+}
+
+const USAGE_HELP: &str = "\
+Examples:
+  sustain usage add --product chat --requests 120000 --tokens 36000000 --date 2026-07-10
+  sustain usage add --product chat --requests 5000 --revenue 14.20 --currency USD
+  sustain usage import usage.csv
+
+Revenue is --revenue when given, else the product's prices times the requests and tokens.
+`usage import` reads a CSV file with a header: date,product,requests[,tokens][,revenue,currency];
+every row is checked before any is written, and the whole file is one audited entry.";
+
+/// `sustain usage ...`
+#[derive(Debug, Subcommand)]
+pub enum UsageCommand {
+    /// Record one day's usage of a product.
+    Add(UsageAddArgs),
+    /// Record usage from a CSV file (date,product,requests[,tokens][,revenue,currency]).
+    Import(UsageImportArgs),
+}
+
+/// Options of `sustain usage add`.
+#[derive(Debug, Args)]
+pub struct UsageAddArgs {
+    /// The product.
+    #[arg(long, value_name = "NAME")]
+    pub product: String,
+    /// Requests served.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub requests: u64,
+    /// Tokens served.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub tokens: u64,
+    /// Revenue (default: from the product's prices).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub revenue: Option<f64>,
+    /// Currency of --revenue (default: the product's).
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// Day the usage is booked on (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain usage import`.
+#[derive(Debug, Args)]
+pub struct UsageImportArgs {
+    /// The CSV file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sustain cost ...`
+#[derive(Debug, Subcommand)]
+pub enum CostCommand {
+    /// Record a cost line.
+    Add(CostAddArgs),
+    /// List cost lines of a period.
+    List(CostListArgs),
+}
+
+/// Options of `sustain cost add`.
+#[derive(Debug, Args)]
+pub struct CostAddArgs {
+    /// Amount.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub amount: f64,
+    /// Currency (ISO 4217).
+    #[arg(long, value_name = "CODE")]
+    pub currency: String,
+    /// Category, such as storage, staff or licences.
+    #[arg(long, value_name = "NAME")]
+    pub category: String,
+    /// Scope it is booked on: company, product:NAME, team:NAME, model:NAME or site:ID.
+    #[arg(long, default_value = "company", value_name = "SCOPE")]
+    pub scope: String,
+    /// Day it is booked on (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Free text.
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub description: String,
+}
+
+/// Options of `sustain cost list`.
+#[derive(Debug, Args)]
+pub struct CostListArgs {
+    /// Period: 2026, 2026-Q3, 2026-09, 2026-09-14 or 2026-07-01..2026-09-30.
+    #[arg(long, value_name = "PERIOD")]
+    pub period: String,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const REPORT_HELP: &str = "\
+Examples:
+  sustain report --period 2026-Q3
+  sustain report --period 2026-Q3 --scope product:chat --format json
+  sustain report --period 2026-07-01..2026-09-30 --scope team:vision --format csv --output q3.csv
+
+Periods: a year (2026), a quarter (2026-Q3), a month (2026-09), a day, or a range of days; runs
+count in the period they started in (UTC). Scopes: company (default), product:NAME, model:NAME,
+team:NAME (runs' tags), site:ID, kind:KIND, tag:KEY=VALUE. Each figure is compared with the previous
+period of the same length. Location- and market-based carbon are reported apart. Methods:
+docs/methods/accounts.md.";
+
+/// Options of `sustain report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Period: 2026, 2026-Q3, 2026-09, 2026-09-14 or 2026-07-01..2026-09-30.
+    #[arg(long, value_name = "PERIOD")]
+    pub period: String,
+    /// Scope: company, product:NAME, model:NAME, team:NAME, site:ID, kind:KIND, tag:KEY=VALUE.
+    #[arg(long, default_value = "company", value_name = "SCOPE")]
+    pub scope: String,
+    /// Format: md, json or csv.
+    #[arg(long, default_value = "md", value_name = "FORMAT")]
+    pub format: String,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Options of `sustain audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Recompute the hash chain and report whether it holds.
+    #[arg(long)]
+    pub verify: bool,
     /// JSON on stdout.
     #[arg(long)]
     pub json: bool,

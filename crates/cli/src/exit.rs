@@ -48,14 +48,25 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
                 _ => BAD_INPUT,
             };
         }
-        if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
+        if let Some(e) = cause.downcast_ref::<sustain_report::ReportError>() {
             return match e {
-                sustain_ledger::LedgerError::NotFound(_)
-                | sustain_ledger::LedgerError::Invalid(_)
-                | sustain_ledger::LedgerError::Ambiguous { .. } => BAD_INPUT,
-                _ => ERROR,
+                sustain_report::ReportError::Invalid { .. } => BAD_INPUT,
+                sustain_report::ReportError::Ledger(l) => ledger_code(l),
             };
+        }
+        if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
+            return ledger_code(e);
         }
     }
     ERROR
+}
+
+/// A ledger error that is the user's input (an unknown id or product) is bad input.
+fn ledger_code(e: &sustain_ledger::LedgerError) -> i32 {
+    match e {
+        sustain_ledger::LedgerError::NotFound(_)
+        | sustain_ledger::LedgerError::Invalid(_)
+        | sustain_ledger::LedgerError::Ambiguous { .. } => BAD_INPUT,
+        _ => ERROR,
+    }
 }

@@ -716,6 +716,12 @@ fn every_command_has_help_with_examples() {
         vec!["eval", "--help"],
         vec!["predict", "--help"],
         vec!["generate", "--help"],
+        vec!["product", "--help"],
+        vec!["product", "add", "--help"],
+        vec!["usage", "--help"],
+        vec!["cost", "--help"],
+        vec!["report", "--help"],
+        vec!["audit", "--help"],
         vec!["runs", "sci", "--help"],
     ] {
         let out = env.run(&args);
@@ -1637,4 +1643,219 @@ fn char_gpt_beats_the_unigram_baseline_by_30_percent_and_generates_text() {
         assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).contains("panicked"));
     }
+}
+
+#[test]
+fn products_usage_costs_and_the_report_agree_with_the_runs() {
+    let env = Env::new();
+    // Two metered runs of product chat at a priced site, one of product search.
+    let (_, a) = env.run_sh(
+        &["--site", "US-CA", "--tag", "product=chat"],
+        &work(300_000),
+    );
+    let (_, b) = env.run_sh(
+        &["--site", "US-CA", "--tag", "product=chat"],
+        &work(300_000),
+    );
+    let (_, c) = env.run_sh(&["--site", "FR", "--tag", "product=search"], "sleep 0.2");
+    let ok = |args: &[&str]| {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(&[
+        "product",
+        "add",
+        "chat",
+        "--price-per-1k-requests",
+        "2.50",
+        "--currency",
+        "usd",
+    ]);
+    ok(&[
+        "product",
+        "add",
+        "search",
+        "--unit",
+        "query",
+        "--price-per-1m-tokens",
+        "0.10",
+        "--currency",
+        "USD",
+    ]);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let month = &today[..7];
+    let u = env.json(&[
+        "usage",
+        "add",
+        "--product",
+        "chat",
+        "--requests",
+        "12000",
+        "--tokens",
+        "300000",
+        "--json",
+    ]);
+    assert_eq!(u["revenue"], 30.0);
+    let csv = env.path("usage.csv");
+    std::fs::write(&csv, format!("date,product,requests,tokens,revenue,currency\n{today},search,5000,2000000,,\n{today},chat,100,,1.25,USD\n")).unwrap();
+    assert!(ok(&["usage", "import", csv.to_str().unwrap()]).contains("2 usage rows"));
+    ok(&[
+        "cost",
+        "add",
+        "--amount",
+        "12.5",
+        "--currency",
+        "USD",
+        "--category",
+        "storage",
+        "--scope",
+        "product:chat",
+    ]);
+    ok(&[
+        "cost",
+        "add",
+        "--amount",
+        "100",
+        "--currency",
+        "USD",
+        "--category",
+        "staff",
+    ]);
+
+    let r = env.json(&["report", "--period", month, "--format", "json"]);
+    let runs = [&a, &b, &c];
+    let sum = |f: &dyn Fn(&Value) -> f64| runs.iter().map(|r| f(r)).sum::<f64>();
+    let g = sum(&|r| f(&r["co2e"]["location_g"]));
+    assert!(
+        (f(&r["environmental"]["co2e_location_g"]) - g).abs() < 1e-6,
+        "{r}"
+    );
+    assert_eq!(r["environmental"]["runs"], 3);
+    let run_cost = sum(&|r| r["cost"]["amount"].as_f64().unwrap_or(0.0));
+    let total = f(&r["economic"]["total_cost"]["USD"]);
+    assert!(
+        (total - (run_cost + 112.5)).abs() < 0.005,
+        "{total} vs {run_cost}"
+    );
+    let revenue = 30.0 + 5000.0 * 0.0 + 2_000_000.0 * 0.10 / 1e6 + 1.25;
+    assert!((f(&r["economic"]["revenue"]["USD"]) - revenue).abs() < 0.005);
+    assert_eq!(r["economic"]["requests"], 17_100);
+    assert!(r["economic"]["runs_without_cost"].as_u64().unwrap() <= 1);
+
+    // The product scope, and the Markdown and CSV renderings of the same figures.
+    let chat = env.json(&[
+        "report",
+        "--period",
+        month,
+        "--scope",
+        "product:chat",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(chat["environmental"]["runs"], 2);
+    assert!((f(&chat["economic"]["revenue"]["USD"]) - 31.25).abs() < 0.005);
+    let md = ok(&["report", "--period", month]);
+    assert!(md.contains("## Environmental account") && md.contains("## Economic account"));
+    assert!(md.contains(&format!("**{:.2} USD**", total)), "{md}");
+    let out = env.path("r.csv");
+    let o = env.run(&[
+        "report",
+        "--period",
+        month,
+        "--format",
+        "csv",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("economic,revenue,all,")
+    );
+
+    // The audit log: five changes, chained.
+    assert!(ok(&["audit", "--verify"]).contains("6 entries"));
+    let log = env.json(&["audit", "--json"]);
+    assert_eq!(log[3]["action"], "usage.import");
+
+    // Bad input: clear errors, exit 2, nothing recorded.
+    let bad_csv = env.path("bad.csv");
+    std::fs::write(
+        &bad_csv,
+        format!("date,product,requests\n{today},chat,12\n{today},video,3\n"),
+    )
+    .unwrap();
+    let no_header = env.path("nohead.csv");
+    std::fs::write(&no_header, "day,product,count\n").unwrap();
+    for (args, needle) in [
+        (vec!["report", "--period", "2026-Q5"], "2026-Q3"),
+        (
+            vec!["report", "--period", month, "--scope", "product:video"],
+            "chat, search",
+        ),
+        (
+            vec!["report", "--period", month, "--scope", "region:eu"],
+            "product:NAME",
+        ),
+        (
+            vec!["report", "--period", month, "--format", "pdf"],
+            "md, json or csv",
+        ),
+        (
+            vec!["usage", "add", "--product", "video", "--requests", "1"],
+            "sustain product add video",
+        ),
+        (
+            vec!["usage", "import", bad_csv.to_str().unwrap()],
+            "line 3: unknown product 'video'",
+        ),
+        (
+            vec!["usage", "import", no_header.to_str().unwrap()],
+            "needs date, product and requests",
+        ),
+        (
+            vec!["usage", "add", "--product", "chat", "--date", "yesterday"],
+            "2026-07-10",
+        ),
+        (
+            vec![
+                "cost",
+                "add",
+                "--amount",
+                "-5",
+                "--currency",
+                "USD",
+                "--category",
+                "x",
+            ],
+            ">= 0",
+        ),
+        (
+            vec![
+                "cost",
+                "add",
+                "--amount",
+                "5",
+                "--currency",
+                "dollars",
+                "--category",
+                "x",
+            ],
+            "ISO 4217",
+        ),
+        (
+            vec!["product", "add", "free", "--price-per-1k-requests", "1"],
+            "--currency",
+        ),
+    ] {
+        let o = env.run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    // Nothing of the refused input was recorded.
+    assert!(ok(&["audit", "--verify"]).contains("6 entries"));
+    // A period with no data says so.
+    assert!(ok(&["report", "--period", "2020-Q1"]).contains("## No data"));
 }

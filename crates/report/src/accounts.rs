@@ -385,8 +385,8 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
     let mut notes = Vec::new();
     if all.runs_without_cost > 0 {
         notes.push(format!(
-            "{} runs have no cost: their sites have no electricity price and no hourly rate was configured (their cost is unknown, not zero)",
-            all.runs_without_cost
+            "{} of {} runs have no cost: their sites have no electricity price and no hourly rate was configured (their cost is unknown, not zero)",
+            all.runs_without_cost, all.runs
         ));
     }
     if all.market_runs > 0 && all.market_runs < all.runs {

@@ -42,6 +42,16 @@ pub fn render(a: &Accounts, format: Format) -> String {
     }
 }
 
+/// A physical figure for reading: one decimal from 100 up, else three significant digits (so
+/// small runs do not print as 0.0).
+fn fig(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        sustain_core::format::sig(v)
+    }
+}
+
 fn money(m: &BTreeMap<String, f64>) -> String {
     if m.is_empty() {
         return "—".into();
@@ -76,8 +86,13 @@ fn breakdown_table(out: &mut String, title: &str, head: &str, rows: &[Breakdown]
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.2} |",
-            r.group, r.runs, r.energy_wh, r.facility_wh, r.co2e_location_g, r.water_l
+            "| {} | {} | {} | {} | {} | {} |",
+            r.group,
+            r.runs,
+            fig(r.energy_wh),
+            fig(r.facility_wh),
+            fig(r.co2e_location_g),
+            fig(r.water_l)
         );
     }
 }
@@ -116,23 +131,23 @@ fn markdown(a: &Accounts) -> String {
     );
     let _ = writeln!(
         o,
-        "| facility energy (Wh) | {:.1} | {:.1} | {} |",
-        h.energy_wh,
-        p.energy_wh,
+        "| facility energy (Wh) | {} | {} | {} |",
+        fig(h.energy_wh),
+        fig(p.energy_wh),
         change(h.energy_wh, p.energy_wh)
     );
     let _ = writeln!(
         o,
-        "| CO2e, location-based (g) | {:.1} | {:.1} | {} |",
-        h.co2e_location_g,
-        p.co2e_location_g,
+        "| CO2e, location-based (g) | {} | {} | {} |",
+        fig(h.co2e_location_g),
+        fig(p.co2e_location_g),
         change(h.co2e_location_g, p.co2e_location_g)
     );
     let _ = writeln!(
         o,
-        "| water (L) | {:.2} | {:.2} | {} |",
-        h.water_l,
-        p.water_l,
+        "| water (L) | {} | {} | {} |",
+        fig(h.water_l),
+        fig(p.water_l),
         change(h.water_l, p.water_l)
     );
     let _ = writeln!(o, "| cost | {} | {} | |", money(&h.cost), money(&p.cost));
@@ -154,21 +169,31 @@ fn markdown(a: &Accounts) -> String {
     let _ = writeln!(o, "\n## Environmental account\n");
     let _ = writeln!(
         o,
-        "| energy (Wh) | CPU | GPU | memory | IT | facility (IT x PUE) |\n| --- | ---: | ---: | ---: | ---: | ---: |\n| | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
-        e.energy_wh.cpu, e.energy_wh.gpu, e.energy_wh.ram, e.energy_wh.it, e.energy_wh.facility
+        "| energy (Wh) | CPU | GPU | memory | IT | facility (IT x PUE) |\n| --- | ---: | ---: | ---: | ---: | ---: |\n| | {} | {} | {} | {} | {} |",
+        fig(e.energy_wh.cpu),
+        fig(e.energy_wh.gpu),
+        fig(e.energy_wh.ram),
+        fig(e.energy_wh.it),
+        fig(e.energy_wh.facility)
     );
     let _ = writeln!(
         o,
         "\n{:.1} % of the IT energy was measured by hardware counters, the rest modelled.\n",
         100.0 * e.measured_share
     );
-    let _ = writeln!(o, "- CO2e, location-based: **{:.1} g**", e.co2e_location_g);
+    let _ = writeln!(
+        o,
+        "- CO2e, location-based: **{} g**",
+        fig(e.co2e_location_g)
+    );
     match e.co2e_market_g {
         Some(m) => {
             let _ = writeln!(
                 o,
-                "- CO2e, market-based: **{m:.1} g** ({} of {} runs; reported apart, never added)",
-                e.market_runs, e.runs
+                "- CO2e, market-based: **{} g** ({} of {} runs; reported apart, never added)",
+                fig(m),
+                e.market_runs,
+                e.runs
             );
         }
         None => {
@@ -178,7 +203,7 @@ fn markdown(a: &Accounts) -> String {
             );
         }
     }
-    let _ = writeln!(o, "- water: **{:.2} L**", e.water_l);
+    let _ = writeln!(o, "- water: **{} L**", fig(e.water_l));
     breakdown_table(&mut o, "By site", "site", &e.by_site);
     breakdown_table(&mut o, "By kind of run", "kind", &e.by_kind);
     breakdown_table(&mut o, "By month", "month", &e.by_month);
@@ -188,7 +213,7 @@ fn markdown(a: &Accounts) -> String {
             o,
             "\n### Per functional unit (SCI, location-based)\n\n| product | runs | requests | tokens | Wh / 1k requests | g CO2e / 1k requests | g CO2e / 1k tokens |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
-        let opt = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+        let opt = |v: Option<f64>| v.map_or("—".to_string(), fig);
         for u in &e.per_product {
             let _ = writeln!(
                 o,
@@ -235,7 +260,7 @@ fn markdown(a: &Accounts) -> String {
     }
     for (c, v) in &m.co2e_g_per_revenue {
         if let Some(v) = v {
-            let _ = writeln!(o, "| CO2e per {c} of revenue (g) | {v:.3} |");
+            let _ = writeln!(o, "| CO2e per {c} of revenue (g) | {} |", fig(*v));
         }
     }
     if !m.usage.is_empty() {

@@ -1,6 +1,7 @@
 //! One module per command. Each builds live objects from validated arguments, does the work
 //! through the library crates, and prints.
 
+mod business;
 mod catalog;
 mod estimate;
 mod export;
@@ -40,6 +41,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Eval(args) => train::eval(args, &settings),
         Command::Predict(args) => train::predict(args, &settings),
         Command::Generate(args) => train::generate(args, &settings),
+        Command::Product(c) => business::product(c, &settings).map(|_| exit::OK),
+        Command::Usage(c) => business::usage(c, &settings).map(|_| exit::OK),
+        Command::Cost(c) => business::cost(c, &settings).map(|_| exit::OK),
+        Command::Report(args) => business::report(args, &settings).map(|_| exit::OK),
+        Command::Audit(args) => business::audit(args, &settings),
         Command::Runs(RunsCommand::Sci(args)) => {
             estimate::runs_sci(args, &settings).map(|_| exit::OK)
         }
