@@ -103,6 +103,9 @@ pub enum Command {
         after_help = "Examples:\n  sustain cost add --amount 1200 --currency USD --category storage --date 2026-08-01\n  sustain cost add --amount 300 --currency USD --category staff --scope product:chat\n  sustain cost list --period 2026-Q3"
     )]
     Cost(CostCommand),
+    /// Strategy targets: a metric of a scope, from a baseline to a goal by a deadline.
+    #[command(subcommand, after_help = TARGET_HELP)]
+    Target(TargetCommand),
     /// The accounts of a period and scope: environmental, economic, social.
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
@@ -881,6 +884,63 @@ pub struct AuditArgs {
     /// Recompute the hash chain and report whether it holds.
     #[arg(long)]
     pub verify: bool,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const TARGET_HELP: &str = "\
+Examples:
+  sustain target add chat-carbon --metric co2e_per_1k_requests --scope product:chat --baseline 2026-Q1 --goal -30% --by 2027-12-31
+  sustain target add energy-cap --metric energy_wh --baseline 2026 --goal 5000000 --by 2027-12-31
+  sustain target list
+  sustain target list --period 2026-Q3 --json
+
+A target runs in a straight line from its baseline value (the metric over the baseline period)
+to its goal on its deadline; a period is on track when its value is at or beyond that line at the
+period's end. Without --period, targets are judged on the period of the baseline's kind that
+contains today. Metrics: energy_wh, co2e_location_g, co2e_market_g, water_l, co2e_per_1k_requests,
+wh_per_1k_requests, co2e_per_revenue, cost, cost_per_1k_requests, revenue, profit, margin,
+measured_share, requests.";
+
+/// `sustain target ...`
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// Add a target, or supersede one of the same name.
+    Add(TargetAddArgs),
+    /// Targets with their progress and verdict.
+    List(TargetListArgs),
+}
+
+/// Options of `sustain target add`.
+#[derive(Debug, Args)]
+pub struct TargetAddArgs {
+    /// Name of the target.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The account metric (see `sustain target --help`).
+    #[arg(long, value_name = "METRIC")]
+    pub metric: String,
+    /// Scope: company, product:NAME, model:NAME, team:NAME, site:ID, kind:KIND, tag:KEY=VALUE.
+    #[arg(long, default_value = "company", value_name = "SCOPE")]
+    pub scope: String,
+    /// Baseline period, such as 2026-Q1.
+    #[arg(long, value_name = "PERIOD")]
+    pub baseline: String,
+    /// Goal: a change from the baseline (-30%) or a value (1200).
+    #[arg(long, value_name = "GOAL", allow_hyphen_values = true)]
+    pub goal: String,
+    /// Deadline.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub by: String,
+}
+
+/// Options of `sustain target list`.
+#[derive(Debug, Args)]
+pub struct TargetListArgs {
+    /// Judge the targets on this period (default: the period of the baseline's kind that contains today).
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
     /// JSON on stdout.
     #[arg(long)]
     pub json: bool,

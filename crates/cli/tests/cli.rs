@@ -722,6 +722,7 @@ fn every_command_has_help_with_examples() {
         vec!["cost", "--help"],
         vec!["report", "--help"],
         vec!["audit", "--help"],
+        vec!["target", "--help"],
         vec!["runs", "sci", "--help"],
     ] {
         let out = env.run(&args);
@@ -1780,6 +1781,94 @@ fn products_usage_costs_and_the_report_agree_with_the_runs() {
     let log = env.json(&["audit", "--json"]);
     assert_eq!(log[3]["action"], "usage.import");
 
+    // A target on this month's chat carbon per 1k requests: judged on the same month, it sits on
+    // the line's start; the report of the product carries it.
+    ok(&[
+        "target",
+        "add",
+        "chat-carbon",
+        "--metric",
+        "co2e_per_1k_requests",
+        "--scope",
+        "product:chat",
+        "--baseline",
+        month,
+        "--goal",
+        "-30%",
+        "--by",
+        "2030-12-31",
+    ]);
+    let t = env.json(&["target", "list", "--period", month, "--json"]);
+    assert_eq!(t[0]["verdict"], "on-track", "{t}");
+    let per_1k = f(&chat["environmental"]["co2e_location_g"]) * 1e3 / 12_100.0;
+    assert!((f(&t[0]["value"]) - per_1k).abs() < 1e-9, "{t}");
+    assert!((f(&t[0]["goal_value"]) - 0.7 * per_1k).abs() < 1e-9);
+    let rt = env.json(&[
+        "report",
+        "--period",
+        month,
+        "--scope",
+        "product:chat",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(rt["targets"][0]["target"]["name"], "chat-carbon");
+    assert!(ok(&["report", "--period", month, "--scope", "product:chat"]).contains("## Targets"));
+    for (args, needle) in [
+        (
+            vec![
+                "target",
+                "add",
+                "x",
+                "--metric",
+                "joy",
+                "--baseline",
+                month,
+                "--goal",
+                "-5%",
+                "--by",
+                "2030-01-01",
+            ],
+            "co2e_per_1k_requests",
+        ),
+        (
+            vec![
+                "target",
+                "add",
+                "x",
+                "--metric",
+                "energy_wh",
+                "--baseline",
+                month,
+                "--goal",
+                "-5%",
+                "--by",
+                "2020-01-01",
+            ],
+            "after the baseline period",
+        ),
+        (
+            vec![
+                "target",
+                "add",
+                "x",
+                "--metric",
+                "energy_wh",
+                "--baseline",
+                month,
+                "--goal",
+                "less",
+                "--by",
+                "2030-01-01",
+            ],
+            "-30%",
+        ),
+    ] {
+        let o = env.run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+
     // Bad input: clear errors, exit 2, nothing recorded.
     let bad_csv = env.path("bad.csv");
     std::fs::write(
@@ -1854,8 +1943,8 @@ fn products_usage_costs_and_the_report_agree_with_the_runs() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
     }
-    // Nothing of the refused input was recorded.
-    assert!(ok(&["audit", "--verify"]).contains("6 entries"));
+    // Nothing of the refused input was recorded (6 entries and the target).
+    assert!(ok(&["audit", "--verify"]).contains("7 entries"));
     // A period with no data says so.
     assert!(ok(&["report", "--period", "2020-Q1"]).contains("## No data"));
 }

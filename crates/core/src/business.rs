@@ -171,6 +171,78 @@ impl CostLine {
     }
 }
 
+/// The goal of a target: a change relative to the baseline (-0.30 is 30 % less), or a value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum Goal {
+    /// A fraction of change from the baseline value.
+    Relative(f64),
+    /// An absolute value of the metric.
+    Absolute(f64),
+}
+
+impl Goal {
+    /// Parses `-30%` (relative) or `1200` (absolute).
+    pub fn parse(s: &str) -> Result<Self> {
+        let t = s.trim();
+        let bad = || {
+            invalid(
+                "--goal",
+                s,
+                "a change such as -30% or +10%, or a value such as 1200",
+            )
+        };
+        if let Some(p) = t.strip_suffix('%') {
+            let v: f64 = p.trim().parse().map_err(|_| bad())?;
+            if !v.is_finite() || v < -100.0 {
+                return Err(invalid("--goal", s, "a change of at least -100%"));
+            }
+            Ok(Goal::Relative(v / 100.0))
+        } else {
+            let v: f64 = t.parse().map_err(|_| bad())?;
+            if !v.is_finite() {
+                return Err(bad());
+            }
+            Ok(Goal::Absolute(v))
+        }
+    }
+
+    /// The goal value for a baseline value.
+    pub fn value(self, baseline: f64) -> f64 {
+        match self {
+            Goal::Relative(f) => baseline * (1.0 + f),
+            Goal::Absolute(v) => v,
+        }
+    }
+
+    /// As written.
+    pub fn label(self) -> String {
+        match self {
+            Goal::Relative(f) => format!("{:+}%", (f * 1e6).round() / 1e4),
+            Goal::Absolute(v) => format!("{v}"),
+        }
+    }
+}
+
+/// A strategy target: a metric of a scope's accounts, from a baseline period to a goal by a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// Name (unique; adding it again supersedes).
+    pub name: String,
+    /// The account metric (`co2e_per_1k_requests`, ...).
+    pub metric: String,
+    /// The scope (`company`, `product:chat`, ...).
+    pub scope: String,
+    /// The baseline period (`2026-Q1`).
+    pub baseline: String,
+    /// The goal.
+    pub goal: Goal,
+    /// The deadline.
+    pub by: NaiveDate,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// An entry of the audit log: who changed which business record, chained by hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -180,7 +252,7 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     /// Who (`cli:USER`, `api:TOKEN-NAME`).
     pub actor: String,
-    /// What (`product.add`, `usage.add`, `usage.import`, `cost.add`).
+    /// What (`product.add`, `usage.add`, `usage.import`, `cost.add`, `target.add`).
     pub action: String,
     /// The record, as JSON.
     pub detail: serde_json::Value,
@@ -193,6 +265,23 @@ pub struct AuditEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goals_parse_relative_and_absolute() {
+        assert_eq!(Goal::parse("-30%").unwrap(), Goal::Relative(-0.3));
+        assert_eq!(Goal::parse("+10 %").unwrap(), Goal::Relative(0.1));
+        assert_eq!(Goal::parse("1200").unwrap(), Goal::Absolute(1200.0));
+        assert!((Goal::Relative(-0.3).value(200.0) - 140.0).abs() < 1e-12);
+        assert_eq!(Goal::Relative(-0.3).label(), "-30%");
+        for bad in ["-30", "x%", "-150%", "", "NaN"] {
+            let g = Goal::parse(bad);
+            if bad == "-30" {
+                assert_eq!(g.unwrap(), Goal::Absolute(-30.0));
+            } else {
+                assert!(g.unwrap_err().to_string().contains("--goal"), "{bad}");
+            }
+        }
+    }
 
     #[test]
     fn records_are_validated_with_the_fix_named() {

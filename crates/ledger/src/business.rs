@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
-use sustain_core::business::{AuditEntry, CostLine, Product, Usage};
+use sustain_core::business::{AuditEntry, CostLine, Goal, Product, Target, Usage};
 
 use crate::error::{LedgerError, Result};
 use crate::sqlite::{SqliteLedger, parse_ts, ts};
@@ -111,6 +111,10 @@ pub trait Business {
     fn add_cost_line(&self, c: &CostLine, actor: &str) -> Result<()>;
     /// Cost lines on days in `[from, to)`, in order.
     fn cost_lines(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<CostLine>>;
+    /// Adds (or supersedes) a target; the caller checks its metric and scope.
+    fn add_target(&self, t: &Target, actor: &str) -> Result<()>;
+    /// The current targets (latest entry per name), by name.
+    fn targets(&self) -> Result<Vec<Target>>;
     /// Totals of ended runs.
     fn run_totals(&self, q: &TotalsQuery) -> Result<Vec<RunTotals>>;
     /// The audit log, in order.
@@ -370,6 +374,70 @@ impl Business for SqliteLedger {
                     amount,
                     currency,
                     description,
+                })
+            })
+            .collect()
+    }
+
+    fn add_target(&self, t: &Target, actor: &str) -> Result<()> {
+        sustain_core::business::check_name("target", &t.name)
+            .map_err(|e| LedgerError::Invalid(e.to_string()))?;
+        let detail = serde_json::to_value(t).unwrap_or_default();
+        let goal = serde_json::to_string(&t.goal).unwrap_or_default();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO targets (name, metric, scope, baseline, goal, by_day, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    t.name,
+                    t.metric,
+                    t.scope,
+                    t.baseline,
+                    goal,
+                    day(&t.by),
+                    ts(&t.recorded_at)
+                ],
+            )?;
+            audit_in(tx, actor, "target.add", &detail)
+        })
+    }
+
+    fn targets(&self) -> Result<Vec<Target>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT name, metric, scope, baseline, goal, by_day, recorded_at FROM targets t
+                 WHERE t.seq = (SELECT max(seq) FROM targets q WHERE q.name = t.name)
+                 ORDER BY t.name",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(name, metric, scope, baseline, goal, by, at)| {
+                let goal: Goal = serde_json::from_str(&goal)
+                    .map_err(|e| LedgerError::Corrupt(format!("target {name}: {e}")))?;
+                Ok(Target {
+                    name,
+                    metric,
+                    scope,
+                    baseline,
+                    goal,
+                    by: parse_day(&by)?,
+                    recorded_at: parse_ts(&at)?,
                 })
             })
             .collect()

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_runs.sql")),
     (2, include_str!("../migrations/0002_outcomes.sql")),
     (3, include_str!("../migrations/0003_business.sql")),
+    (4, include_str!("../migrations/0004_targets.sql")),
 ];
 
 /// A ledger in one SQLite file.

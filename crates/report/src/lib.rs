@@ -9,6 +9,7 @@ pub mod error;
 pub mod period;
 pub mod render;
 pub mod scope;
+pub mod targets;
 
 pub use accounts::{Accounts, accounts};
 pub use error::{ReportError, Result};

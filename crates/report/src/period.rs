@@ -133,6 +133,45 @@ impl Period {
         }
     }
 
+    /// The period of the same kind that contains `day` (for a range of days: as many days,
+    /// ending on `day`).
+    pub fn like_containing(&self, day: NaiveDate) -> Period {
+        let y = day.year();
+        let (from, to, label) = match self.kind {
+            Kind::Year => (ymd(y, 1, 1), ymd(y + 1, 1, 1), format!("{y}")),
+            Kind::Quarter => {
+                let q = day.month0() / 3;
+                let from = ymd(y, 3 * q + 1, 1);
+                (
+                    from,
+                    from.and_then(|f| add_months(f, 3)),
+                    format!("{y}-Q{}", q + 1),
+                )
+            }
+            Kind::Month => {
+                let from = ymd(y, day.month(), 1);
+                (
+                    from,
+                    from.and_then(|f| add_months(f, 1)),
+                    day.format("%Y-%m").to_string(),
+                )
+            }
+            Kind::Days => {
+                let from = day - Duration::days(self.days() - 1);
+                (Some(from), day.succ_opt(), format!("{from}..{day}"))
+            }
+        };
+        match (from, to) {
+            (Some(from), Some(to)) => Period {
+                label,
+                from,
+                to,
+                kind: self.kind,
+            },
+            _ => self.clone(),
+        }
+    }
+
     /// Start as a UTC instant.
     pub fn start(&self) -> DateTime<Utc> {
         self.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
@@ -174,6 +213,14 @@ mod tests {
         assert_eq!(r.days(), 10);
         assert_eq!(r.previous().label, "2026-06-21..2026-06-30");
         assert_eq!(p("2026-09-14").days(), 1);
+        let today = ymd(2026, 11, 22).unwrap();
+        assert_eq!(p("2026-Q1").like_containing(today).label, "2026-Q4");
+        assert_eq!(p("2025-03").like_containing(today).label, "2026-11");
+        assert_eq!(p("2024").like_containing(today).label, "2026");
+        assert_eq!(
+            p("2026-01-01..2026-01-07").like_containing(today).label,
+            "2026-11-16..2026-11-22"
+        );
         for bad in [
             "2026-Q5",
             "2026-13",

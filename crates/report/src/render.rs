@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::accounts::{Accounts, Breakdown};
+use crate::targets::Progress;
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +34,56 @@ impl Format {
     }
 }
 
-/// Renders `a` in `format`.
-pub fn render(a: &Accounts, format: Format) -> String {
+/// Renders `a`, and the progress of the targets of its scope, in `format`.
+pub fn render(a: &Accounts, targets: &[Progress], format: Format) -> String {
     match format {
-        Format::Markdown => markdown(a),
-        Format::Json => serde_json::to_string_pretty(a).unwrap_or_default() + "\n",
-        Format::Csv => csv(a),
+        Format::Markdown => markdown(a, targets),
+        Format::Json => {
+            let mut v = serde_json::to_value(a).unwrap_or_default();
+            v["targets"] = serde_json::to_value(targets).unwrap_or_default();
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        Format::Csv => csv(a, targets),
     }
+}
+
+/// The targets section of a Markdown report.
+pub fn targets_markdown(targets: &[Progress]) -> String {
+    let mut o = String::new();
+    if targets.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "| target | metric | baseline | goal | value | expected now | verdict |\n| --- | --- | ---: | ---: | ---: | ---: | --- |"
+    );
+    let opt = |v: Option<f64>| v.map_or("—".to_string(), fig);
+    for p in targets {
+        let _ = writeln!(
+            o,
+            "| {} | {} ({}) | {} ({}) | {} ({} by {}) | {} ({}) | {} | **{}** |",
+            p.target.name,
+            p.target.metric,
+            p.unit,
+            opt(p.baseline_value),
+            p.target.baseline,
+            opt(p.goal_value),
+            p.target.goal.label(),
+            p.target.by,
+            opt(p.value),
+            p.period,
+            opt(p.expected),
+            serde_json::to_value(p.verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(o);
+    for p in targets {
+        let _ = writeln!(o, "- **{}**: {}", p.target.name, p.explanation);
+    }
+    o
 }
 
 /// A physical figure for reading: one decimal from 100 up, else three significant digits (so
@@ -97,7 +141,7 @@ fn breakdown_table(out: &mut String, title: &str, head: &str, rows: &[Breakdown]
     }
 }
 
-fn markdown(a: &Accounts) -> String {
+fn markdown(a: &Accounts, targets: &[Progress]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Sustain report: {}, {}\n", a.period.label, a.scope);
     let _ = writeln!(
@@ -278,6 +322,9 @@ fn markdown(a: &Accounts) -> String {
     }
 
     let _ = writeln!(o, "\n## Social account\n\nNo data: {}", a.social.note);
+    if !targets.is_empty() {
+        let _ = writeln!(o, "\n## Targets\n\n{}", targets_markdown(targets));
+    }
     if !a.notes.is_empty() {
         let _ = writeln!(o, "\n## Notes\n");
         for n in &a.notes {
@@ -291,7 +338,7 @@ fn markdown(a: &Accounts) -> String {
     o
 }
 
-fn csv(a: &Accounts) -> String {
+fn csv(a: &Accounts, targets: &[Progress]) -> String {
     let mut o = String::from("section,metric,group,value,unit\n");
     let mut row = |section: &str, metric: &str, group: &str, value: f64, unit: &str| {
         let q = |s: &str| {
@@ -382,6 +429,15 @@ fn csv(a: &Accounts) -> String {
         }
     }
     row("economic", "requests", "all", m.requests as f64, "requests");
+    for p in targets {
+        let g = format!("target:{}", p.target.name);
+        if let Some(v) = p.value {
+            row("targets", &p.target.metric, &g, v, &p.unit);
+        }
+        if let Some(v) = p.expected {
+            row("targets", "expected", &g, v, &p.unit);
+        }
+    }
     row("economic", "tokens", "all", m.tokens as f64, "tokens");
     for (c, v) in &m.cost_per_1k_requests {
         if let Some(v) = v {

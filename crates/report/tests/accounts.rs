@@ -267,16 +267,16 @@ fn company_accounts_equal_the_ledger_to_the_gram_and_the_cent() {
     assert_eq!(a.previous.requests, 10_000);
 
     // Markdown shows the same figures, rounded for reading; JSON and CSV carry them exactly.
-    let md = render(&a, Format::Markdown);
+    let md = render(&a, &[], Format::Markdown);
     assert!(md.contains(&format!("**{g:.1} g**")), "{md}");
     assert!(md.contains(&format!("{:.2} USD", m.total_cost["USD"])));
-    let json: serde_json::Value = serde_json::from_str(&render(&a, Format::Json)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&render(&a, &[], Format::Json)).unwrap();
     // (serde_json's default parser may differ from the printed value in the last bit.)
     assert!(
         (json["environmental"]["co2e_location_g"].as_f64().unwrap() - e.co2e_location_g).abs()
             < 1e-9
     );
-    let csv = render(&a, Format::Csv);
+    let csv = render(&a, &[], Format::Csv);
     assert!(csv.starts_with("section,metric,group,value,unit\n"));
     assert!(csv.contains(&format!(
         "environmental,co2e_location,all,{},g\n",
@@ -316,7 +316,7 @@ fn scopes_filter_runs_usage_and_costs() {
     // A period with no data: an explicit section, no zeros passed off as figures.
     let empty = accounts(&l, &Period::parse("2025-Q1").unwrap(), &Scope::Company).unwrap();
     assert!(!empty.has_data);
-    assert!(render(&empty, Format::Markdown).contains("## No data"));
+    assert!(render(&empty, &[], Format::Markdown).contains("## No data"));
 }
 
 #[test]
@@ -359,4 +359,88 @@ fn business_records_are_validated_and_audited_in_a_hash_chain() {
     let l = SqliteLedger::open(&dir.path().join("ledger.sqlite")).unwrap();
     let e = l.verify_audit().unwrap_err().to_string();
     assert!(e.contains("entry 2"), "{e}");
+}
+
+#[test]
+fn targets_track_a_straight_line_from_baseline_to_goal() {
+    use sustain_core::business::{Goal, Target};
+    use sustain_report::targets::{Verdict, check, progress};
+    let (dir, l) = fixture();
+    let t = Target {
+        name: "chat-carbon".into(),
+        metric: "co2e_per_1k_requests".into(),
+        scope: "product:chat".into(),
+        baseline: "2026-Q2".into(),
+        goal: Goal::parse("-30%").unwrap(),
+        by: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
+        recorded_at: Utc::now(),
+    };
+    check(&t).unwrap();
+    l.add_target(&t, "test").unwrap();
+    let stored = l.targets().unwrap();
+    assert_eq!(stored.len(), 1);
+    // Stored timestamps keep microseconds.
+    assert_eq!(
+        Target {
+            recorded_at: t.recorded_at,
+            ..stored[0].clone()
+        },
+        t
+    );
+    let q3 = Period::parse("2026-Q3").unwrap();
+    let p = progress(&l, &t, &q3).unwrap();
+    // Baseline: the Q2 chat run over Q2's 10,000 chat requests; now: Q3's over 200,000.
+    let c = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+    let g_of = |id: &str| -> f64 {
+        c.query_row(
+            "SELECT co2e_location_g FROM run_ends WHERE run_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let base = g_of("q2") * 1e3 / 10_000.0;
+    let now = (g_of("a") + g_of("b")) * 1e3 / 200_000.0;
+    assert!((p.baseline_value.unwrap() - base).abs() < 1e-9);
+    assert!((p.value.unwrap() - now).abs() < 1e-9);
+    let goal = base * 0.7;
+    assert!((p.goal_value.unwrap() - goal).abs() < 1e-9);
+    // The line from 2026-07-01 (end of Q2) to 2027-12-31, at 2026-10-01 (end of Q3).
+    let frac = 92.0 / 548.0;
+    let line = base + (goal - base) * frac;
+    assert!((p.expected.unwrap() - line).abs() < 1e-9);
+    let want = if now <= goal {
+        Verdict::Achieved
+    } else if now <= line {
+        Verdict::OnTrack
+    } else {
+        Verdict::OffTrack
+    };
+    assert_eq!(p.verdict, want, "{}", p.explanation);
+    assert!(
+        p.explanation.contains("2026-Q2") && p.explanation.contains("2027-12-31"),
+        "{}",
+        p.explanation
+    );
+    let md = sustain_report::render::targets_markdown(&[p]);
+    assert!(md.contains("chat-carbon") && md.contains("-30%"), "{md}");
+
+    // Bad targets: an unknown metric, a deadline before the baseline ends, a baseline with no
+    // data (reported as such, not as a zero).
+    let bad = |f: &dyn Fn(&mut Target)| {
+        let mut b = t.clone();
+        f(&mut b);
+        check(&b).unwrap_err().to_string()
+    };
+    assert!(bad(&|b| b.metric = "happiness".into()).contains("co2e_per_1k_requests"));
+    assert!(
+        bad(&|b| b.by = NaiveDate::from_ymd_opt(2026, 5, 1).unwrap())
+            .contains("after the baseline period 2026-Q2")
+    );
+    assert!(bad(&|b| b.scope = "region:eu".into()).contains("product:NAME"));
+    let mut early = t.clone();
+    early.baseline = "2025-Q1".into();
+    let p = progress(&l, &early, &q3).unwrap();
+    assert_eq!(p.verdict, Verdict::NoData);
+    assert!(p.explanation.contains("baseline period 2025-Q1"));
 }

@@ -6,13 +6,15 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
-use sustain_core::business::{CostLine, Product, Usage};
+use sustain_core::business::{CostLine, Goal, Product, Target, Usage};
 use sustain_ledger::Business;
-use sustain_report::render::{Format, render};
+use sustain_report::render::{Format, render, targets_markdown};
+use sustain_report::targets::{self, Progress};
 use sustain_report::{Period, Scope, accounts};
 
 use crate::cli::{
-    AuditArgs, CostCommand, ProductCommand, ReportArgs, UsageAddArgs, UsageCommand, UsageImportArgs,
+    AuditArgs, CostCommand, ProductCommand, ReportArgs, TargetCommand, UsageAddArgs, UsageCommand,
+    UsageImportArgs,
 };
 use crate::config::Settings;
 use crate::exit::BadInput;
@@ -336,7 +338,14 @@ pub fn report(a: ReportArgs, settings: &Settings) -> Result<()> {
     let format = Format::parse(&a.format)?;
     let ledger = open_ledger(settings)?;
     let accounts = accounts(&ledger, &period, &scope)?;
-    let text = render(&accounts, format);
+    // The targets of this scope, judged on the report's period.
+    let progress: Vec<Progress> = ledger
+        .targets()?
+        .iter()
+        .filter(|t| Scope::parse(&t.scope).is_ok_and(|s| s == scope))
+        .map(|t| targets::progress(&ledger, t, &period))
+        .collect::<Result<_, _>>()?;
+    let text = render(&accounts, &progress, format);
     match &a.output {
         Some(path) => {
             std::fs::write(path, &text)
@@ -345,6 +354,57 @@ pub fn report(a: ReportArgs, settings: &Settings) -> Result<()> {
             Ok(())
         }
         None => out(&text),
+    }
+}
+
+/// `sustain target ...`
+pub fn target(cmd: TargetCommand, settings: &Settings) -> Result<()> {
+    let ledger = open_ledger(settings)?;
+    match cmd {
+        TargetCommand::Add(a) => {
+            let t = Target {
+                name: a.name,
+                metric: a.metric,
+                scope: a.scope,
+                baseline: a.baseline,
+                goal: Goal::parse(&a.goal)?,
+                by: parse_day("--by", Some(&a.by))?,
+                recorded_at: Utc::now(),
+            };
+            targets::check(&t)?;
+            ledger.add_target(&t, &actor())?;
+            out(&format!(
+                "target {} recorded: {} of {} from {} to {} by {}\n",
+                t.name,
+                t.metric,
+                t.scope,
+                t.baseline,
+                t.goal.label(),
+                t.by
+            ))
+        }
+        TargetCommand::List(a) => {
+            let list = ledger.targets()?;
+            let given = a.period.as_deref().map(Period::parse).transpose()?;
+            let today = Utc::now().date_naive();
+            let mut progress = Vec::new();
+            for t in &list {
+                let period = match &given {
+                    Some(p) => p.clone(),
+                    None => Period::parse(&t.baseline)?.like_containing(today),
+                };
+                progress.push(targets::progress(&ledger, t, &period)?);
+            }
+            if a.json {
+                return out(&format!("{}\n", serde_json::to_string_pretty(&progress)?));
+            }
+            if progress.is_empty() {
+                return out(
+                    "No targets. Add one with `sustain target add NAME --metric ... --baseline ... --goal ... --by ...`.\n",
+                );
+            }
+            out(&targets_markdown(&progress))
+        }
     }
 }
 

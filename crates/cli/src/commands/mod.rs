@@ -45,6 +45,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Usage(c) => business::usage(c, &settings).map(|_| exit::OK),
         Command::Cost(c) => business::cost(c, &settings).map(|_| exit::OK),
         Command::Report(args) => business::report(args, &settings).map(|_| exit::OK),
+        Command::Target(c) => business::target(c, &settings).map(|_| exit::OK),
         Command::Audit(args) => business::audit(args, &settings),
         Command::Runs(RunsCommand::Sci(args)) => {
             estimate::runs_sci(args, &settings).map(|_| exit::OK)
