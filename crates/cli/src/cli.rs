@@ -854,6 +854,7 @@ Examples:
   sustain report --period 2026-Q3
   sustain report --period 2026-Q3 --scope product:chat --format json
   sustain report --period 2026-07-01..2026-09-30 --scope team:vision --format csv --output q3.csv
+  sustain report --period 2026-Q3 --format html --output q3.html
 
 Periods: a year (2026), a quarter (2026-Q3), a month (2026-09), a day, or a range of days; runs
 count in the period they started in (UTC). Scopes: company (default), product:NAME, model:NAME,
@@ -870,7 +871,7 @@ pub struct ReportArgs {
     /// Scope: company, product:NAME, model:NAME, team:NAME, site:ID, kind:KIND, tag:KEY=VALUE.
     #[arg(long, default_value = "company", value_name = "SCOPE")]
     pub scope: String,
-    /// Format: md, json or csv.
+    /// Format: md, html (one self-contained file with charts), json or csv.
     #[arg(long, default_value = "md", value_name = "FORMAT")]
     pub format: String,
     /// Write to this file instead of stdout.

@@ -1890,7 +1890,7 @@ fn products_usage_costs_and_the_report_agree_with_the_runs() {
         ),
         (
             vec!["report", "--period", month, "--format", "pdf"],
-            "md, json or csv",
+            "md, html, json or csv",
         ),
         (
             vec!["usage", "add", "--product", "video", "--requests", "1"],

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use sustain_core::chart::{Bar, Series, bar_chart, line_chart};
+
 use crate::accounts::{Accounts, Breakdown};
 use crate::targets::Progress;
 
@@ -16,6 +18,8 @@ pub enum Format {
     Json,
     /// CSV: `section,metric,group,value,unit`, one figure per row.
     Csv,
+    /// One self-contained HTML file (inline CSS and SVG charts; opens offline).
+    Html,
 }
 
 impl Format {
@@ -25,10 +29,11 @@ impl Format {
             "md" | "markdown" => Ok(Format::Markdown),
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
+            "html" => Ok(Format::Html),
             other => Err(crate::ReportError::Invalid {
                 what: "--format".into(),
                 value: other.into(),
-                expected: "md, json or csv".into(),
+                expected: "md, html, json or csv".into(),
             }),
         }
     }
@@ -44,8 +49,145 @@ pub fn render(a: &Accounts, targets: &[Progress], format: Format) -> String {
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
         Format::Csv => csv(a, targets),
+        Format::Html => html(a, targets),
     }
 }
+
+fn bars(rows: &[Breakdown], f: fn(&Breakdown) -> f64, unit: &str) -> Vec<Bar> {
+    rows.iter()
+        .map(|b| Bar {
+            label: b.group.clone(),
+            value: f(b).max(0.0),
+            annotation: format!("{} {unit}", fig(f(b))),
+        })
+        .collect()
+}
+
+/// The charts of a report, as inline SVG: carbon and energy by month, carbon by site and by
+/// model, cost against revenue, and each target's planned and actual path.
+pub fn charts(a: &Accounts, targets: &[Progress]) -> Vec<(String, String)> {
+    let e = &a.environmental;
+    let mut out = Vec::new();
+    if !e.by_month.is_empty() {
+        out.push((
+            "Carbon by month".to_string(),
+            bar_chart(
+                "Location-based carbon by month",
+                "gCO2e",
+                &bars(&e.by_month, |b| b.co2e_location_g, "g"),
+            ),
+        ));
+        out.push((
+            "Energy by month".to_string(),
+            bar_chart(
+                "Facility energy by month",
+                "Wh",
+                &bars(&e.by_month, |b| b.facility_wh, "Wh"),
+            ),
+        ));
+    }
+    if !e.by_site.is_empty() {
+        out.push((
+            "Carbon by site".to_string(),
+            bar_chart(
+                "Location-based carbon by site",
+                "gCO2e",
+                &bars(&e.by_site, |b| b.co2e_location_g, "g"),
+            ),
+        ));
+    }
+    if !e.by_model.is_empty() {
+        out.push((
+            "Carbon by model".to_string(),
+            bar_chart(
+                "Location-based carbon by model",
+                "gCO2e",
+                &bars(&e.by_model, |b| b.co2e_location_g, "g"),
+            ),
+        ));
+    }
+    let m = &a.economic;
+    let money_bars: Vec<Bar> = m
+        .total_cost
+        .iter()
+        .map(|(c, v)| (format!("cost ({c})"), *v, c))
+        .chain(
+            m.revenue
+                .iter()
+                .map(|(c, v)| (format!("revenue ({c})"), *v, c)),
+        )
+        .map(|(label, v, c)| Bar {
+            label,
+            value: v.max(0.0),
+            annotation: format!("{v:.2} {c}"),
+        })
+        .collect();
+    if !money_bars.is_empty() {
+        out.push((
+            "Cost and revenue".to_string(),
+            bar_chart("Cost against revenue", "amount", &money_bars),
+        ));
+    }
+    for p in targets {
+        let (Some(b), Some(g), Some(v)) = (p.baseline_value, p.goal_value, p.value) else {
+            continue;
+        };
+        let Ok(baseline) = crate::Period::parse(&p.target.baseline) else {
+            continue;
+        };
+        let days = |d: chrono::NaiveDate| (d - baseline.to).num_days() as f64;
+        let now = a.period.to.min(p.target.by);
+        out.push((
+            format!("Target {}", p.target.name),
+            line_chart(
+                &format!("Target {}: {} ({})", p.target.name, p.target.metric, p.unit),
+                &format!("days after the baseline {}", p.target.baseline),
+                &p.unit,
+                &[
+                    Series {
+                        name: "planned".into(),
+                        points: vec![(0.0, b), (days(p.target.by), g)],
+                    },
+                    Series {
+                        name: "actual".into(),
+                        points: vec![(0.0, b), (days(now), v)],
+                    },
+                ],
+            ),
+        ));
+    }
+    out
+}
+
+fn html(a: &Accounts, targets: &[Progress]) -> String {
+    let md = markdown(a, targets);
+    let mut body = String::new();
+    let parser = pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES);
+    pulldown_cmark::html::push_html(&mut body, parser);
+    let mut figures = String::new();
+    if a.has_data {
+        for (title, svg) in charts(a, targets) {
+            let _ = writeln!(
+                figures,
+                "<figure><figcaption>{}</figcaption>{svg}</figure>",
+                title.replace('&', "&amp;").replace('<', "&lt;")
+            );
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Sustain report: {} {}</title>\n<style>\n{CSS}</style></head>\n<body><main>\n{body}\n<section class=\"charts\"><h2>Charts</h2>\n{figures}</section>\n</main></body></html>\n",
+        a.period.label.replace('<', "&lt;"),
+        a.scope.replace('<', "&lt;")
+    )
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#fafafa;color:#222}
+main{max-width:1000px;margin:0 auto;padding:24px;background:#fff}
+table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ddd;padding:4px 8px}
+th{background:#f0f0f0}td{text-align:right}td:first-child{text-align:left}
+h1{font-size:1.6em}h2{border-bottom:2px solid #2ca02c;padding-bottom:4px}
+figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}svg{max-width:100%;height:auto}
+";
 
 /// The targets section of a Markdown report.
 pub fn targets_markdown(targets: &[Progress]) -> String {
