@@ -115,8 +115,15 @@ pub trait Business {
     fn add_target(&self, t: &Target, actor: &str) -> Result<()>;
     /// The current targets (latest entry per name), by name.
     fn targets(&self) -> Result<Vec<Target>>;
-    /// Totals of ended runs.
-    fn run_totals(&self, q: &TotalsQuery) -> Result<Vec<RunTotals>>;
+    /// Totals of ended runs, grouped by `q.group`.
+    fn run_totals(&self, q: &TotalsQuery) -> Result<Vec<RunTotals>> {
+        Ok(self
+            .run_totals_by(q, std::slice::from_ref(&q.group))?
+            .pop()
+            .unwrap_or_default())
+    }
+    /// Totals of ended runs, once per grouping, from one pass over the period.
+    fn run_totals_by(&self, q: &TotalsQuery, groups: &[Group]) -> Result<Vec<Vec<RunTotals>>>;
     /// The audit log, in order.
     fn audit(&self) -> Result<Vec<AuditEntry>>;
     /// Recomputes the audit chain; an error names the first entry that does not match.
@@ -443,108 +450,116 @@ impl Business for SqliteLedger {
             .collect()
     }
 
-    fn run_totals(&self, q: &TotalsQuery) -> Result<Vec<RunTotals>> {
-        let group = match &q.group {
-            Group::All => "'all'".to_string(),
-            Group::Site => "r.site_id".to_string(),
-            Group::Kind => "r.kind".to_string(),
-            Group::Month => "substr(r.started_at, 1, 7)".to_string(),
-            Group::Day => "substr(r.started_at, 1, 10)".to_string(),
-            Group::Tag(k) => {
+    fn run_totals_by(&self, q: &TotalsQuery, groups: &[Group]) -> Result<Vec<Vec<RunTotals>>> {
+        for g in groups {
+            if let Group::Tag(k) = g {
                 check_tag_key(k)?;
-                format!("coalesce(json_extract(r.tags, '$.\"{k}\"'), '(none)')")
             }
-        };
+        }
         if let Some((k, _)) = &q.tag {
             check_tag_key(k)?;
         }
-        let tag_path = q.tag.as_ref().map(|(k, _)| format!("$.\"{k}\""));
-        let tag_value = q.tag.as_ref().map(|(_, v)| v.clone());
-        let sql = format!(
-            "SELECT {group} AS g, e.cost_currency AS cur, count(*) AS n,
-                    sum(e.cpu_j), sum(e.gpu_j), sum(e.ram_j),
-                    sum((CASE WHEN e.cpu_source = 'measured' THEN e.cpu_j ELSE 0 END)
-                      + (CASE WHEN e.gpu_source = 'measured' THEN e.gpu_j ELSE 0 END)
-                      + (CASE WHEN e.ram_source = 'measured' THEN e.ram_j ELSE 0 END)),
-                    sum(e.facility_j), sum(e.co2e_location_g),
-                    sum(coalesce(e.co2e_market_g, 0)), count(e.co2e_market_g),
-                    sum(e.water_onsite_l + coalesce(e.water_offsite_l, 0)),
-                    sum(e.cost_amount), count(e.cost_amount), sum(e.duration_s)
-             FROM runs r
-             JOIN run_ends e ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = r.id)
-             WHERE r.started_at >= ?1 AND r.started_at < ?2
-               AND (?3 IS NULL OR json_extract(r.tags, ?3) = ?4)
-               AND (?5 IS NULL OR r.site_id = ?5)
-               AND (?6 IS NULL OR r.kind = ?6)
-             GROUP BY g, cur ORDER BY g"
-        );
-        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.map_err(e))?;
-        let rows = stmt
-            .query_map(
-                params![ts(&q.from), ts(&q.to), tag_path, tag_value, q.site, q.kind],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, i64>(2)?,
-                        [
-                            r.get::<_, f64>(3)?,
-                            r.get::<_, f64>(4)?,
-                            r.get::<_, f64>(5)?,
-                            r.get::<_, f64>(6)?,
-                            r.get::<_, f64>(7)?,
-                            r.get::<_, f64>(8)?,
-                            r.get::<_, f64>(9)?,
-                        ],
-                        r.get::<_, i64>(10)?,
-                        r.get::<_, f64>(11)?,
-                        r.get::<_, Option<f64>>(12)?,
-                        r.get::<_, i64>(13)?,
-                        r.get::<_, f64>(14)?,
-                    ))
-                },
+        // One sequential range of the rollup (clustered by start), aggregated here: every
+        // grouping in one pass, with hash maps rather than SQLite's sort-based GROUP BY.
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT started_at, site_id, kind, product, model, team, tags, cpu_j, gpu_j, ram_j,
+                        measured_j, facility_j, co2e_location_g, co2e_market_g, water_l,
+                        cost_amount, cost_currency, duration_s
+                 FROM run_facts
+                 WHERE started_at >= ?1 AND started_at < ?2
+                   AND (?3 IS NULL OR (CASE ?3 WHEN 'product' THEN product WHEN 'model' THEN model
+                        WHEN 'team' THEN team ELSE json_extract(tags, '$.\"' || ?3 || '\"') END) = ?4)
+                   AND (?5 IS NULL OR site_id = ?5)
+                   AND (?6 IS NULL OR kind = ?6)",
             )
-            .map_err(|e| self.map_err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.map_err(e))?;
-        let mut out: Vec<RunTotals> = Vec::new();
-        for (
-            g,
-            cur,
-            n,
-            [cpu, gpu, ram, measured, facility, loc, market],
-            mr,
-            water,
-            cost,
-            nc,
-            dur,
-        ) in rows
-        {
-            if out.last().is_none_or(|t| t.group != g) {
-                out.push(RunTotals {
-                    group: g,
+        let (tag_key, tag_value) = match &q.tag {
+            Some((k, v)) => (Some(k.as_str()), Some(v.as_str())),
+            None => (None, None),
+        };
+        let mut rows = stmt
+            .query(params![
+                ts(&q.from),
+                ts(&q.to),
+                tag_key,
+                tag_value,
+                q.site,
+                q.kind
+            ])
+            .map_err(|e| self.map_err(e))?;
+        let mut acc: Vec<std::collections::HashMap<String, RunTotals>> =
+            groups.iter().map(|_| Default::default()).collect();
+        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
+            let started: String = r.get(0)?;
+            let cols: [Option<String>; 5] = [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
+            let [site, kind, product, model, team] = cols;
+            let tags: Option<serde_json::Value> = if groups.iter().any(|g| {
+                matches!(g, Group::Tag(k) if !matches!(k.as_str(), "product" | "model" | "team"))
+            }) {
+                serde_json::from_str(&r.get::<_, String>(6)?).ok()
+            } else {
+                None
+            };
+            let f = |i: usize| -> rusqlite::Result<f64> { r.get(i) };
+            let (cpu, gpu, ram, measured, facility, loc) =
+                (f(7)?, f(8)?, f(9)?, f(10)?, f(11)?, f(12)?);
+            let market: Option<f64> = r.get(13)?;
+            let water = f(14)?;
+            let cost: Option<f64> = r.get(15)?;
+            let currency: Option<String> = r.get(16)?;
+            let duration = f(17)?;
+            for (g, map) in groups.iter().zip(acc.iter_mut()) {
+                let none = || "(none)".to_string();
+                let key = match g {
+                    Group::All => "all".to_string(),
+                    Group::Site => site.clone().unwrap_or_else(none),
+                    Group::Kind => kind.clone().unwrap_or_else(none),
+                    Group::Month => started.get(..7).unwrap_or("").to_string(),
+                    Group::Day => started.get(..10).unwrap_or("").to_string(),
+                    Group::Tag(k) => match k.as_str() {
+                        "product" => product.clone().unwrap_or_else(none),
+                        "model" => model.clone().unwrap_or_else(none),
+                        "team" => team.clone().unwrap_or_else(none),
+                        other => tags
+                            .as_ref()
+                            .and_then(|t| t.get(other))
+                            .and_then(|v| v.as_str())
+                            .map_or_else(none, str::to_string),
+                    },
+                };
+                let t = map.entry(key.clone()).or_insert_with(|| RunTotals {
+                    group: key,
                     ..Default::default()
                 });
+                t.runs += 1;
+                t.cpu_j += cpu;
+                t.gpu_j += gpu;
+                t.ram_j += ram;
+                t.measured_j += measured;
+                t.facility_j += facility;
+                t.co2e_location_g += loc;
+                if let Some(m) = market {
+                    t.co2e_market_g += m;
+                    t.market_runs += 1;
+                }
+                t.water_l += water;
+                t.duration_s += duration;
+                match (cost, &currency) {
+                    (Some(a), Some(c)) => *t.cost.entry(c.clone()).or_default() += a,
+                    _ => t.runs_without_cost += 1,
+                }
             }
-            let Some(t) = out.last_mut() else { continue };
-            let n = n.max(0) as u64;
-            t.runs += n;
-            t.cpu_j += cpu;
-            t.gpu_j += gpu;
-            t.ram_j += ram;
-            t.measured_j += measured;
-            t.facility_j += facility;
-            t.co2e_location_g += loc;
-            t.co2e_market_g += market;
-            t.market_runs += mr.max(0) as u64;
-            t.water_l += water;
-            t.duration_s += dur;
-            if let (Some(c), Some(a)) = (cur, cost) {
-                *t.cost.entry(c).or_default() += a;
-            }
-            t.runs_without_cost += n.saturating_sub(nc.max(0) as u64);
         }
-        Ok(out)
+        Ok(acc
+            .into_iter()
+            .map(|m| {
+                let mut v: Vec<RunTotals> = m.into_values().collect();
+                v.sort_by(|a, b| a.group.cmp(&b.group));
+                v
+            })
+            .collect())
     }
 
     fn audit(&self) -> Result<Vec<AuditEntry>> {

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_outcomes.sql")),
     (3, include_str!("../migrations/0003_business.sql")),
     (4, include_str!("../migrations/0004_targets.sql")),
+    (5, include_str!("../migrations/0005_run_facts.sql")),
 ];
 
 /// A ledger in one SQLite file.

@@ -193,25 +193,20 @@ pub struct Accounts {
     pub notes: Vec<String>,
 }
 
-fn totals(
-    ledger: &impl Business,
-    period: &Period,
-    scope: &Scope,
-    group: Group,
-) -> Result<Vec<RunTotals>> {
+fn query(period: &Period, scope: &Scope) -> TotalsQuery {
     let (site, kind) = match scope {
         Scope::Site(s) => (Some(s.clone()), None),
         Scope::Kind(k) => (None, Some(k.clone())),
         _ => (None, None),
     };
-    Ok(ledger.run_totals(&TotalsQuery {
+    TotalsQuery {
         from: period.start(),
         to: period.end(),
         tag: scope.tag(),
         site,
         kind,
-        group,
-    })?)
+        group: Group::All,
+    }
 }
 
 fn add_to(map: &mut BTreeMap<String, f64>, currency: &str, amount: f64) {
@@ -222,11 +217,8 @@ fn headline(
     ledger: &impl Business,
     period: &Period,
     scope: &Scope,
+    all: RunTotals,
 ) -> Result<(Headline, RunTotals, Vec<UsageTotal>, Vec<CostLine>)> {
-    let all = totals(ledger, period, scope, Group::All)?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
     let usage: Vec<UsageTotal> = ledger
         .usage_totals(period.from, period.to)?
         .into_iter()
@@ -278,15 +270,37 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
             });
         }
     }
-    let (head, all, usage, lines) = headline(ledger, period, scope)?;
-    let (previous, ..) = headline(ledger, &period.previous(), scope)?;
-    let list = |g: Group| -> Result<Vec<Breakdown>> {
-        Ok(totals(ledger, period, scope, g)?
-            .iter()
-            .map(Breakdown::from)
-            .collect())
-    };
-    let by_product = totals(ledger, period, scope, Group::Tag("product".into()))?;
+    // One pass over the period gives every breakdown; one more the previous period's total.
+    let groups = [
+        Group::All,
+        Group::Site,
+        Group::Kind,
+        Group::Month,
+        Group::Tag("model".into()),
+        Group::Tag("product".into()),
+    ];
+    let mut sets = ledger.run_totals_by(&query(period, scope), &groups)?;
+    let by_product = sets.pop().unwrap_or_default();
+    let [all, by_site, by_kind, by_month, by_model]: [Vec<RunTotals>; 5] =
+        sets.try_into().map_err(|_| ReportError::Invalid {
+            what: "ledger totals".into(),
+            value: "a wrong number of groupings".into(),
+            expected: "one set per grouping".into(),
+        })?;
+    let list = |v: &[RunTotals]| -> Vec<Breakdown> { v.iter().map(Breakdown::from).collect() };
+    let (head, all, usage, lines) = headline(
+        ledger,
+        period,
+        scope,
+        all.into_iter().next().unwrap_or_default(),
+    )?;
+    let previous_period = period.previous();
+    let previous_all = ledger
+        .run_totals(&query(&previous_period, scope))?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let (previous, ..) = headline(ledger, &previous_period, scope, previous_all)?;
     let mut per_product = Vec::new();
     let mut products: Vec<&str> = usage.iter().map(|u| u.product.as_str()).collect();
     products.dedup();
@@ -324,10 +338,10 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         co2e_market_g: (all.market_runs > 0).then_some(all.co2e_market_g),
         market_runs: all.market_runs,
         water_l: all.water_l,
-        by_site: list(Group::Site)?,
-        by_kind: list(Group::Kind)?,
-        by_month: list(Group::Month)?,
-        by_model: list(Group::Tag("model".into()))?
+        by_site: list(&by_site),
+        by_kind: list(&by_kind),
+        by_month: list(&by_month),
+        by_model: list(&by_model)
             .into_iter()
             .filter(|b| b.group != "(none)")
             .collect(),

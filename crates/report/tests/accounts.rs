@@ -444,3 +444,56 @@ fn targets_track_a_straight_line_from_baseline_to_goal() {
     assert_eq!(p.verdict, Verdict::NoData);
     assert!(p.explanation.contains("baseline period 2025-Q1"));
 }
+
+#[test]
+fn a_later_end_supersedes_in_the_accounts() {
+    let (dir, l) = fixture();
+    let q3 = Period::parse("2026-Q3").unwrap();
+    let before = accounts(&l, &q3, &Scope::Company).unwrap();
+    // Run "c" ends again (a correction) with ten times the energy: the accounts take the latest.
+    record_end(&l, "c", &site("FR"), 7.2e6);
+    let after = accounts(&l, &q3, &Scope::Company).unwrap();
+    assert_eq!(after.environmental.runs, before.environmental.runs);
+    let c = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+    let latest: f64 = c
+        .query_row(
+            "SELECT sum(e.co2e_location_g) FROM run_ends e
+             WHERE e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = e.run_id)
+               AND e.run_id IN ('a', 'b', 'c', 'd')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!((after.environmental.co2e_location_g - latest).abs() < 1e-9);
+    assert!(after.environmental.co2e_location_g > before.environmental.co2e_location_g);
+}
+
+/// Another end for run `id`, with `cpu_j`.
+fn record_end(l: &SqliteLedger, id: &str, site: &Site, cpu_j: f64) {
+    let e = EnergyBreakdown {
+        cpu: ComponentEnergy {
+            energy: Energy::from_joules(cpu_j),
+            source: EnergySource::Modelled,
+            apportioned: false,
+            method: String::new(),
+        },
+        gpu: ComponentEnergy::default(),
+        ram: ComponentEnergy::default(),
+    };
+    let duration = Duration::from_secs(60);
+    l.finish_run(&RunEnd {
+        run_id: id.into(),
+        ended_at: Utc::now(),
+        status: RunStatus::Succeeded,
+        exit_code: Some(0),
+        signal: None,
+        duration,
+        cpu_time: duration,
+        peak_rss_bytes: 1,
+        impacts: Impacts::compute(e.total(), duration, site, None).unwrap(),
+        energy: e,
+        notes: vec!["corrected".into()],
+        outcomes: serde_json::json!({}),
+    })
+    .unwrap();
+}
