@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_business.sql")),
     (4, include_str!("../migrations/0004_targets.sql")),
     (5, include_str!("../migrations/0005_run_facts.sql")),
+    (6, include_str!("../migrations/0006_open_runs.sql")),
 ];
 
 /// A ledger in one SQLite file.
@@ -719,8 +720,7 @@ impl Ledger for SqliteLedger {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT * FROM runs r WHERE NOT EXISTS (SELECT 1 FROM run_ends e WHERE e.run_id = r.id)
-                 ORDER BY started_at",
+                "SELECT r.* FROM open_runs o JOIN runs r ON r.id = o.run_id ORDER BY r.started_at",
             )
             .map_err(|e| self.map_err(e))?;
         let raws = stmt
