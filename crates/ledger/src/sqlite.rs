@@ -720,7 +720,10 @@ impl Ledger for SqliteLedger {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT r.* FROM open_runs o JOIN runs r ON r.id = o.run_id ORDER BY r.started_at",
+                // CROSS JOIN keeps open_runs (a few rows) as the outer loop: with a plain join
+                // SQLite walks every run in start order to honour the ORDER BY.
+                "SELECT r.* FROM open_runs o CROSS JOIN runs r ON r.id = o.run_id
+                 ORDER BY r.started_at",
             )
             .map_err(|e| self.map_err(e))?;
         let raws = stmt
