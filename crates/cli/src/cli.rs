@@ -765,7 +765,7 @@ every row is checked before any is written, and the whole file is one audited en
 pub enum UsageCommand {
     /// Record one day's usage of a product.
     Add(UsageAddArgs),
-    /// Record usage from a CSV file (date,product,requests[,tokens][,revenue,currency]).
+    /// Record usage from a CSV file with the header `date,product,requests[,tokens][,revenue,currency]`.
     Import(UsageImportArgs),
 }
 
