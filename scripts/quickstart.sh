@@ -2,7 +2,7 @@
 # Builds Sustain and runs its main job on the embedded default ledger (an SQLite file in your
 # data directory; set SUSTAIN_LEDGER to put it elsewhere): it meters two real commands, a
 # CPU-bound loop and a sleep, trains a small model, estimates a large training, then shows the
-# ledger and one run in full.
+# ledger, one run in full, and this month's accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,9 @@ echo
 id=$("$sustain" runs list --json --limit 1 | sed -n 's/^ *"id": "\([^"]*\)".*/\1/p' | head -n 1)
 echo "== sustain runs show ${id:0:8}"
 "$sustain" runs show "${id:0:8}"
+echo
+echo "== sustain report --period $(date -u +%Y-%m) -- this month's accounts (first lines)"
+"$sustain" report --period "$(date -u +%Y-%m)" | head -n 16
 echo
 echo "Next: 'sustain run -- YOUR COMMAND', 'sustain catalog sites --search YOUR-REGION',"
 echo "'sustain export --format codecarbon'. All commands: $sustain --help"
