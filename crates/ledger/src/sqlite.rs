@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_targets.sql")),
     (5, include_str!("../migrations/0005_run_facts.sql")),
     (6, include_str!("../migrations/0006_open_runs.sql")),
+    (7, include_str!("../migrations/0007_social_scenarios.sql")),
 ];
 
 /// A ledger in one SQLite file.
