@@ -141,7 +141,7 @@ fn chain_hash(prev: &str, at: &str, actor: &str, action: &str, detail: &str) -> 
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn audit_in(
+pub(crate) fn audit_in(
     tx: &rusqlite::Transaction<'_>,
     actor: &str,
     action: &str,

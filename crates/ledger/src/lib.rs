@@ -13,9 +13,13 @@ pub mod error;
 pub mod ledger;
 pub mod recovery;
 pub mod sqlite;
+pub mod tokens;
+pub mod views;
 
 pub use business::{Business, Group, RunTotals, TotalsQuery, UsageTotal};
 pub use error::{LedgerError, Result};
 pub use ledger::{Ledger, RunFilter};
 pub use recovery::recover_incomplete;
 pub use sqlite::SqliteLedger;
+pub use tokens::{NewToken, Role, TokenInfo, Tokens};
+pub use views::{DatasetVersion, ModelVersion, Revision, ScopeTotals, Views};

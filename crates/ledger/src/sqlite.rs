@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_run_facts.sql")),
     (6, include_str!("../migrations/0006_open_runs.sql")),
     (7, include_str!("../migrations/0007_social_scenarios.sql")),
+    (8, include_str!("../migrations/0008_tokens.sql")),
 ];
 
 /// A ledger in one SQLite file.

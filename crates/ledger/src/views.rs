@@ -1,0 +1,266 @@
+//! Read views for `sustain serve`: the model versions that training runs produced (a run's
+//! outcomes carry the SHA-256 of the weights and of the dataset) and the dataset versions they
+//! were trained on, read through a partial index of the ends that name a model (migration 0008),
+//! so a ledger of millions of runs answers from its few training runs; the totals behind the
+//! Prometheus metrics; and the ledger's revision, which tells caches when to recompute.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::sqlite::{SqliteLedger, parse_ts};
+
+/// A model version: the weights one training run wrote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelVersion {
+    /// SHA-256 of the weights.
+    pub sha256: String,
+    /// The training run.
+    pub run_id: String,
+    /// The run's name (the task, such as `tabular-mlp`).
+    pub name: String,
+    /// When training started.
+    pub trained_at: DateTime<Utc>,
+    /// Where the weights were written.
+    pub path: Option<String>,
+    /// SHA-256 of the training data.
+    pub dataset_sha256: Option<String>,
+    /// Metrics as the run recorded them (`{"test": {"accuracy": ...}}`).
+    pub metrics: serde_json::Value,
+    /// Site of the run.
+    pub site: String,
+    /// Facility energy of the training, Wh.
+    pub energy_wh: f64,
+    /// Location-based carbon of the training, g.
+    pub co2e_location_g: f64,
+}
+
+/// A dataset version: data that models were trained on, by content hash.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatasetVersion {
+    /// SHA-256 of the data.
+    pub sha256: String,
+    /// Training runs that used it.
+    pub runs: u64,
+    /// Names of those runs (tasks), sorted, without repeats.
+    pub names: Vec<String>,
+    /// First training on it.
+    pub first_used: DateTime<Utc>,
+    /// Latest training on it.
+    pub last_used: DateTime<Utc>,
+    /// Location-based carbon of the trainings on it, g.
+    pub co2e_location_g: f64,
+}
+
+/// Totals of the ended runs of one site, kind and product (and one cost currency).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ScopeTotals {
+    /// Site id.
+    pub site: String,
+    /// Run kind.
+    pub kind: String,
+    /// The runs' `product` tag (empty without one).
+    pub product: String,
+    /// Runs.
+    pub runs: u64,
+    /// CPU energy, J.
+    pub cpu_j: f64,
+    /// GPU energy, J.
+    pub gpu_j: f64,
+    /// Memory energy, J.
+    pub ram_j: f64,
+    /// Facility energy, J.
+    pub facility_j: f64,
+    /// Location-based carbon, g.
+    pub co2e_location_g: f64,
+    /// Market-based carbon of the runs that have one, g.
+    pub co2e_market_g: f64,
+    /// Water, L.
+    pub water_l: f64,
+    /// Wall-clock seconds.
+    pub duration_s: f64,
+    /// Cost of the runs with a cost in `currency`.
+    pub cost: f64,
+    /// Currency of `cost` (empty for the runs without a cost).
+    pub currency: String,
+}
+
+/// Read views of a ledger for the server.
+pub trait Views {
+    /// Model versions, newest first, at most `limit`.
+    fn models(&self, limit: usize) -> Result<Vec<ModelVersion>>;
+    /// Dataset versions that models were trained on, most recently used first.
+    fn datasets(&self) -> Result<Vec<DatasetVersion>>;
+    /// All-time totals of ended runs by site, kind, product and cost currency (latest ends).
+    fn scope_totals(&self) -> Result<Vec<ScopeTotals>>;
+}
+
+impl Views for SqliteLedger {
+    fn models(&self, limit: usize) -> Result<Vec<ModelVersion>> {
+        // Only the latest end of each run counts (a later end supersedes).
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT json_extract(e.outcomes, '$.model_sha256'), r.id, r.name, r.started_at,
+                        json_extract(e.outcomes, '$.model_path'),
+                        json_extract(e.outcomes, '$.dataset_sha256'),
+                        json_extract(e.outcomes, '$.metrics'), r.site_id, e.facility_j,
+                        e.co2e_location_g
+                 FROM run_ends e JOIN runs r ON r.id = e.run_id
+                 WHERE json_extract(e.outcomes, '$.model_sha256') IS NOT NULL
+                   AND e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = e.run_id)
+                 ORDER BY r.started_at DESC, r.id DESC
+                 LIMIT ?1",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, f64>(8)?,
+                    r.get::<_, f64>(9)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(
+                |(sha256, run_id, name, at, path, dataset, metrics, site, facility_j, g)| {
+                    Ok(ModelVersion {
+                        sha256,
+                        run_id,
+                        name,
+                        trained_at: parse_ts(&at)?,
+                        path,
+                        dataset_sha256: dataset,
+                        metrics: metrics
+                            .and_then(|m| serde_json::from_str(&m).ok())
+                            .unwrap_or(serde_json::Value::Null),
+                        site,
+                        energy_wh: facility_j / 3600.0,
+                        co2e_location_g: g,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    fn datasets(&self) -> Result<Vec<DatasetVersion>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT json_extract(e.outcomes, '$.dataset_sha256') AS d, count(*),
+                        group_concat(DISTINCT r.name), min(r.started_at), max(r.started_at),
+                        sum(e.co2e_location_g)
+                 FROM run_ends e JOIN runs r ON r.id = e.run_id
+                 WHERE json_extract(e.outcomes, '$.model_sha256') IS NOT NULL
+                   AND json_extract(e.outcomes, '$.dataset_sha256') IS NOT NULL
+                   AND e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = e.run_id)
+                 GROUP BY d ORDER BY max(r.started_at) DESC",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, f64>(5)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(sha256, runs, names, first, last, g)| {
+                let mut names: Vec<String> = names.split(',').map(str::to_string).collect();
+                names.sort();
+                names.dedup();
+                Ok(DatasetVersion {
+                    sha256,
+                    runs: runs.max(0) as u64,
+                    names,
+                    first_used: parse_ts(&first)?,
+                    last_used: parse_ts(&last)?,
+                    co2e_location_g: g,
+                })
+            })
+            .collect()
+    }
+
+    fn scope_totals(&self) -> Result<Vec<ScopeTotals>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT site_id, kind, coalesce(product, ''), count(*), sum(cpu_j), sum(gpu_j),
+                        sum(ram_j), sum(facility_j), sum(co2e_location_g),
+                        coalesce(sum(co2e_market_g), 0), sum(water_l), sum(duration_s),
+                        coalesce(sum(cost_amount), 0), coalesce(cost_currency, '')
+                 FROM run_facts
+                 GROUP BY site_id, kind, product, cost_currency
+                 ORDER BY site_id, kind, product, cost_currency",
+            )
+            .map_err(|e| self.map_err(e))?;
+        stmt.query_map([], |r| {
+            Ok(ScopeTotals {
+                site: r.get(0)?,
+                kind: r.get(1)?,
+                product: r.get(2)?,
+                runs: r.get::<_, i64>(3)?.max(0) as u64,
+                cpu_j: r.get(4)?,
+                gpu_j: r.get(5)?,
+                ram_j: r.get(6)?,
+                facility_j: r.get(7)?,
+                co2e_location_g: r.get(8)?,
+                co2e_market_g: r.get(9)?,
+                water_l: r.get(10)?,
+                duration_s: r.get(11)?,
+                cost: r.get(12)?,
+                currency: r.get(13)?,
+            })
+        })
+        .map_err(|e| self.map_err(e))?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| self.map_err(e))
+    }
+}
+
+/// Where a ledger stands: the latest run end and the latest audited change. Any record that
+/// changes an account (a run's end, a product, usage, a cost line, a target, a token) moves one
+/// of them, so a cache of computed accounts is valid while the revision is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Revision {
+    /// Sequence number of the latest run end.
+    pub run_ends: i64,
+    /// Sequence number of the latest audit entry.
+    pub audit: i64,
+}
+
+impl SqliteLedger {
+    /// The ledger's [`Revision`]: two primary-key lookups, cheap enough for every request.
+    pub fn revision(&self) -> Result<Revision> {
+        self.conn()
+            .query_row(
+                "SELECT coalesce((SELECT max(seq) FROM run_ends), 0),
+                        coalesce((SELECT max(seq) FROM audit), 0)",
+                [],
+                |r| {
+                    Ok(Revision {
+                        run_ends: r.get(0)?,
+                        audit: r.get(1)?,
+                    })
+                },
+            )
+            .map_err(|e| self.map_err(e))
+    }
+}
