@@ -75,7 +75,7 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Evaluate a trained model on a dataset, metered and recorded.
     #[command(
-        after_help = "Examples:\n  sustain eval --model runs/tabular-mlp\n  sustain eval --model runs/tabular-mlp --dataset new-patients.csv --label diagnosis --json"
+        after_help = "Examples:\n  sustain eval --model runs/tabular-mlp\n  sustain eval --model runs/tabular-mlp --dataset new-patients.csv --label diagnosis --json\n  sustain train tabular-mlp --dataset german-credit --out runs/credit\n  sustain eval --model runs/credit --sensitive sex --positive good\n\nWith --sensitive, the fairness metrics (Fairlearn's definitions, with 95% intervals and\nsmall-group flags) are printed and recorded in the eval run's outcomes; the social account of\n`sustain report` shows them. Method: docs/methods/fairness.md."
     )]
     Eval(EvalArgs),
     /// Predict with a trained model, metered and recorded as an `infer` run.
@@ -103,6 +103,13 @@ pub enum Command {
         after_help = "Examples:\n  sustain cost add --amount 1200 --currency USD --category storage --date 2026-08-01\n  sustain cost add --amount 300 --currency USD --category staff --scope product:chat\n  sustain cost list --period 2026-Q3"
     )]
     Cost(CostCommand),
+    /// Social indicators (training hours, education investment, community programmes) and the
+    /// weights of the social index.
+    #[command(subcommand, after_help = INDICATOR_HELP)]
+    Indicator(IndicatorCommand),
+    /// Scenarios: levers applied to a period's accounts, shown beside the actual figures.
+    #[command(subcommand, after_help = SCENARIO_HELP)]
+    Scenario(ScenarioCommand),
     /// Strategy targets: a metric of a scope, from a baseline to a goal by a deadline.
     #[command(subcommand, after_help = TARGET_HELP)]
     Target(TargetCommand),
@@ -120,6 +127,88 @@ pub enum Command {
         after_help = "Examples:\n  sustain estimate train --params 70B --tokens 2T --hardware a100-80gb --devices 2048\n  sustain estimate infer --params 8B --hardware h100-sxm --requests 1M --tokens-in 500 --tokens-out 300\n  sustain estimate sci --energy-kwh 1.2 --site FR --units 1000 --per request"
     )]
     Estimate(EstimateCommand),
+    /// Serve the ledger over HTTP: JSON API, Prometheus metrics, web pages (token needed).
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
+    /// API tokens of `sustain serve`: create (the secret is shown once), list, revoke.
+    #[command(subcommand, after_help = TOKEN_HELP)]
+    Token(TokenCommand),
+}
+
+const SERVE_HELP: &str = "\
+Examples:
+  sustain token create --role admin --name me     make a token first (shown once)
+  sustain serve                                   http://127.0.0.1:8080: pages, /api/v1, /metrics
+  sustain serve --addr 0.0.0.0:8080 -v            every address, with a log line per request
+  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/overview
+
+Every page and API route that shows data needs a token: reads a viewer's, writes an editor's,
+token administration an admin's. Browsers log in with a token at /login (an HttpOnly,
+SameSite=Strict cookie); scripts send `Authorization: Bearer <token>`. The API is described at
+/openapi.json; /metrics is in the Prometheus text format. Runs are pushed by
+`sustain run --remote URL --token T -- CMD`. Serve plain HTTP on loopback, or put a TLS proxy in
+front: tokens travel in every request. Ctrl-C (SIGINT) or SIGTERM stops the server. See
+docs/serve.md.";
+
+/// Options of `sustain serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "SUSTAIN_ADDR",
+        default_value = "127.0.0.1:8080",
+        value_name = "HOST:PORT"
+    )]
+    pub addr: String,
+}
+
+const TOKEN_HELP: &str = "\
+Examples:
+  sustain token create --role viewer --name dashboard
+  TOKEN=$(sustain token create --role editor --name ci)      the secret alone on stdout
+  sustain token create --role admin --json
+  sustain token list
+  sustain token revoke ci                                     by name or id
+
+Roles: viewer (read everything), editor (also write products, usage, cost lines, targets and push
+runs), admin (also manage tokens over the API). A token is printed once; the ledger keeps only
+its SHA-256. Creating and revoking tokens is written to the audit log (`sustain audit`).";
+
+/// `sustain token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (once).
+    Create(TokenCreateArgs),
+    /// List tokens (never their secrets).
+    List(JsonArg),
+    /// Revoke a token by id or name.
+    Revoke(TokenRevokeArgs),
+}
+
+/// Options of `sustain token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Role: viewer, editor or admin.
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+    /// A name for who or what uses it (default: ROLE-DATE-TIME).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// JSON on stdout (with the secret).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain token revoke`.
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id or the name of an active token.
+    #[arg(value_name = "ID|NAME")]
+    pub token: String,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `sustain estimate ...`
@@ -383,11 +472,14 @@ Examples:
   sustain run -- python train.py --epochs 3
   sustain run --site gcp:europe-west1 --name nightly --tag team=nlp --tag stage=pretrain -- ./train.sh
   sustain run --interval 0.5 --json -- make -j8 2> summary.json
+  sustain run --remote http://ledger.internal:8080 --token $TOKEN -- ./train.sh   record on a server
 
 The command's stdin, stdout and stderr pass through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
 Sustain are forwarded to it. Energy is sampled every interval and attributed to the command's whole
 process tree. The summary goes to stderr. Sustain exits with the command's exit code (128+N if it
-was killed by signal N; 126 if it cannot be executed; 127 if it is not found; 125 if Sustain fails).";
+was killed by signal N; 126 if it cannot be executed; 127 if it is not found; 125 if Sustain fails).
+With --remote (or SUSTAIN_REMOTE), the server and token are checked before the command starts and
+the finished run is pushed to the server; if the push fails, the run is kept in the local ledger.";
 
 /// Options of `sustain run`.
 #[derive(Debug, Args)]
@@ -410,6 +502,17 @@ pub struct RunArgs {
     /// Print no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Push the run to this `sustain serve` instead of the local ledger (http://host:port).
+    #[arg(long, env = "SUSTAIN_REMOTE", value_name = "URL")]
+    pub remote: Option<String>,
+    /// Token (editor or admin) for --remote.
+    #[arg(
+        long,
+        env = "SUSTAIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -582,7 +685,7 @@ pub struct TrainArgs {
     /// The task: tabular-mlp, digits-cnn, text-lstm or char-gpt.
     #[arg(value_name = "TASK")]
     pub task: String,
-    /// Dataset: breast-cancer, digits, mnist-5k, rotten-tomatoes, kjv-pentateuch, a CSV file with a header row, a JSONL file of texts, MNIST IDX images, or a text file (char-gpt).
+    /// Dataset: breast-cancer, german-credit, digits, mnist-5k, rotten-tomatoes, kjv-pentateuch, a CSV file with a header row, a JSONL file of texts, MNIST IDX images, or a text file (char-gpt).
     #[arg(long, value_name = "NAME|PATH")]
     pub dataset: Option<String>,
     /// Label column of a CSV or JSONL dataset (default: `label`, else for tables the last column).
@@ -650,6 +753,17 @@ pub struct EvalArgs {
     /// Text column of a text dataset (default: `text`).
     #[arg(long, value_name = "COLUMN")]
     pub text_column: Option<String>,
+    /// Protected attribute to measure fairness over (a CSV column, e.g. `sex`): per-group
+    /// selection rate, TPR and FPR, demographic parity and equalized odds differences.
+    #[arg(long, value_name = "COLUMN")]
+    pub sensitive: Option<String>,
+    /// The favourable class for the fairness metrics (default: the second class, as Fairlearn's
+    /// `pos_label=1`; required with more than two classes).
+    #[arg(long, value_name = "CLASS", requires = "sensitive")]
+    pub positive: Option<String>,
+    /// Groups with fewer rows are flagged as too small for their rates to be reliable.
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "sensitive")]
+    pub min_group_size: u64,
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,
@@ -838,6 +952,97 @@ pub struct CostAddArgs {
     pub description: String,
 }
 
+/// `sustain indicator ...`
+#[derive(Debug, Subcommand)]
+pub enum IndicatorCommand {
+    /// Record an amount of a social indicator.
+    Add(IndicatorAddArgs),
+    /// List the indicators of a period.
+    List(CostListArgs),
+    /// Set an indicator's weight in the social index.
+    Weight(IndicatorWeightArgs),
+    /// List the weights of the social index.
+    Weights(JsonArgs),
+}
+
+/// Options of `sustain indicator add`.
+#[derive(Debug, Args)]
+pub struct IndicatorAddArgs {
+    /// Indicator name, such as training_hours or community_people.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The amount.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub value: f64,
+    /// Its unit (h, USD, people).
+    #[arg(long, value_name = "UNIT")]
+    pub unit: String,
+    /// Scope: company, product:NAME, team:NAME, model:NAME or site:ID.
+    #[arg(long, default_value = "company", value_name = "SCOPE")]
+    pub scope: String,
+    /// Day it belongs to (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Free text.
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub description: String,
+}
+
+/// Options of `sustain indicator weight`.
+#[derive(Debug, Args)]
+pub struct IndicatorWeightArgs {
+    /// Indicator name (yours, or fairness.demographic_parity_difference,
+    /// fairness.equalized_odds_difference).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Weight (>= 0; 0 takes it out of the index).
+    #[arg(long, value_name = "W")]
+    pub weight: f64,
+    /// Which way is better: higher or lower.
+    #[arg(long, value_name = "higher|lower")]
+    pub direction: String,
+    /// The value that scores 100.
+    #[arg(long, value_name = "X")]
+    pub reference: f64,
+}
+
+/// Just `--json`.
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sustain scenario ...`
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Apply a scenario file's levers to a period's accounts.
+    Run(ScenarioRunArgs),
+    /// List the saved scenarios.
+    List(JsonArgs),
+}
+
+/// Options of `sustain scenario run`.
+#[derive(Debug, Args)]
+pub struct ScenarioRunArgs {
+    /// The scenario file (TOML), or the name of a saved scenario.
+    #[arg(value_name = "FILE.toml|NAME")]
+    pub file: String,
+    /// Period: 2026, 2026-Q3, 2026-09, ... (default: the file's `period`, else this quarter).
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+    /// Scope (default: the file's `scope`, else company).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Save the scenario in the ledger under its name (reports list saved scenarios).
+    #[arg(long)]
+    pub save: bool,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Options of `sustain cost list`.
 #[derive(Debug, Args)]
 pub struct CostListArgs {
@@ -848,6 +1053,49 @@ pub struct CostListArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+const INDICATOR_HELP: &str = "\
+Examples:
+  sustain indicator add training_hours --value 120 --unit h --date 2026-07-15
+  sustain indicator add education_investment --value 5000 --unit USD --scope team:vision
+  sustain indicator weight training_hours --weight 1 --direction higher --reference 400
+  sustain indicator weight fairness.demographic_parity_difference --weight 2 --direction lower --reference 0.05
+  sustain indicator list --period 2026-Q3
+  sustain indicator weights --json
+
+An indicator's amounts in a report's period are summed. The social index is the weighted mean of
+the scores (0-100) of the weighted indicators that have data: a `higher` indicator scores
+100 x value / reference (capped at 100), a `lower` one 100 x reference / value (capped). Besides
+your own indicators, the index can weigh fairness.demographic_parity_difference and
+fairness.equalized_odds_difference: the worst of the period's evaluations (`sustain eval
+--sensitive`). Weight 0 takes an indicator out. Method: docs/methods/social.md.";
+
+const SCENARIO_HELP: &str = "\
+Examples:
+  sustain scenario run scenarios/move-to-france.toml --period 2026-Q3
+  sustain scenario run plan.toml --period 2026-Q3 --scope product:chat --json
+  sustain scenario run plan.toml --period 2026-Q3 --save
+  sustain scenario list
+
+A scenario file names levers, applied in order to the period's runs, usage and costs:
+
+  name = \"greener-q3\"
+  [[lever]]
+  type = \"move-site\"        # move workloads to another site
+  from = \"DE\"               # optional: only runs at this site
+  to = \"FR\"
+  share = 1.0                 # optional: the share of their energy moved
+  [[lever]]
+  type = \"shift-hours\"      # run in the lowest-carbon hours of a window
+  series = \"../shared/data/carbon-intensity/ger_2020.csv\"
+  window_hours = 24
+  kinds = [\"train\"]
+
+Other levers: hardware (from/to accelerator ids, or energy_factor), quantize and prune
+(energy_factor, or the effect measured by optimization runs), pue, contractual-power (share and
+g/kWh; market-based only), energy-price, price and volume (per product, \"+10%\"). Filters on any
+lever: kinds, site, product, model. The result shows each figure actual and with the scenario,
+and what each lever moved. Method: docs/methods/scenarios.md.";
 
 const REPORT_HELP: &str = "\
 Examples:

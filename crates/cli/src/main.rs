@@ -32,11 +32,18 @@ fn init_tracing(verbose: u8) {
 
 /// Whether the command line is a `sustain run` (its own errors exit 125, not 2, so they are
 /// not mistaken for the wrapped command's exit code).
+/// Whether the command is `sustain run` (whose own failures exit 125): its first word that is
+/// neither an option nor the value of `--ledger`/`--config`. `sustain scenario run` is not.
 fn is_run(args: &[OsString]) -> bool {
-    args.iter()
-        .skip(1)
-        .take_while(|a| *a != "--")
-        .any(|a| a == "run")
+    let mut it = args.iter().skip(1).take_while(|a| *a != "--");
+    while let Some(a) = it.next() {
+        if a == "--ledger" || a == "--config" {
+            it.next();
+        } else if !a.to_string_lossy().starts_with('-') {
+            return a == "run";
+        }
+    }
+    false
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
-use sustain_core::business::{AuditEntry, CostLine, Goal, Product, Target, Usage};
+use sustain_core::business::{
+    AuditEntry, CostLine, Direction, Goal, IndexWeight, Indicator, Product, SavedScenario, Target,
+    Usage,
+};
 
 use crate::error::{LedgerError, Result};
 use crate::sqlite::{SqliteLedger, parse_ts, ts};
@@ -27,6 +30,10 @@ pub enum Group {
     Month,
     /// By calendar day of the start (`YYYY-MM-DD`).
     Day,
+    /// By site, kind, product, model and hour of the start together: the key is those five
+    /// joined by tabs (`(none)` for a missing product or model; the hour as `YYYY-MM-DDTHH`).
+    /// The cells that scenarios transform.
+    Cell,
 }
 
 /// Which runs to total: those that started in `[from, to)` and have ended, optionally with a
@@ -97,6 +104,49 @@ pub struct UsageTotal {
     pub entries: u64,
 }
 
+/// A run's latest end with what it produced, for the social account and the model sheets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunOutcome {
+    /// Run id.
+    pub run_id: String,
+    /// Run name (the task, for train and eval runs).
+    pub name: String,
+    /// Kind (`train`, `eval`, ...).
+    pub kind: String,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// Site id.
+    pub site_id: String,
+    /// Status of the latest end.
+    pub status: String,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// What the run produced (metrics, fairness, model path and hash).
+    pub outcomes: serde_json::Value,
+    /// IT energy, joules.
+    pub it_j: f64,
+    /// Of it, measured by hardware counters, joules.
+    pub measured_j: f64,
+    /// Facility energy, joules.
+    pub facility_j: f64,
+    /// Location-based carbon, grams.
+    pub co2e_location_g: f64,
+    /// Market-based carbon, grams, where the site has a contractual factor.
+    pub co2e_market_g: Option<f64>,
+    /// Water, litres.
+    pub water_l: f64,
+    /// Wall-clock seconds.
+    pub duration_s: f64,
+    /// The site's grid carbon intensity at the time, g/kWh.
+    pub grid_g_per_kwh: Option<f64>,
+    /// The site's name (its region) and PUE, from the run's snapshot.
+    pub site_name: String,
+    /// The PUE used.
+    pub pue: Option<f64>,
+    /// Hardware the host reported (CPU model, GPU names), for the sheets.
+    pub hardware: String,
+}
+
 /// The business records of a ledger.
 pub trait Business {
     /// Adds (or supersedes) a product.
@@ -128,6 +178,21 @@ pub trait Business {
     fn audit(&self) -> Result<Vec<AuditEntry>>;
     /// Recomputes the audit chain; an error names the first entry that does not match.
     fn verify_audit(&self) -> Result<u64>;
+    /// Appends a social indicator.
+    fn add_indicator(&self, i: &Indicator, actor: &str) -> Result<()>;
+    /// Indicators on days in `[from, to)`, in order.
+    fn indicators(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Indicator>>;
+    /// Sets (supersedes) an indicator's weight in the social index.
+    fn set_index_weight(&self, w: &IndexWeight, actor: &str) -> Result<()>;
+    /// The current weights (latest per indicator, weight 0 included), by indicator.
+    fn index_weights(&self) -> Result<Vec<IndexWeight>>;
+    /// Saves (supersedes) a scenario under its name.
+    fn save_scenario(&self, s: &SavedScenario, actor: &str) -> Result<()>;
+    /// The saved scenarios (latest per name), by name.
+    fn scenarios(&self) -> Result<Vec<SavedScenario>>;
+    /// Ended runs of `kinds` in the period and scope of `q` (its grouping ignored), with their
+    /// outcomes, by start.
+    fn run_outcomes(&self, q: &TotalsQuery, kinds: &[&str]) -> Result<Vec<RunOutcome>>;
 }
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -518,6 +583,14 @@ impl Business for SqliteLedger {
                     Group::Kind => kind.clone().unwrap_or_else(none),
                     Group::Month => started.get(..7).unwrap_or("").to_string(),
                     Group::Day => started.get(..10).unwrap_or("").to_string(),
+                    Group::Cell => format!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        site.as_deref().unwrap_or("(none)"),
+                        kind.as_deref().unwrap_or("(none)"),
+                        product.as_deref().unwrap_or("(none)"),
+                        model.as_deref().unwrap_or("(none)"),
+                        started.get(..13).unwrap_or("")
+                    ),
                     Group::Tag(k) => match k.as_str() {
                         "product" => product.clone().unwrap_or_else(none),
                         "model" => model.clone().unwrap_or_else(none),
@@ -560,6 +633,251 @@ impl Business for SqliteLedger {
                 v
             })
             .collect())
+    }
+
+    fn add_indicator(&self, i: &Indicator, actor: &str) -> Result<()> {
+        i.validate()
+            .map_err(|e| LedgerError::Invalid(e.to_string()))?;
+        let detail = serde_json::to_value(i).unwrap_or_default();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO indicators (name, day, scope, value, unit, description, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    i.name,
+                    day(&i.day),
+                    i.scope,
+                    i.value,
+                    i.unit,
+                    i.description,
+                    ts(&i.recorded_at)
+                ],
+            )?;
+            audit_in(tx, actor, "indicator.add", &detail)
+        })
+    }
+
+    fn indicators(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Indicator>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT name, day, scope, value, unit, description, recorded_at FROM indicators
+                 WHERE day >= ?1 AND day < ?2 ORDER BY day, seq",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map(params![day(&from), day(&to)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, f64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(name, d, scope, value, unit, description, at)| {
+                Ok(Indicator {
+                    name,
+                    day: parse_day(&d)?,
+                    scope,
+                    value,
+                    unit,
+                    description,
+                    recorded_at: parse_ts(&at)?,
+                })
+            })
+            .collect()
+    }
+
+    fn set_index_weight(&self, w: &IndexWeight, actor: &str) -> Result<()> {
+        w.validate()
+            .map_err(|e| LedgerError::Invalid(e.to_string()))?;
+        let detail = serde_json::to_value(w).unwrap_or_default();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO index_weights (indicator, weight, direction, reference, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    w.indicator,
+                    w.weight,
+                    w.direction.as_str(),
+                    w.reference,
+                    ts(&w.recorded_at)
+                ],
+            )?;
+            audit_in(tx, actor, "index.weight", &detail)
+        })
+    }
+
+    fn index_weights(&self) -> Result<Vec<IndexWeight>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT indicator, weight, direction, reference, recorded_at FROM index_weights w
+                 WHERE seq = (SELECT max(seq) FROM index_weights x WHERE x.indicator = w.indicator)
+                 ORDER BY indicator",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, f64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(indicator, weight, direction, reference, at)| {
+                Ok(IndexWeight {
+                    indicator,
+                    weight,
+                    direction: Direction::parse(&direction)
+                        .map_err(|e| LedgerError::Corrupt(e.to_string()))?,
+                    reference,
+                    recorded_at: parse_ts(&at)?,
+                })
+            })
+            .collect()
+    }
+
+    fn save_scenario(&self, sc: &SavedScenario, actor: &str) -> Result<()> {
+        sustain_core::business::check_name("scenario", &sc.name)
+            .map_err(|e| LedgerError::Invalid(e.to_string()))?;
+        let digest: String = Sha256::digest(sc.body.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let detail = serde_json::json!({"name": sc.name, "sha256": digest});
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO scenarios (name, body, recorded_at) VALUES (?1, ?2, ?3)",
+                params![sc.name, sc.body, ts(&sc.recorded_at)],
+            )?;
+            audit_in(tx, actor, "scenario.save", &detail)
+        })
+    }
+
+    fn scenarios(&self) -> Result<Vec<SavedScenario>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT name, body, recorded_at FROM scenarios s
+                 WHERE seq = (SELECT max(seq) FROM scenarios x WHERE x.name = s.name)
+                 ORDER BY name",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        rows.into_iter()
+            .map(|(name, body, at)| {
+                Ok(SavedScenario {
+                    name,
+                    body,
+                    recorded_at: parse_ts(&at)?,
+                })
+            })
+            .collect()
+    }
+
+    fn run_outcomes(&self, q: &TotalsQuery, kinds: &[&str]) -> Result<Vec<RunOutcome>> {
+        if let Some((k, _)) = &q.tag {
+            check_tag_key(k)?;
+        }
+        let kinds_json = serde_json::to_string(kinds).unwrap_or_else(|_| "[]".into());
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT f.run_id, r.name, f.kind, f.started_at, f.site_id, e.status, f.tags,
+                        e.outcomes, f.cpu_j + f.gpu_j + f.ram_j, f.measured_j, f.facility_j,
+                        f.co2e_location_g, f.co2e_market_g, f.water_l, f.duration_s,
+                        json_extract(r.site, '$.intensity_g_per_kwh'),
+                        coalesce(json_extract(r.site, '$.name'), f.site_id),
+                        json_extract(r.site, '$.pue'),
+                        coalesce(json_extract(r.host, '$.cpu_model'), '')
+                 FROM run_facts f
+                 JOIN runs r ON r.id = f.run_id
+                 JOIN run_ends e ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = f.run_id)
+                 WHERE f.started_at >= ?1 AND f.started_at < ?2
+                   AND f.kind IN (SELECT value FROM json_each(?7))
+                   AND (?3 IS NULL OR (CASE ?3 WHEN 'product' THEN f.product WHEN 'model' THEN f.model
+                        WHEN 'team' THEN f.team ELSE json_extract(f.tags, '$.\"' || ?3 || '\"') END) = ?4)
+                   AND (?5 IS NULL OR f.site_id = ?5)
+                   AND (?6 IS NULL OR f.kind = ?6)
+                 ORDER BY f.started_at, f.run_id",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let (tag_key, tag_value) = match &q.tag {
+            Some((k, v)) => (Some(k.as_str()), Some(v.as_str())),
+            None => (None, None),
+        };
+        let mut rows = stmt
+            .query(params![
+                ts(&q.from),
+                ts(&q.to),
+                tag_key,
+                tag_value,
+                q.site,
+                q.kind,
+                kinds_json
+            ])
+            .map_err(|e| self.map_err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
+            let started: String = r.get(3)?;
+            let tags: String = r.get(6)?;
+            let outcomes: String = r.get(7)?;
+            let tags: BTreeMap<String, serde_json::Value> = serde_json::from_str(&tags)
+                .map_err(|e| LedgerError::Corrupt(format!("tags: {e}")))?;
+            out.push(RunOutcome {
+                run_id: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                started_at: parse_ts(&started)?,
+                site_id: r.get(4)?,
+                status: r.get(5)?,
+                tags: tags
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                        (k, v)
+                    })
+                    .collect(),
+                outcomes: serde_json::from_str(&outcomes)
+                    .map_err(|e| LedgerError::Corrupt(format!("outcomes: {e}")))?,
+                it_j: r.get(8)?,
+                measured_j: r.get(9)?,
+                facility_j: r.get(10)?,
+                co2e_location_g: r.get(11)?,
+                co2e_market_g: r.get(12)?,
+                water_l: r.get(13)?,
+                duration_s: r.get(14)?,
+                grid_g_per_kwh: r.get(15)?,
+                site_name: r.get(16)?,
+                pue: r.get(17)?,
+                hardware: r.get(18)?,
+            });
+        }
+        Ok(out)
     }
 
     fn audit(&self) -> Result<Vec<AuditEntry>> {

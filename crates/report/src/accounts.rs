@@ -1,7 +1,7 @@
 //! The accounts of a period and a scope, computed from the ledger by SQL aggregates (never by
 //! loading runs): environmental (energy by component, carbon location- and market-based kept
 //! apart, water), economic (run cost, cost lines, revenue from usage, profit, margin, per-unit
-//! figures) and social (not yet recorded: said so, never a zero).
+//! figures) and social (fairness of evaluations, user indicators, the social index).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,7 @@ use sustain_ledger::{Business, Group, RunTotals, TotalsQuery, UsageTotal};
 use crate::error::{ReportError, Result};
 use crate::period::Period;
 use crate::scope::Scope;
+pub use crate::social::Social;
 
 const J_PER_WH: f64 = 3600.0;
 
@@ -138,15 +139,6 @@ pub struct Economic {
     pub cost_per_1k_requests: BTreeMap<String, Option<f64>>,
     /// Location-based carbon per unit of revenue, g per currency unit.
     pub co2e_g_per_revenue: BTreeMap<String, Option<f64>>,
-}
-
-/// The social account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Social {
-    /// Whether any social indicator is recorded.
-    pub has_data: bool,
-    /// What is missing and how to record it.
-    pub note: String,
 }
 
 /// The headline figures, for the change against the previous period.
@@ -415,7 +407,8 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
             scope.label()
         ));
     }
-    let has_data = all.runs > 0 || !usage.is_empty() || !lines.is_empty();
+    let social = crate::social::social(ledger, period, scope, &query(period, scope))?;
+    let has_data = all.runs > 0 || !usage.is_empty() || !lines.is_empty() || social.has_data;
     Ok(Accounts {
         period: period.clone(),
         scope: scope.label(),
@@ -424,10 +417,7 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         previous,
         environmental,
         economic,
-        social: Social {
-            has_data: false,
-            note: "no social indicators are recorded yet: fairness evaluations (`sustain eval --sensitive COLUMN`) and user-entered indicators are not built yet".into(),
-        },
+        social,
         notes,
     })
 }

@@ -8,7 +8,9 @@ pub mod accounts;
 pub mod error;
 pub mod period;
 pub mod render;
+pub mod scenario;
 pub mod scope;
+pub mod social;
 pub mod targets;
 
 pub use accounts::{Accounts, accounts};

@@ -463,7 +463,7 @@ fn markdown(a: &Accounts, targets: &[Progress]) -> String {
         }
     }
 
-    let _ = writeln!(o, "\n## Social account\n\nNo data: {}", a.social.note);
+    social_markdown(&mut o, &a.social);
     if !targets.is_empty() {
         let _ = writeln!(o, "\n## Targets\n\n{}", targets_markdown(targets));
     }
@@ -478,6 +478,83 @@ fn markdown(a: &Accounts, targets: &[Progress]) -> String {
         "\n## Methods\n\n- Energy: `docs/methods/cpu-energy.md`, `memory-energy.md`, `gpu-energy.md` (each run says measured or modelled).\n- Carbon, water and cost: `docs/methods/impacts.md` (location- and market-based carbon per the GHG Protocol Scope 2 guidance).\n- Accounts, periods, scopes and per-unit figures: `docs/methods/accounts.md`."
     );
     o
+}
+
+fn social_markdown(o: &mut String, s: &crate::social::Social) {
+    let _ = writeln!(o, "\n## Social account\n");
+    if !s.fairness.is_empty() {
+        let _ = writeln!(
+            o,
+            "### Fairness of evaluated models\n\n| model | dataset | attribute (favourable class) | groups | demographic parity difference [95 % CI] | equalized odds difference [95 % CI] | accuracy | run |\n| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
+        );
+        let ci = |d: &[f64; 3]| format!("{:.3} [{:.3}–{:.3}]", d[0], d[1], d[2]);
+        for f in &s.fairness {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} ({}) | {}{} | {} | {} | {} | `{}` |",
+                f.model,
+                f.dataset,
+                f.attribute,
+                f.positive_class,
+                f.groups,
+                if f.flagged_groups > 0 {
+                    format!(" ({} flagged)", f.flagged_groups)
+                } else {
+                    String::new()
+                },
+                ci(&f.demographic_parity_difference),
+                f.equalized_odds_difference
+                    .as_ref()
+                    .map_or("undefined".into(), ci),
+                f.accuracy
+                    .map_or("—".into(), |a| format!("{:.1} %", a * 100.0)),
+                f.run_id.get(..8).unwrap_or(&f.run_id)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    if !s.indicators.is_empty() {
+        let _ = writeln!(
+            o,
+            "### Indicators\n\n| indicator | total | unit | entries |\n| --- | ---: | --- | ---: |"
+        );
+        for i in &s.indicators {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                i.name,
+                fig(i.total),
+                i.unit,
+                i.entries
+            );
+        }
+        let _ = writeln!(o);
+    }
+    if let Some(idx) = &s.index {
+        let _ = writeln!(
+            o,
+            "### Social index: {}\n\nThe weighted mean of the component scores (0–100) that have data; it covers {:.0} % of the configured weight.\n\n| indicator | value | direction | scores 100 at | weight | score |\n| --- | ---: | --- | ---: | ---: | ---: |",
+            idx.score
+                .map_or("no data".into(), |v| format!("**{v:.1}** / 100")),
+            idx.coverage * 100.0
+        );
+        for c in &idx.components {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                c.indicator,
+                c.value.map_or("no data".into(), fig),
+                c.direction.as_str(),
+                fig(c.reference),
+                fig(c.weight),
+                c.score.map_or("—".into(), |v| format!("{v:.1}"))
+            );
+        }
+        let _ = writeln!(o);
+    }
+    for n in &s.notes {
+        let _ = writeln!(o, "- {n}");
+    }
 }
 
 fn csv(a: &Accounts, targets: &[Progress]) -> String {
@@ -585,6 +662,27 @@ fn csv(a: &Accounts, targets: &[Progress]) -> String {
         if let Some(v) = v {
             row("economic", "cost_per_1k_requests", "all", *v, c);
         }
+    }
+    let so = &a.social;
+    for f in &so.fairness {
+        let g = format!("run:{}", f.run_id);
+        let unit = format!("attribute:{}", f.attribute);
+        row(
+            "social",
+            "demographic_parity_difference",
+            &g,
+            f.demographic_parity_difference[0],
+            &unit,
+        );
+        if let Some(d) = f.equalized_odds_difference {
+            row("social", "equalized_odds_difference", &g, d[0], &unit);
+        }
+    }
+    for i in &so.indicators {
+        row("social", &i.name, "all", i.total, &i.unit);
+    }
+    if let Some(v) = so.index.as_ref().and_then(|i| i.score) {
+        row("social", "social_index", "all", v, "score 0-100");
     }
     o
 }

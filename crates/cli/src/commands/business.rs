@@ -6,15 +6,17 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
-use sustain_core::business::{CostLine, Goal, Product, Target, Usage};
+use sustain_core::business::{
+    CostLine, Direction, Goal, IndexWeight, Indicator, Product, Target, Usage,
+};
 use sustain_ledger::Business;
 use sustain_report::render::{Format, render, targets_markdown};
 use sustain_report::targets::{self, Progress};
 use sustain_report::{Period, Scope, accounts};
 
 use crate::cli::{
-    AuditArgs, CostCommand, ProductCommand, ReportArgs, TargetCommand, UsageAddArgs, UsageCommand,
-    UsageImportArgs,
+    AuditArgs, CostCommand, IndicatorCommand, ProductCommand, ReportArgs, TargetCommand,
+    UsageAddArgs, UsageCommand, UsageImportArgs,
 };
 use crate::config::Settings;
 use crate::exit::BadInput;
@@ -22,7 +24,7 @@ use crate::exit::BadInput;
 use super::{open_ledger, out};
 
 /// Who makes a change, for the audit log: `cli:` and the login name.
-fn actor() -> String {
+pub(super) fn actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
@@ -324,6 +326,108 @@ pub fn cost(cmd: CostCommand, settings: &Settings) -> Result<()> {
                     c.category.clone(),
                     format!("{:.2} {}", c.amount, c.currency),
                     c.description.clone(),
+                ]);
+            }
+            out(&format!("{t}\n"))
+        }
+    }
+}
+
+/// `sustain indicator ...`
+pub fn indicator(cmd: IndicatorCommand, settings: &Settings) -> Result<()> {
+    match cmd {
+        IndicatorCommand::Add(a) => {
+            let i = Indicator {
+                name: a.name,
+                day: parse_day("--date", a.date.as_deref())?,
+                scope: a.scope,
+                value: a.value,
+                unit: a.unit,
+                description: a.description,
+                recorded_at: Utc::now(),
+            };
+            let ledger = open_ledger(settings)?;
+            ledger.add_indicator(&i, &actor())?;
+            out(&format!(
+                "indicator recorded: {} = {} {} on {}, scope {}\n",
+                i.name, i.value, i.unit, i.day, i.scope
+            ))
+        }
+        IndicatorCommand::List(a) => {
+            let period = Period::parse(&a.period)?;
+            let ledger = open_ledger(settings)?;
+            let rows = ledger.indicators(period.from, period.to)?;
+            if a.json {
+                return out(&format!("{}\n", serde_json::to_string_pretty(&rows)?));
+            }
+            if rows.is_empty() {
+                return out(&format!("No indicators in {}.\n", period.label));
+            }
+            let mut t = table();
+            t.set_header(vec![
+                "DAY",
+                "INDICATOR",
+                "VALUE",
+                "UNIT",
+                "SCOPE",
+                "DESCRIPTION",
+            ]);
+            for i in &rows {
+                t.add_row(vec![
+                    i.day.to_string(),
+                    i.name.clone(),
+                    sustain_core::format::sig(i.value),
+                    i.unit.clone(),
+                    i.scope.clone(),
+                    i.description.clone(),
+                ]);
+            }
+            out(&format!("{t}\n"))
+        }
+        IndicatorCommand::Weight(a) => {
+            let w = IndexWeight {
+                indicator: a.name,
+                weight: a.weight,
+                direction: Direction::parse(&a.direction)?,
+                reference: a.reference,
+                recorded_at: Utc::now(),
+            };
+            let ledger = open_ledger(settings)?;
+            ledger.set_index_weight(&w, &actor())?;
+            out(&format!(
+                "index weight set: {} weight {} ({} is better, {} scores 100)\n",
+                w.indicator,
+                w.weight,
+                w.direction.as_str(),
+                w.reference
+            ))
+        }
+        IndicatorCommand::Weights(a) => {
+            let ledger = open_ledger(settings)?;
+            let ws = ledger.index_weights()?;
+            if a.json {
+                return out(&format!("{}\n", serde_json::to_string_pretty(&ws)?));
+            }
+            if ws.is_empty() {
+                return out(
+                    "No index weights yet: set them with `sustain indicator weight NAME --weight W --direction higher|lower --reference R`.\n",
+                );
+            }
+            let mut t = table();
+            t.set_header(vec![
+                "INDICATOR",
+                "WEIGHT",
+                "DIRECTION",
+                "SCORES 100 AT",
+                "SET",
+            ]);
+            for w in &ws {
+                t.add_row(vec![
+                    w.indicator.clone(),
+                    sustain_core::format::sig(w.weight),
+                    w.direction.as_str().to_string(),
+                    sustain_core::format::sig(w.reference),
+                    w.recorded_at.format("%Y-%m-%d %H:%M").to_string(),
                 ]);
             }
             out(&format!("{t}\n"))

@@ -6,8 +6,12 @@ mod catalog;
 mod estimate;
 mod export;
 mod metered;
+mod remote;
 mod run;
 mod runs;
+mod scenario;
+mod serve;
+mod token;
 mod train;
 
 use std::io::Write;
@@ -46,7 +50,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Cost(c) => business::cost(c, &settings).map(|_| exit::OK),
         Command::Report(args) => business::report(args, &settings).map(|_| exit::OK),
         Command::Target(c) => business::target(c, &settings).map(|_| exit::OK),
+        Command::Indicator(c) => business::indicator(c, &settings).map(|_| exit::OK),
+        Command::Scenario(c) => scenario::scenario(c, &settings).map(|_| exit::OK),
         Command::Audit(args) => business::audit(args, &settings),
+        Command::Serve(args) => serve::serve(args, &settings),
+        Command::Token(c) => token::token(c, &settings).map(|_| exit::OK),
         Command::Runs(RunsCommand::Sci(args)) => {
             estimate::runs_sci(args, &settings).map(|_| exit::OK)
         }

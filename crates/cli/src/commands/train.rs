@@ -10,6 +10,7 @@ use serde_json::json;
 use sustain_core::run::{RunKind, RunStatus, RunView};
 use sustain_train::config::{Loss, Optimizer, TrainConfig};
 use sustain_train::dataset::{Standardizer, Tabular};
+use sustain_train::fairness;
 use sustain_train::gpt::GptShape;
 use sustain_train::lm::{self, Corpus, LmMetrics, TrainedLm};
 use sustain_train::metrics::{Metrics, metrics};
@@ -35,6 +36,7 @@ fn default_dataset(task: &str) -> &'static str {
 fn load_dataset(spec: Option<&str>, label: Option<&str>) -> Result<Tabular> {
     match spec.unwrap_or("breast-cancer") {
         "breast-cancer" => Ok(Tabular::breast_cancer()?),
+        "german-credit" => Ok(Tabular::german_credit()?),
         "digits" => Ok(Tabular::digits()?),
         "mnist-5k" => Ok(Tabular::mnist_5k()?),
         path if path.contains("images-idx3") => {
@@ -45,7 +47,7 @@ fn load_dataset(spec: Option<&str>, label: Option<&str>) -> Result<Tabular> {
             Ok(Tabular::from_csv(Path::new(path), label)?)
         }
         other => Err(BadInput(format!(
-            "unknown dataset '{other}': give breast-cancer, digits, mnist-5k, the path of a CSV file, or of MNIST IDX images (…-images-idx3-ubyte, with …-labels-idx1-ubyte beside it)"
+            "unknown dataset '{other}': give breast-cancer, german-credit, digits, mnist-5k, the path of a CSV file, or of MNIST IDX images (…-images-idx3-ubyte, with …-labels-idx1-ubyte beside it)"
         ))
         .into()),
     }
@@ -610,7 +612,15 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
             let (p, _) = trainer::prepare_text(&d, config.seed, Some(vocab))?;
             (p.test, false)
         }
-        (Some(spec), None) => (load_dataset(Some(spec), args.label.as_deref())?, true),
+        (Some(spec), None) => (
+            load_eval_table(
+                spec,
+                args.label.as_deref(),
+                args.sensitive.as_deref(),
+                &config,
+            )?,
+            true,
+        ),
         (Some(spec), Some(vocab)) => {
             let Data::Text(d) = load_data(
                 &config.task,
@@ -655,25 +665,194 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
         ("dataset".to_string(), data.name.clone()),
         ("model".to_string(), args.model.display().to_string()),
     ]);
+    // Fairness settings are checked before the meter starts, so bad input records nothing.
+    let fairness_opts = match &args.sensitive {
+        Some(col) => Some(fairness_options(&args, col, &data, &config)?),
+        None => None,
+    };
     let meter = Metered::start(settings, &site, RunKind::Eval, &config.task, tags)?;
     let (_, pred) = trainer::evaluate(&model, &data, config.loss, &device);
     let m = metrics(&pred, &data.y, &config.classes);
-    let view = meter.finish(
-        RunStatus::Succeeded,
-        vec![],
-        json!({"metrics": {"test": {"accuracy": m.accuracy, "precision": m.precision, "recall": m.recall, "f1": m.f1}}, "model_path": args.model.display().to_string()}),
-    )?;
+    let fair = match &fairness_opts {
+        Some(o) => {
+            let groups = &data.attributes[&o.attribute];
+            match fairness::fairness(&data.y, &pred, groups, o) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    let err = BadInput(e.to_string());
+                    meter.finish(RunStatus::Failed, vec![err.to_string()], json!({}))?;
+                    return Err(err.into());
+                }
+            }
+        }
+        None => None,
+    };
+    let mut outcomes = json!({"metrics": {"test": {"accuracy": m.accuracy, "precision": m.precision, "recall": m.recall, "f1": m.f1}}, "model_path": args.model.display().to_string(), "dataset": data.name});
+    if let Some(f) = &fair {
+        outcomes["fairness"] = serde_json::to_value(f)?;
+    }
+    let view = meter.finish(RunStatus::Succeeded, vec![], outcomes)?;
     if args.json {
-        out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(
-                &json!({"run_id": view.start.id, "metrics": {"test": m}, "energy": view.to_json()["energy"]})
-            )?
-        ))?;
+        let mut j = json!({"run_id": view.start.id, "metrics": {"test": m}, "energy": view.to_json()["energy"]});
+        if let Some(f) = &fair {
+            j["fairness"] = serde_json::to_value(f)?;
+        }
+        out(&format!("{}\n", serde_json::to_string_pretty(&j)?))?;
     } else {
-        out(&report(&m, &args.model, &view, 0.0))?;
+        let mut text = report(&m, &args.model, &view, 0.0);
+        if let Some(f) = &fair {
+            text.push_str(&fairness_table(f));
+        }
+        out(&text)?;
     }
     Ok(crate::exit::OK)
+}
+
+/// A user's CSV for `eval`: the `--sensitive` column is kept beside the features. A model
+/// trained with that column among its features (one input more) gets it as a feature too.
+fn load_eval_table(
+    spec: &str,
+    label: Option<&str>,
+    sensitive: Option<&str>,
+    config: &TrainConfig,
+) -> Result<Tabular> {
+    let Some(col) = sensitive else {
+        return load_dataset(Some(spec), label);
+    };
+    if !(Path::new(spec).exists() || spec.contains('/') || spec.ends_with(".csv")) {
+        // A bundled set: its protected attributes are built in.
+        return load_dataset(Some(spec), label);
+    }
+    let apart = Tabular::from_csv_with(Path::new(spec), label, &[col])?;
+    if apart.width() + 1 == config.inputs {
+        let mut with = Tabular::from_csv(Path::new(spec), label)?;
+        with.attributes = apart.attributes;
+        return Ok(with);
+    }
+    Ok(apart)
+}
+
+/// Checks `--sensitive`, `--positive` and `--min-group-size` against the data and the model.
+fn fairness_options(
+    args: &EvalArgs,
+    col: &str,
+    data: &Tabular,
+    config: &TrainConfig,
+) -> Result<fairness::Options> {
+    if config.vocab.is_some() {
+        return Err(BadInput(format!(
+            "--sensitive works with tabular models, whose CSV rows carry the attribute; {} is a {} model",
+            args.model.display(),
+            config.task
+        ))
+        .into());
+    }
+    if !data.attributes.contains_key(col) {
+        let known: Vec<&str> = data.attributes.keys().map(String::as_str).collect();
+        return Err(BadInput(if known.is_empty() {
+            format!(
+                "dataset {} has no protected attribute '{col}'; give --dataset FILE.csv with a column '{col}'",
+                data.name
+            )
+        } else {
+            format!(
+                "dataset {} has no protected attribute '{col}'; it has: {}",
+                data.name,
+                known.join(", ")
+            )
+        })
+        .into());
+    }
+    if args.min_group_size == 0 {
+        return Err(BadInput("--min-group-size must be at least 1".into()).into());
+    }
+    let classes = &config.classes;
+    let positive = match &args.positive {
+        Some(p) => classes.iter().position(|c| c == p).ok_or_else(|| {
+            BadInput(format!(
+                "--positive {p:?} is not a class of the model; its classes are: {}",
+                classes.join(", ")
+            ))
+        })?,
+        None if classes.len() == 2 => 1,
+        None => {
+            return Err(BadInput(format!(
+                "the model has {} classes; name the favourable one with --positive (one of {})",
+                classes.len(),
+                classes.join(", ")
+            ))
+            .into());
+        }
+    };
+    Ok(fairness::Options {
+        attribute: col.to_string(),
+        positive,
+        positive_name: classes[positive].clone(),
+        min_group_size: args.min_group_size,
+        seed: config.seed,
+    })
+}
+
+/// The fairness figures as a table for people.
+fn fairness_table(f: &fairness::Fairness) -> String {
+    let pct = |r: &fairness::Rate| {
+        format!(
+            "{:.1}% [{:.1}–{:.1}]",
+            r.value * 100.0,
+            r.low * 100.0,
+            r.high * 100.0
+        )
+    };
+    let opt = |r: &Option<fairness::Rate>| r.as_ref().map_or("undefined".to_string(), pct);
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    t.set_header([
+        "group",
+        "rows",
+        "selection rate",
+        "TPR",
+        "FPR",
+        "accuracy",
+        "flags",
+    ]);
+    for g in &f.groups {
+        t.add_row([
+            g.group.clone(),
+            g.count.to_string(),
+            pct(&g.selection_rate),
+            opt(&g.true_positive_rate),
+            opt(&g.false_positive_rate),
+            format!("{:.1}%", g.accuracy * 100.0),
+            if g.flags.is_empty() {
+                String::new()
+            } else {
+                "⚠ ".to_string() + &g.flags.join("; ")
+            },
+        ]);
+    }
+    let spread = |s: &fairness::Spread| format!("{:.3} [{:.3}–{:.3}]", s.value, s.low, s.high);
+    let mut s = format!(
+        "\nFairness over '{}' (favourable class: {}; 95% intervals: Wilson per group, bootstrap of {} resamples for differences)\n{t}\n",
+        f.attribute, f.positive_class, f.bootstrap_resamples
+    );
+    s.push_str(&format!(
+        "  demographic parity difference  {}   ratio {}\n",
+        spread(&f.demographic_parity_difference),
+        f.demographic_parity_ratio
+            .map_or("undefined".into(), |r| format!("{r:.3}"))
+    ));
+    s.push_str(&format!(
+        "  equalized odds difference      {}   ratio {}\n",
+        f.equalized_odds_difference
+            .as_ref()
+            .map_or("undefined".into(), spread),
+        f.equalized_odds_ratio
+            .map_or("undefined".into(), |r| format!("{r:.3}"))
+    ));
+    for w in &f.warnings {
+        s.push_str(&format!("  warning: {w}\n"));
+    }
+    s
 }
 
 /// `sustain eval` of a char-gpt model: the test part of its corpus, or a whole text file (whose
@@ -857,6 +1036,7 @@ pub fn predict(args: PredictArgs, settings: &Settings) -> Result<i32> {
                 x: rows.concat(),
                 y: vec![0; rows.len()],
                 pixel_max: None,
+                attributes: Default::default(),
             };
             config.standardizer.apply(&mut data);
             data
