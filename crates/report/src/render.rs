@@ -7,6 +7,8 @@ use std::fmt::Write;
 use sustain_core::chart::{Bar, Series, bar_chart, line_chart};
 
 use crate::accounts::{Accounts, Breakdown};
+use crate::scenario::ScenarioResult;
+use crate::sheets::ModelSheet;
 use crate::targets::Progress;
 
 /// Report formats.
@@ -39,17 +41,52 @@ impl Format {
     }
 }
 
+/// The sections of a full report beyond the accounts and targets.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Extras {
+    /// The saved scenarios, run over the report's period and scope.
+    pub scenarios: Vec<ScenarioResult>,
+    /// Per-model sheets of the models trained in the period.
+    pub model_sheets: Vec<ModelSheet>,
+    /// The strategy map, Mermaid source (empty without targets and scenarios).
+    pub strategy_map: String,
+    /// Saved scenarios that could not be run over this period, and why.
+    pub scenario_errors: Vec<String>,
+}
+
 /// Renders `a`, and the progress of the targets of its scope, in `format`.
 pub fn render(a: &Accounts, targets: &[Progress], format: Format) -> String {
+    render_full(a, targets, &Extras::default(), format)
+}
+
+/// Renders the accounts, targets, strategy map, scenarios and model sheets in `format`.
+pub fn render_full(a: &Accounts, targets: &[Progress], x: &Extras, format: Format) -> String {
     match format {
-        Format::Markdown => markdown(a, targets),
+        Format::Markdown => markdown(a, targets, x),
         Format::Json => {
             let mut v = serde_json::to_value(a).unwrap_or_default();
             v["targets"] = serde_json::to_value(targets).unwrap_or_default();
+            v["scenarios"] = serde_json::to_value(&x.scenarios).unwrap_or_default();
+            v["model_sheets"] = serde_json::to_value(&x.model_sheets).unwrap_or_default();
+            for (json, sheet) in v["model_sheets"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .zip(&x.model_sheets)
+            {
+                json["hugging_face_yaml"] = sheet.hugging_face_yaml().into();
+                json["annex_xi"] = sheet
+                    .annex_xi()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), serde_json::Value::from(v)))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into();
+            }
+            v["strategy_map"] = x.strategy_map.clone().into();
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
-        Format::Csv => csv(a, targets),
-        Format::Html => html(a, targets),
+        Format::Csv => csv(a, targets, x),
+        Format::Html => html(a, targets, x),
     }
 }
 
@@ -159,8 +196,8 @@ pub fn charts(a: &Accounts, targets: &[Progress]) -> Vec<(String, String)> {
     out
 }
 
-fn html(a: &Accounts, targets: &[Progress]) -> String {
-    let md = markdown(a, targets);
+fn html(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
+    let md = markdown(a, targets, x);
     let mut body = String::new();
     let parser = pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES);
     pulldown_cmark::html::push_html(&mut body, parser);
@@ -283,7 +320,7 @@ fn breakdown_table(out: &mut String, title: &str, head: &str, rows: &[Breakdown]
     }
 }
 
-fn markdown(a: &Accounts, targets: &[Progress]) -> String {
+fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Sustain report: {}, {}\n", a.period.label, a.scope);
     let _ = writeln!(
@@ -467,6 +504,29 @@ fn markdown(a: &Accounts, targets: &[Progress]) -> String {
     if !targets.is_empty() {
         let _ = writeln!(o, "\n## Targets\n\n{}", targets_markdown(targets));
     }
+    if !x.strategy_map.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n## Strategy map\n\nLevers of the saved scenarios, the metrics they move, and the targets that track those metrics (Mermaid; dotted lines: derived metrics).\n\n```mermaid\n{}```",
+            x.strategy_map
+        );
+    }
+    if !x.scenarios.is_empty() || !x.scenario_errors.is_empty() {
+        let _ = writeln!(o, "\n## Scenarios\n");
+        for r in &x.scenarios {
+            let _ = writeln!(o, "{}", crate::scenario::markdown(r));
+        }
+        for e in &x.scenario_errors {
+            let _ = writeln!(o, "- not run: {e}");
+        }
+    }
+    if !x.model_sheets.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n## Model sheets\n\n{}",
+            crate::sheets::markdown(&x.model_sheets)
+        );
+    }
     if !a.notes.is_empty() {
         let _ = writeln!(o, "\n## Notes\n");
         for n in &a.notes {
@@ -557,7 +617,7 @@ fn social_markdown(o: &mut String, s: &crate::social::Social) {
     }
 }
 
-fn csv(a: &Accounts, targets: &[Progress]) -> String {
+fn csv(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
     let mut o = String::from("section,metric,group,value,unit\n");
     let mut row = |section: &str, metric: &str, group: &str, value: f64, unit: &str| {
         let q = |s: &str| {
@@ -683,6 +743,28 @@ fn csv(a: &Accounts, targets: &[Progress]) -> String {
     }
     if let Some(v) = so.index.as_ref().and_then(|i| i.score) {
         row("social", "social_index", "all", v, "score 0-100");
+    }
+    for r in &x.scenarios {
+        for (which, f) in [("actual", &r.actual), ("scenario", &r.scenario)] {
+            let g = format!("{}:{which}", r.name);
+            row("scenario", "energy_facility", &g, f.facility_wh, "Wh");
+            row("scenario", "co2e_location", &g, f.co2e_location_g, "g");
+            if let Some(m) = f.co2e_market_g {
+                row("scenario", "co2e_market", &g, m, "g");
+            }
+            row("scenario", "water", &g, f.water_l, "L");
+            for (c, v) in &f.cost {
+                row("scenario", "total_cost", &g, *v, c);
+            }
+            for (c, v) in &f.revenue {
+                row("scenario", "revenue", &g, *v, c);
+            }
+        }
+    }
+    for m in &x.model_sheets {
+        let g = format!("model:{}", m.model);
+        row("model", "energy_facility", &g, m.facility_wh, "Wh");
+        row("model", "co2e_location", &g, m.co2e_location_g, "g");
     }
     o
 }

@@ -10,7 +10,7 @@ use sustain_core::business::{
     CostLine, Direction, Goal, IndexWeight, Indicator, Product, Target, Usage,
 };
 use sustain_ledger::Business;
-use sustain_report::render::{Format, render, targets_markdown};
+use sustain_report::render::{Format, render_full, targets_markdown};
 use sustain_report::targets::{self, Progress};
 use sustain_report::{Period, Scope, accounts};
 
@@ -449,7 +449,15 @@ pub fn report(a: ReportArgs, settings: &Settings) -> Result<()> {
         .filter(|t| Scope::parse(&t.scope).is_ok_and(|s| s == scope))
         .map(|t| targets::progress(&ledger, t, &period))
         .collect::<Result<_, _>>()?;
-    let text = render(&accounts, &progress, format);
+    let accelerators = sustain_core::hardware::AcceleratorCatalog::bundled()
+        .context("bundled accelerator catalog")?;
+    let ctx = sustain_report::scenario::Context {
+        sites: &settings.sites,
+        accelerators: &accelerators,
+        file: None,
+    };
+    let extras = sustain_report::extras(&ledger, &accounts, &progress, &ctx)?;
+    let text = render_full(&accounts, &progress, &extras, format);
     match &a.output {
         Some(path) => {
             std::fs::write(path, &text)
