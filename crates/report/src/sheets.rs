@@ -13,7 +13,7 @@ use crate::social::FairnessEval;
 /// One trained model's sheet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelSheet {
-    /// The model: its directory, else the training run's id.
+    /// The model: its directory, else its `model` tag, else the training run's id.
     pub model: String,
     /// Task (`tabular-mlp`, `char-gpt`, ...).
     pub task: String,
@@ -132,6 +132,7 @@ pub fn sheets(
             .outcomes
             .get("model_path")
             .and_then(|v| v.as_str())
+            .or_else(|| t.tags.get("model").map(String::as_str))
             .map_or_else(|| format!("run {}", short(&t.run_id)), str::to_string);
         let uses: Vec<&RunOutcome> = runs
             .iter()

@@ -32,14 +32,39 @@ fn record(
     cpu_j: f64,
     tags: &[(&str, &str)],
 ) {
+    let kind = if tags.iter().any(|t| t.0 == "model") {
+        RunKind::Train
+    } else {
+        RunKind::Infer
+    };
+    record_with(
+        l,
+        id,
+        site,
+        (m, d),
+        cpu_j,
+        tags,
+        kind,
+        serde_json::json!({}),
+    );
+}
+
+/// As [`record`], with the kind and the outcomes given.
+#[allow(clippy::too_many_arguments)]
+fn record_with(
+    l: &SqliteLedger,
+    id: &str,
+    site: &Site,
+    (m, d): (u32, u32),
+    cpu_j: f64,
+    tags: &[(&str, &str)],
+    kind: RunKind,
+    outcomes: serde_json::Value,
+) {
     let start = RunStart {
         id: id.into(),
         name: id.into(),
-        kind: if tags.iter().any(|t| t.0 == "model") {
-            RunKind::Train
-        } else {
-            RunKind::Infer
-        },
+        kind,
         command: vec!["x".into()],
         started_at: Utc.with_ymd_and_hms(2026, m, d, 10, 0, 0).unwrap(),
         site: site.record.clone(),
@@ -90,7 +115,7 @@ fn record(
         impacts: Impacts::compute(energy.total(), duration, site, None).unwrap(),
         energy,
         notes: vec![],
-        outcomes: serde_json::json!({}),
+        outcomes,
     })
     .unwrap();
 }
@@ -496,4 +521,488 @@ fn record_end(l: &SqliteLedger, id: &str, site: &Site, cpu_j: f64) {
         outcomes: serde_json::json!({}),
     })
     .unwrap();
+}
+
+// ---- Scenarios -------------------------------------------------------------------------
+
+use sustain_core::hardware::AcceleratorCatalog;
+use sustain_report::scenario::{self, Context, ScenarioFile};
+
+fn run_scenario(
+    l: &SqliteLedger,
+    toml: &str,
+    base: Option<&std::path::Path>,
+) -> scenario::ScenarioResult {
+    let sites = SiteCatalog::bundled().unwrap();
+    let acc = AcceleratorCatalog::bundled().unwrap();
+    let ctx = Context {
+        sites: &sites,
+        accelerators: &acc,
+        file: base,
+    };
+    let f = ScenarioFile::parse(toml).unwrap();
+    scenario::run(
+        l,
+        &f,
+        &Period::parse("2026-Q3").unwrap(),
+        &Scope::Company,
+        &ctx,
+    )
+    .unwrap()
+}
+
+/// Location-based carbon of one run, from SQL.
+fn run_g(dir: &tempfile::TempDir, id: &str, column: &str) -> f64 {
+    let c = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+    c.query_row(
+        &format!("SELECT {column} FROM run_ends WHERE run_id = ?1"),
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_scenario_without_effect_equals_the_accounts() {
+    let (_dir, l) = fixture();
+    let a = accounts(&l, &Period::parse("2026-Q3").unwrap(), &Scope::Company).unwrap();
+    let r = run_scenario(
+        &l,
+        "name = \"same\"\n[[lever]]\ntype = \"price\"\nproduct = \"chat\"\nchange = \"+0%\"\n",
+        None,
+    );
+    for f in [&r.actual, &r.scenario] {
+        assert_eq!(f.runs, a.environmental.runs);
+        assert!((f.co2e_location_g - a.environmental.co2e_location_g).abs() < 1e-9);
+        assert!((f.facility_wh - a.environmental.energy_wh.facility).abs() < 1e-9);
+        assert!((f.it_wh - a.environmental.energy_wh.it).abs() < 1e-9);
+        assert!((f.water_l - a.environmental.water_l).abs() < 1e-9);
+        assert!((f.co2e_market_g.unwrap() - a.environmental.co2e_market_g.unwrap()).abs() < 1e-9);
+        for (c, v) in &a.economic.total_cost {
+            assert!((f.cost[c] - v).abs() < 0.005, "{c}: {} vs {v}", f.cost[c]);
+        }
+        assert_eq!(f.revenue, a.economic.revenue);
+        assert_eq!(f.requests, a.economic.requests as f64);
+    }
+}
+
+#[test]
+fn levers_move_the_figures_as_computed_by_hand() {
+    let (dir, l) = fixture();
+    let fr = site("FR");
+    let actual = run_scenario(
+        &l,
+        "name = \"x\"\n[[lever]]\ntype = \"price\"\nproduct = \"chat\"\nchange = \"+0%\"\n",
+        None,
+    )
+    .actual;
+
+    // Move the Californian runs (a and d) to France: their IT energy at France's PUE and grid.
+    let r = run_scenario(
+        &l,
+        "name = \"to-fr\"\n[[lever]]\ntype = \"move-site\"\nfrom = \"US-CA\"\nto = \"FR\"\n",
+        None,
+    );
+    let it_kwh = 3.1 * (3.6e6 + 9.0e6) / 3.6e6;
+    let moved = it_kwh * fr.pue.value() * fr.intensity.g_per_kwh();
+    let kept = run_g(&dir, "b", "co2e_location_g") + run_g(&dir, "c", "co2e_location_g");
+    assert!(
+        (r.scenario.co2e_location_g - (moved + kept)).abs() < 1e-6,
+        "{} vs {}",
+        r.scenario.co2e_location_g,
+        moved + kept
+    );
+    assert_eq!(r.levers[0].cells, 2);
+    assert!(
+        (r.levers[0].co2e_location_g - (r.scenario.co2e_location_g - actual.co2e_location_g)).abs()
+            < 1e-9
+    );
+
+    // Half the energy of chat moved: the Californian chat run splits in two.
+    let r = run_scenario(
+        &l,
+        "name = \"half\"\n[[lever]]\ntype = \"move-site\"\nto = \"FR\"\nproduct = \"chat\"\nshare = 0.5\n",
+        None,
+    );
+    let a_g = run_g(&dir, "a", "co2e_location_g");
+    let a_moved = 0.5 * 3.1 * 3.6e6 / 3.6e6 * fr.pue.value() * fr.intensity.g_per_kwh();
+    let want = actual.co2e_location_g - 0.5 * a_g + a_moved;
+    assert!((r.scenario.co2e_location_g - want).abs() < 1e-6);
+    assert_eq!(r.scenario.runs, actual.runs);
+
+    // Contractual power for everything at 0 g/kWh: market-based 0, location-based unchanged.
+    let r = run_scenario(
+        &l,
+        "name = \"ppa\"\n[[lever]]\ntype = \"contractual-power\"\nshare = 1.0\ng_per_kwh = 0\n",
+        None,
+    );
+    assert_eq!(r.scenario.co2e_market_g, Some(0.0));
+    assert!((r.scenario.co2e_location_g - actual.co2e_location_g).abs() < 1e-9);
+
+    // Volume of chat +50%: chat's usage and revenue, and its runs' energy, scale by 1.5.
+    let r = run_scenario(
+        &l,
+        "name = \"grow\"\n[[lever]]\ntype = \"volume\"\nproduct = \"chat\"\nchange = \"+50%\"\n",
+        None,
+    );
+    let chat_g = a_g + run_g(&dir, "b", "co2e_location_g");
+    assert!((r.scenario.co2e_location_g - (actual.co2e_location_g + 0.5 * chat_g)).abs() < 1e-6);
+    assert!((r.scenario.revenue["USD"] - (actual.revenue["USD"] + 0.5 * 500.0)).abs() < 1e-9);
+    assert_eq!(r.scenario.requests, actual.requests + 100_000.0);
+
+    // The hardware lever from the catalog: energy per bf16 operation, H100 against A100.
+    let acc = AcceleratorCatalog::bundled().unwrap();
+    let per_op = |id: &str| {
+        let d = acc.get(id).unwrap();
+        d.typical_training_power().unwrap().watts() / d.peak_tflops("bf16").unwrap()
+    };
+    let factor = per_op("h100-sxm") / per_op("a100-80gb");
+    let r = run_scenario(
+        &l,
+        "name = \"hw\"\n[[lever]]\ntype = \"hardware\"\nfrom = \"a100-80gb\"\nto = \"h100-sxm\"\nmodel = \"llm-7b\"\n",
+        None,
+    );
+    let d_g = run_g(&dir, "d", "co2e_location_g");
+    assert!(
+        (r.scenario.co2e_location_g - (actual.co2e_location_g - d_g * (1.0 - factor))).abs() < 1e-6
+    );
+    assert!(factor < 1.0);
+}
+
+#[test]
+fn shifting_hours_uses_the_series_ratio_within_the_window() {
+    let (dir, l) = fixture();
+    // A day of hourly intensities for 3 July and 15 August (the year is ignored): run a starts
+    // at 10:00 on 3 July (200), 100 at 11:00; run b at 10:00 on 15 August (300), 150 at 12:00.
+    let mut csv = String::from("Time,Carbon Intensity\n");
+    for h in 0..24 {
+        let (a, b) = match h {
+            11 => (100.0, 300.0),
+            12 => (200.0, 150.0),
+            _ => (200.0, 300.0),
+        };
+        csv += &format!("2020-07-03 {h:02}:00:00,{a}\n2020-07-03 {h:02}:30:00,{a}\n");
+        csv += &format!("2020-08-15 {h:02}:00:00,{b}\n");
+    }
+    let path = dir.path().join("series.csv");
+    std::fs::write(&path, csv).unwrap();
+    let base = dir.path().join("plan.toml");
+    let toml = "name = \"wait\"\n[[lever]]\ntype = \"shift-hours\"\nseries = \"series.csv\"\nwindow_hours = 3\nproduct = \"chat\"\n";
+    let r = run_scenario(&l, toml, Some(&base));
+    let (a_g, b_g) = (
+        run_g(&dir, "a", "co2e_location_g"),
+        run_g(&dir, "b", "co2e_location_g"),
+    );
+    let want = r.actual.co2e_location_g - 0.5 * a_g - 0.5 * b_g;
+    assert!(
+        (r.scenario.co2e_location_g - want).abs() < 1e-6,
+        "{} vs {want}",
+        r.scenario.co2e_location_g
+    );
+    assert_eq!(r.levers[0].cells, 2);
+    // A window of one hour moves nothing.
+    let r = run_scenario(
+        &l,
+        &toml.replace("window_hours = 3", "window_hours = 1"),
+        Some(&base),
+    );
+    assert!((r.scenario.co2e_location_g - r.actual.co2e_location_g).abs() < 1e-9);
+}
+
+#[test]
+fn the_shared_carbon_intensity_series_read_and_lower_a_run() {
+    // The real series shipped beside the project (Wiesner et al. 2021): the lowest hour within a
+    // day is never above the hour itself, and for a German run it is strictly lower.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/carbon-intensity/ger_2020.csv");
+    let s = scenario::Series::read(&path).unwrap();
+    let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 10)
+        .unwrap()
+        .and_hms_opt(18, 0, 0)
+        .unwrap();
+    let (now, best) = s.now_and_best(t, 24).unwrap();
+    assert!(best < now && best > 0.0 && now < 1000.0, "{now} {best}");
+}
+
+#[test]
+fn scenario_files_with_typos_get_errors_that_name_the_fix() {
+    let err = |t: &str| ScenarioFile::parse(t).unwrap_err().to_string();
+    let e = err("name = \"x\"\n[[lever]]\ntype = \"move-sites\"\nto = \"FR\"\n");
+    assert!(e.contains("did you mean \"move-site\""), "{e}");
+    let e = err("name = \"x\"\n[[lever]]\ntype = \"move-site\"\ntoo = \"FR\"\n");
+    assert!(
+        e.contains("unknown field `too`") && e.contains("line"),
+        "{e}"
+    );
+    let e = err("name = \"x\"\n[[lever]]\ntype = \"move-site\"\n");
+    assert!(e.contains("no to"), "{e}");
+    let e = err("name = \"x\"\n[[lever]]\ntype = \"pue\"\npue = 1.2\nseries = \"a.csv\"\n");
+    assert!(e.contains("field series") && e.contains("only pue"), "{e}");
+    let e = err("name = \"x\"\n[[lever]]\ntype = \"move-site\"\nto = \"FR\"\nshare = 2\n");
+    assert!(e.contains("share from 0 to 1"), "{e}");
+    let e =
+        err("name = \"x\"\n[[lever]]\ntype = \"price\"\nproduct = \"chat\"\nchange = \"ten\"\n");
+    assert!(e.contains("+10%"), "{e}");
+    let e = err("name = \"x\"\n");
+    assert!(e.contains("[[lever]]"), "{e}");
+    // An unknown site is an error at run time, naming the catalog.
+    let (_dir, l) = fixture();
+    let sites = SiteCatalog::bundled().unwrap();
+    let acc = AcceleratorCatalog::bundled().unwrap();
+    let ctx = Context {
+        sites: &sites,
+        accelerators: &acc,
+        file: None,
+    };
+    let f =
+        ScenarioFile::parse("name = \"x\"\n[[lever]]\ntype = \"move-site\"\nto = \"XX-NOPE\"\n")
+            .unwrap();
+    let e = scenario::run(
+        &l,
+        &f,
+        &Period::parse("2026-Q3").unwrap(),
+        &Scope::Company,
+        &ctx,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("XX-NOPE"), "{e}");
+    // Quantize without a factor or a measured optimization run says how to give one.
+    let f =
+        ScenarioFile::parse("name = \"x\"\n[[lever]]\ntype = \"quantize\"\nmodel = \"llm-7b\"\n")
+            .unwrap();
+    let e = scenario::run(
+        &l,
+        &f,
+        &Period::parse("2026-Q3").unwrap(),
+        &Scope::Company,
+        &ctx,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("energy_factor"), "{e}");
+}
+
+// ---- Social account, index, sheets, strategy map ---------------------------------------
+
+fn fairness_json(dpd: f64, eod: f64) -> serde_json::Value {
+    serde_json::json!({
+        "attribute": "sex", "positive_class": "good", "bootstrap_resamples": 1000, "min_group_size": 30,
+        "groups": [{"group": "f", "flags": ["small group: 20 rows, fewer than 30"]}, {"group": "m", "flags": []}],
+        "demographic_parity_difference": {"value": dpd, "low": dpd / 2.0, "high": dpd * 2.0},
+        "demographic_parity_ratio": 0.9,
+        "equalized_odds_difference": {"value": eod, "low": 0.0, "high": eod * 2.0},
+        "equalized_odds_ratio": 0.8, "warnings": []
+    })
+}
+
+#[test]
+fn the_social_account_holds_fairness_indicators_and_the_index() {
+    use sustain_core::business::{Direction, IndexWeight, Indicator};
+    let (dir, l) = fixture();
+    let ca = site("US-CA");
+    record_with(
+        &l,
+        "t1",
+        &ca,
+        (8, 2),
+        1e5,
+        &[("task", "tabular-mlp"), ("dataset", "german-credit")],
+        RunKind::Train,
+        serde_json::json!({"model_path": "runs/credit", "model_sha256": "ab".repeat(32), "epochs": 20,
+                           "metrics": {"test": {"accuracy": 0.75, "f1": 0.7}}}),
+    );
+    for (id, d, dpd, eod) in [("e1", 3, 0.10, 0.20), ("e2", 4, 0.04, 0.30)] {
+        record_with(
+            &l,
+            id,
+            &ca,
+            (8, d),
+            1e4,
+            &[("model", "runs/credit"), ("dataset", "german-credit")],
+            RunKind::Eval,
+            serde_json::json!({"fairness": fairness_json(dpd, eod), "metrics": {"test": {"accuracy": 0.75}}}),
+        );
+    }
+    let ind = |name: &str, value: f64, scope: &str| Indicator {
+        name: name.into(),
+        day: NaiveDate::from_ymd_opt(2026, 8, 20).unwrap(),
+        scope: scope.into(),
+        value,
+        unit: "h".into(),
+        description: String::new(),
+        recorded_at: Utc::now(),
+    };
+    l.add_indicator(&ind("training_hours", 100.0, "company"), "t")
+        .unwrap();
+    l.add_indicator(&ind("training_hours", 50.0, "team:ir"), "t")
+        .unwrap();
+    let w = |i: &str, weight: f64, direction, reference: f64| IndexWeight {
+        indicator: i.into(),
+        weight,
+        direction,
+        reference,
+        recorded_at: Utc::now(),
+    };
+    l.set_index_weight(&w("training_hours", 1.0, Direction::Higher, 300.0), "t")
+        .unwrap();
+    l.set_index_weight(
+        &w(
+            "fairness.demographic_parity_difference",
+            1.0,
+            Direction::Lower,
+            0.05,
+        ),
+        "t",
+    )
+    .unwrap();
+    // Bad input is refused and nothing is recorded.
+    assert!(
+        l.add_indicator(&ind("fairness.x", 1.0, "company"), "t")
+            .is_err()
+    );
+    assert!(
+        l.add_indicator(&ind("ok", f64::NAN, "company"), "t")
+            .is_err()
+    );
+    assert!(l.add_indicator(&ind("ok", 1.0, "galaxy:x"), "t").is_err());
+    assert!(
+        l.set_index_weight(&w("x", -1.0, Direction::Higher, 1.0), "t")
+            .is_err()
+    );
+    assert!(
+        l.set_index_weight(&w("x", 1.0, Direction::Higher, 0.0), "t")
+            .is_err()
+    );
+
+    let q3 = Period::parse("2026-Q3").unwrap();
+    let a = accounts(&l, &q3, &Scope::Company).unwrap();
+    let s = &a.social;
+    assert!(s.has_data);
+    assert_eq!(s.fairness.len(), 2);
+    assert_eq!(s.fairness[0].flagged_groups, 1);
+    // Company scope sums every entry: 150 h.
+    assert_eq!(s.indicators.len(), 1);
+    assert_eq!(s.indicators[0].total, 150.0);
+    // Index: training 150/300 = 50; worst DPD 0.10 against 0.05 = 50; mean 50.
+    let idx = s.index.as_ref().unwrap();
+    assert!((idx.score.unwrap() - 50.0).abs() < 1e-9);
+    assert_eq!(idx.coverage, 1.0);
+    assert_eq!(
+        sustain_report::targets::value(&a, "social_index"),
+        Some(50.0)
+    );
+    assert_eq!(
+        sustain_report::targets::value(&a, "demographic_parity_difference"),
+        Some(0.10)
+    );
+    assert_eq!(
+        sustain_report::targets::value(&a, "equalized_odds_difference"),
+        Some(0.30)
+    );
+    // A team scope sees its own entry only.
+    let t = accounts(&l, &q3, &Scope::parse("team:ir").unwrap()).unwrap();
+    assert_eq!(t.social.indicators[0].total, 50.0);
+    // Markdown and CSV carry the same figures.
+    let md = render(&a, &[], Format::Markdown);
+    assert!(md.contains("### Social index: **50.0** / 100"), "{md}");
+    assert!(md.contains("0.100 [0.050–0.200]"));
+    let csv = render(&a, &[], Format::Csv);
+    assert!(csv.contains("social,training_hours,all,150,h"));
+    assert!(csv.contains("social,social_index,all,50,score 0-100"));
+
+    // The model sheet of the training run, with its evaluations and the metadata blocks.
+    let sites = SiteCatalog::bundled().unwrap();
+    let acc = AcceleratorCatalog::bundled().unwrap();
+    let ctx = Context {
+        sites: &sites,
+        accelerators: &acc,
+        file: None,
+    };
+    let x = sustain_report::extras(&l, &a, &[], &ctx).unwrap();
+    // Two training runs in Q3, by start: runs/credit (2 Aug) and the fixture's llm-7b (1 Sep,
+    // named by its tag).
+    assert_eq!(x.model_sheets.len(), 2);
+    assert_eq!(x.model_sheets[1].model, "llm-7b");
+    let sheet = &x.model_sheets[0];
+    assert_eq!(sheet.model, "runs/credit");
+    assert_eq!(sheet.fairness.len(), 2);
+    assert_eq!(sheet.use_runs, 2);
+    let g = run_g(&dir, "t1", "co2e_location_g");
+    assert!((sheet.co2e_location_g - g).abs() < 1e-12);
+    assert!(
+        sheet
+            .hugging_face_yaml()
+            .contains(&format!("emissions: {g:.6}"))
+    );
+    assert!(
+        sheet
+            .annex_xi()
+            .iter()
+            .any(|(k, v)| k.contains("2(e) energy") && v.contains("kWh"))
+    );
+    assert!(x.strategy_map.is_empty());
+}
+
+#[test]
+fn the_strategy_map_links_levers_metrics_and_targets() {
+    use sustain_core::business::{Goal, Target};
+    let (_dir, l) = fixture();
+    let t = Target {
+        name: "chat-carbon".into(),
+        metric: "co2e_per_1k_requests".into(),
+        scope: "product:chat".into(),
+        baseline: "2026-Q3".into(),
+        goal: Goal::parse("-30%").unwrap(),
+        by: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
+        recorded_at: Utc::now(),
+    };
+    l.add_target(&t, "t").unwrap();
+    let body = "name = \"green\"\n[[lever]]\ntype = \"move-site\"\nto = \"FR\"\n[[lever]]\ntype = \"contractual-power\"\nshare = 0.5\n";
+    l.save_scenario(
+        &sustain_core::business::SavedScenario {
+            name: "green".into(),
+            body: body.into(),
+            recorded_at: Utc::now(),
+        },
+        "t",
+    )
+    .unwrap();
+    let q3 = Period::parse("2026-Q3").unwrap();
+    let chat = Scope::parse("product:chat").unwrap();
+    let a = accounts(&l, &q3, &chat).unwrap();
+    let p = vec![sustain_report::targets::progress(&l, &t, &q3).unwrap()];
+    let sites = SiteCatalog::bundled().unwrap();
+    let acc = AcceleratorCatalog::bundled().unwrap();
+    let ctx = Context {
+        sites: &sites,
+        accelerators: &acc,
+        file: None,
+    };
+    let x = sustain_report::extras(&l, &a, &p, &ctx).unwrap();
+    let m = &x.strategy_map;
+    assert!(m.starts_with("flowchart LR"));
+    assert!(m.contains("L_green_1 --> M_co2e_location_g"), "{m}");
+    assert!(m.contains("L_green_2 --> M_co2e_market_g"));
+    assert!(m.contains("M_co2e_location_g -.-> M_co2e_per_1k_requests"));
+    assert!(m.contains("M_co2e_per_1k_requests --> T_chat_carbon"));
+    // The saved scenario ran over the report's scope: chat's two runs only.
+    assert_eq!(x.scenarios.len(), 1);
+    assert_eq!(x.scenarios[0].actual.runs, 2);
+    let md = sustain_report::render::render_full(&a, &p, &x, Format::Markdown);
+    assert!(md.contains("```mermaid\nflowchart LR"));
+    assert!(md.contains("### Scenario green: 2026-Q3, product:chat"));
+    // A saved scenario that no longer runs is listed, not fatal.
+    l.save_scenario(
+        &sustain_core::business::SavedScenario {
+            name: "broken".into(),
+            body: "name = \"broken\"\n[[lever]]\ntype = \"move-site\"\nto = \"NOPE\"\n".into(),
+            recorded_at: Utc::now(),
+        },
+        "t",
+    )
+    .unwrap();
+    let x = sustain_report::extras(&l, &a, &p, &ctx).unwrap();
+    assert_eq!(x.scenario_errors.len(), 1);
+    assert!(l.verify_audit().unwrap() >= 4);
 }
