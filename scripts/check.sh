@@ -6,6 +6,15 @@ cd "$(dirname "$0")/.."
 
 echo "== datasets extracted at set-up (scripts/fetch-datasets.sh)"
 scripts/fetch-datasets.sh
+echo "== headless browser for the end-to-end test of sustain serve (Debian: chromium, chromium-driver)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver
+fi
+# With this set, the browser test fails (rather than skips) when the browser is missing.
+export SUSTAIN_E2E_BROWSER=1
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy (warnings denied)"

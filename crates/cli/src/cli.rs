@@ -179,10 +179,17 @@ its SHA-256. Creating and revoking tokens is written to the audit log (`sustain 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token and print its secret (once).
+    #[command(
+        after_help = "Examples:\n  sustain token create --role viewer --name dashboard\n  TOKEN=$(sustain token create --role editor --name ci)\n  sustain token create --role admin --json\n\nThe secret goes alone to stdout (the rest to stderr); it is never shown again: the ledger\nkeeps only its SHA-256."
+    )]
     Create(TokenCreateArgs),
     /// List tokens (never their secrets).
+    #[command(after_help = "Examples:\n  sustain token list\n  sustain token list --json")]
     List(JsonArg),
     /// Revoke a token by id or name.
+    #[command(
+        after_help = "Examples:\n  sustain token revoke ci\n  sustain token revoke 3f2a9c1e0b4d --json\n\nA revoked token is refused from the next request on; the revocation is in the audit log."
+    )]
     Revoke(TokenRevokeArgs),
 }
 

@@ -208,7 +208,9 @@ fn figures(out: &mut String, list: Vec<(String, String)>) {
     out.push_str("</section>");
 }
 
-fn change(now: f64, before: f64) -> String {
+/// The change in percent, coloured when more is worse (energy, carbon, water) and plain for
+/// figures that are neither good nor bad by themselves (runs, requests).
+fn change(now: f64, before: f64, more_is_worse: bool) -> String {
     if before == 0.0 {
         return if now == 0.0 {
             "<span class=\"flat\">—</span>".into()
@@ -217,12 +219,12 @@ fn change(now: f64, before: f64) -> String {
         };
     }
     let pct = 100.0 * (now - before) / before;
-    let class = if pct > 0.05 {
-        "up"
-    } else if pct < -0.05 {
-        "down"
-    } else {
+    let class = if !more_is_worse || pct.abs() <= 0.05 {
         "flat"
+    } else if pct > 0.0 {
+        "up"
+    } else {
+        "down"
     };
     format!("<span class=\"{class}\">{pct:+.1} %</span>")
 }
@@ -242,15 +244,14 @@ fn card(
     o: &mut String,
     metric: &str,
     label: &str,
-    now: f64,
-    before: f64,
+    (now, before): (f64, f64),
     shown: String,
     prev: String,
 ) {
     let _ = write!(
         o,
         "<div class=\"card\" data-metric=\"{metric}\" data-value=\"{now}\" data-previous=\"{before}\"><div class=\"label\">{label}</div><div class=\"value\">{shown}</div><div class=\"prev\">{} · previous {prev}</div></div>",
-        change(now, before)
+        change(now, before, !matches!(metric, "runs" | "requests"))
     );
 }
 
@@ -260,8 +261,7 @@ fn cards(h: &Headline, p: &Headline) -> String {
         &mut o,
         "energy_wh",
         "Facility energy",
-        h.energy_wh,
-        p.energy_wh,
+        (h.energy_wh, p.energy_wh),
         si(h.energy_wh, "Wh"),
         si(p.energy_wh, "Wh"),
     );
@@ -269,8 +269,7 @@ fn cards(h: &Headline, p: &Headline) -> String {
         &mut o,
         "co2e_location_g",
         "Carbon, location-based",
-        h.co2e_location_g,
-        p.co2e_location_g,
+        (h.co2e_location_g, p.co2e_location_g),
         si(h.co2e_location_g, "g") + "CO2e",
         si(p.co2e_location_g, "g"),
     );
@@ -278,8 +277,7 @@ fn cards(h: &Headline, p: &Headline) -> String {
         &mut o,
         "water_l",
         "Water",
-        h.water_l,
-        p.water_l,
+        (h.water_l, p.water_l),
         si(h.water_l, "L"),
         si(p.water_l, "L"),
     );
@@ -287,8 +285,7 @@ fn cards(h: &Headline, p: &Headline) -> String {
         &mut o,
         "runs",
         "Runs",
-        h.runs as f64,
-        p.runs as f64,
+        (h.runs as f64, p.runs as f64),
         h.runs.to_string(),
         p.runs.to_string(),
     );
@@ -296,8 +293,7 @@ fn cards(h: &Headline, p: &Headline) -> String {
         &mut o,
         "requests",
         "Requests served",
-        h.requests as f64,
-        p.requests as f64,
+        (h.requests as f64, p.requests as f64),
         h.requests.to_string(),
         p.requests.to_string(),
     );

@@ -15,10 +15,10 @@ use sustain_core::impacts::Impacts;
 use sustain_core::run::{
     EnergyBreakdown, RunEnd, RunKind, RunStart, RunStatus, RunView, Sample, parse_tag,
 };
-use sustain_ledger::Ledger;
 use sustain_meter::{Sampler, TreeRoot};
 use tracing::{debug, warn};
 
+use super::remote::{RemoteSink, RunSink, Sink};
 use crate::cli::RunArgs;
 use crate::config::{Settings, parse_interval};
 use crate::exit::{self, BadInput};
@@ -72,8 +72,16 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
             .unwrap_or_else(|| program.clone())
     });
 
-    // 2. The ledger, and runs whose meter died.
-    let ledger = super::open_ledger(settings)?;
+    // 2. The ledger, and runs whose meter died; or, with --remote, a checked server and token.
+    let ledger = match args.remote.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(url) => Sink::Remote(RemoteSink::connect(
+            url,
+            args.token.as_deref(),
+            args.quiet,
+            settings,
+        )?),
+        None => Sink::Local(super::open_ledger(settings)?),
+    };
 
     // 3. Keep every descendant below us, then start the meter before the command.
     // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes plain integers and affects only us.
@@ -304,7 +312,7 @@ fn classify(status: ExitStatus) -> (RunStatus, i32, Option<i32>) {
 }
 
 fn flush(
-    ledger: &dyn Ledger,
+    ledger: &dyn RunSink,
     run_id: &str,
     pending: &mut Vec<Sample>,
     write_failed: &mut bool,
@@ -365,7 +373,7 @@ fn build_end(
     }
 }
 
-fn record_end(ledger: &dyn Ledger, end: &RunEnd) {
+fn record_end(ledger: &dyn RunSink, end: &RunEnd) {
     if let Err(e) = ledger.finish_run(end) {
         eprintln!(
             "sustain: cannot record the end of run {}: {e}; it will be listed as incomplete with the samples written so far",
