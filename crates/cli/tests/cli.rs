@@ -724,6 +724,8 @@ fn every_command_has_help_with_examples() {
         vec!["audit", "--help"],
         vec!["target", "--help"],
         vec!["runs", "sci", "--help"],
+        vec!["indicator", "--help"],
+        vec!["scenario", "--help"],
     ] {
         let out = env.run(&args);
         assert!(out.status.success(), "{args:?}");
@@ -1947,4 +1949,310 @@ fn products_usage_costs_and_the_report_agree_with_the_runs() {
     assert!(ok(&["audit", "--verify"]).contains("7 entries"));
     // A period with no data says so.
     assert!(ok(&["report", "--period", "2020-Q1"]).contains("## No data"));
+}
+
+#[test]
+fn fairness_social_index_scenarios_and_model_sheets_end_to_end() {
+    let env = Env::new();
+    let month = chrono::Utc::now().date_naive().to_string()[..7].to_string();
+    let t = env.json(&[
+        "train",
+        "tabular-mlp",
+        "--dataset",
+        "german-credit",
+        "--out",
+        "credit",
+        "--epochs",
+        "5",
+        "--json",
+    ]);
+    assert!(f(&t["metrics"]["test"]["accuracy"]) > 0.6, "{t}");
+    let e = env.json(&[
+        "eval",
+        "--model",
+        "credit",
+        "--sensitive",
+        "sex",
+        "--positive",
+        "good",
+        "--json",
+    ]);
+    let fair = &e["fairness"];
+    assert_eq!(fair["attribute"], "sex");
+    assert_eq!(fair["positive_class"], "good");
+    let groups = fair["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    // The groups partition the 150 test rows, and each rate is its own count ratio.
+    let rows: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 150);
+    let sr: Vec<f64> = groups
+        .iter()
+        .map(|g| {
+            let r = &g["selection_rate"];
+            let v = f(&r["value"]);
+            assert_eq!(v, f(&r["k"]) / f(&r["n"]));
+            assert!(f(&r["low"]) <= v && v <= f(&r["high"]));
+            v
+        })
+        .collect();
+    let dpd = f(&fair["demographic_parity_difference"]["value"]);
+    assert!((dpd - (sr[0] - sr[1]).abs()).abs() < 1e-12);
+    let rate = |g: &Value, k: &str| f(&g[k]["value"]);
+    let eod = (rate(&groups[0], "true_positive_rate") - rate(&groups[1], "true_positive_rate"))
+        .abs()
+        .max(
+            (rate(&groups[0], "false_positive_rate") - rate(&groups[1], "false_positive_rate"))
+                .abs(),
+        );
+    assert!((f(&fair["equalized_odds_difference"]["value"]) - eod).abs() < 1e-12);
+
+    // Bad input: exit 2, the fix named, nothing recorded.
+    let before = env
+        .json(&["runs", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    for (args, want) in [
+        (
+            vec!["eval", "--model", "credit", "--sensitive", "age"],
+            "it has: sex",
+        ),
+        (
+            vec![
+                "eval",
+                "--model",
+                "credit",
+                "--sensitive",
+                "sex",
+                "--positive",
+                "maybe",
+            ],
+            "classes are: bad, good",
+        ),
+        (
+            vec!["eval", "--model", "credit", "--positive", "good"],
+            "--sensitive",
+        ),
+        (
+            vec![
+                "eval",
+                "--model",
+                "credit",
+                "--sensitive",
+                "sex",
+                "--min-group-size",
+                "0",
+            ],
+            "at least 1",
+        ),
+        (
+            vec![
+                "indicator",
+                "add",
+                "fairness.mine",
+                "--value",
+                "1",
+                "--unit",
+                "h",
+            ],
+            "fairness.*",
+        ),
+        (
+            vec![
+                "indicator",
+                "weight",
+                "x",
+                "--weight",
+                "1",
+                "--direction",
+                "up",
+                "--reference",
+                "1",
+            ],
+            "higher or lower",
+        ),
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        env.json(&["runs", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        before
+    );
+
+    // Indicators and weights make the social index: 120 of 400 h scores 30; the DPD scores
+    // 100 x min(1, 0.05 / dpd); weights 1 and 3.
+    let ok = |args: &[&str]| {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    ok(&[
+        "indicator",
+        "add",
+        "training_hours",
+        "--value",
+        "120",
+        "--unit",
+        "h",
+    ]);
+    ok(&[
+        "indicator",
+        "weight",
+        "training_hours",
+        "--weight",
+        "1",
+        "--direction",
+        "higher",
+        "--reference",
+        "400",
+    ]);
+    ok(&[
+        "indicator",
+        "weight",
+        "fairness.demographic_parity_difference",
+        "--weight",
+        "3",
+        "--direction",
+        "lower",
+        "--reference",
+        "0.05",
+    ]);
+    let r = env.json(&["report", "--period", &month, "--format", "json"]);
+    let social = &r["social"];
+    assert_eq!(
+        f(&social["fairness"][0]["demographic_parity_difference"][0]),
+        dpd
+    );
+    assert_eq!(f(&social["indicators"][0]["total"]), 120.0);
+    let dpd_score = if dpd <= 0.05 {
+        100.0
+    } else {
+        100.0 * 0.05 / dpd
+    };
+    let want = (30.0 + 3.0 * dpd_score) / 4.0;
+    assert!(
+        (f(&social["index"]["score"]) - want).abs() < 1e-9,
+        "{social}"
+    );
+    // The model sheet: the training run's carbon in the Hugging Face block.
+    let sheet = &r["model_sheets"][0];
+    assert_eq!(sheet["model"], "credit");
+    assert_eq!(sheet["fairness"].as_array().unwrap().len(), 1);
+    let g = f(&t["co2e"]["location_g"]);
+    assert!(
+        (f(&sheet["co2e_location_g"]) - g).abs() <= 1e-12 * g.max(1.0),
+        "{sheet}"
+    );
+    assert!(
+        sheet["hugging_face_yaml"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("emissions: {g:.6}"))
+    );
+    assert!(
+        sheet["annex_xi"]["2(e) energy consumption"]
+            .as_str()
+            .unwrap()
+            .contains("kWh")
+    );
+
+    // A scenario: every run moved to France. The scenario's carbon is its facility energy at
+    // France's intensity from the catalog.
+    let fr = env.json(&["catalog", "sites", "--search", "FR", "--json"]);
+    let fr = fr
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "FR")
+        .unwrap()
+        .clone();
+    std::fs::write(
+        env.path("plan.toml"),
+        "name = \"to-france\"\n[[lever]]\ntype = \"move-site\"\nto = \"FR\"\n",
+    )
+    .unwrap();
+    let s = env.json(&[
+        "scenario",
+        "run",
+        "plan.toml",
+        "--period",
+        &month,
+        "--json",
+        "--save",
+    ]);
+    let sc = &s["scenario"];
+    let intensity = f(&fr["intensity_g_per_kwh"]);
+    assert!(f(&sc["facility_wh"]) > 0.0);
+    assert!(
+        (f(&sc["co2e_location_g"]) - f(&sc["facility_wh"]) / 1e3 * intensity).abs()
+            < 1e-9 * f(&sc["co2e_location_g"]).max(1.0),
+        "{s}"
+    );
+    assert_eq!(
+        f(&s["actual"]["co2e_location_g"]),
+        f(&r["environmental"]["co2e_location_g"])
+    );
+    // Typos: exit 2 with the suggestion; an unknown saved name says how to list them.
+    std::fs::write(
+        env.path("typo.toml"),
+        "name = \"t\"\n[[lever]]\ntype = \"move-sites\"\nto = \"FR\"\n",
+    )
+    .unwrap();
+    for (args, want) in [
+        (
+            vec!["scenario", "run", "typo.toml"],
+            "did you mean \"move-site\"",
+        ),
+        (vec!["scenario", "run", "nope.toml"], "does not exist"),
+        (vec!["scenario", "run", "nope"], "sustain scenario list"),
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+    }
+    // The saved scenario runs by name, and the report shows it with the strategy map.
+    let again = env.json(&["scenario", "run", "to-france", "--period", &month, "--json"]);
+    assert_eq!(again["scenario"], s["scenario"]);
+    ok(&[
+        "target",
+        "add",
+        "carbon",
+        "--metric",
+        "co2e_location_g",
+        "--baseline",
+        &month,
+        "--goal",
+        "-30%",
+        "--by",
+        "2030-12-31",
+    ]);
+    let out = env.run(&["report", "--period", &month]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "## Social account",
+        "### Social index:",
+        "## Strategy map",
+        "L_to_france_1 --> M_co2e_location_g",
+        "M_co2e_location_g --> T_carbon",
+        "### Scenario to-france",
+        "## Model sheets",
+        "co2_eq_emissions:",
+        "EU AI Act Annex XI",
+    ] {
+        assert!(md.contains(want), "missing {want:?} in:\n{md}");
+    }
+    let audit = env.json(&["audit", "--json"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    for a in ["indicator.add", "index.weight", "scenario.save"] {
+        assert!(actions.contains(&a), "{actions:?}");
+    }
 }
