@@ -755,7 +755,7 @@ impl State {
 fn selects(l: &Lever, c: &Cell) -> bool {
     l.kinds
         .as_ref()
-        .is_none_or(|k| k.iter().any(|k| *k == c.kind))
+        .is_none_or(|k| k.contains(&c.kind))
         && l.site.as_ref().is_none_or(|s| *s == c.site)
         && l.product.as_ref().is_none_or(|p| *p == c.product)
         && l.model.as_ref().is_none_or(|m| *m == c.model)
@@ -786,13 +786,16 @@ fn resolve(path: &str, base: Option<&Path>) -> PathBuf {
     }
 }
 
+/// Looks up the measured energy factor of an optimization (`quantize`, `prune`) of a model.
+type Measured<'a> = dyn Fn(&str, Option<&str>) -> Option<(f64, String)> + 'a;
+
 /// Applies one lever; returns the cells it changed and the basis of its effect.
 fn apply(
     l: &Lever,
     n: usize,
     st: &mut State,
     ctx: &Context<'_>,
-    measured: &dyn Fn(&str, Option<&str>) -> Option<(f64, String)>,
+    measured: &Measured<'_>,
     notes: &mut Vec<String>,
 ) -> Result<(u64, String)> {
     let (sites, accelerators, base) = (ctx.sites, ctx.accelerators, ctx.file);
