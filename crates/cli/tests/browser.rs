@@ -376,7 +376,8 @@ fn overview_in_a_headless_browser_shows_the_apis_figures() {
         "120,000 against 80,000"
     );
 
-    // A screenshot to look at.
+    // The charts arrive in a second request; a screenshot to look at once they are in.
+    find_el("#overview-charts figure svg");
     let png = b64decode(
         wd(&a, "GET", &format!("{s}/screenshot"), None)
             .as_str()

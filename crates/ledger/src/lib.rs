@@ -22,4 +22,4 @@ pub use ledger::{Ledger, RunFilter};
 pub use recovery::recover_incomplete;
 pub use sqlite::SqliteLedger;
 pub use tokens::{NewToken, Role, TokenInfo, Tokens};
-pub use views::{DatasetVersion, ModelVersion, Revision, ScopeTotals, Views};
+pub use views::{DatasetVersion, ModelVersion, PeriodTotals, Revision, ScopeTotals, Views};

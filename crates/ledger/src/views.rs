@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::sqlite::{SqliteLedger, parse_ts};
+use crate::sqlite::{SqliteLedger, parse_ts, ts};
 
 /// A model version: the weights one training run wrote.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,8 +85,27 @@ pub struct ScopeTotals {
     pub currency: String,
 }
 
+/// Totals of the ended runs started in a period, for headline figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PeriodTotals {
+    /// Runs.
+    pub runs: u64,
+    /// Facility energy, J.
+    pub facility_j: f64,
+    /// Location-based carbon, g.
+    pub co2e_location_g: f64,
+    /// Water, L.
+    pub water_l: f64,
+    /// Cost of the runs, by currency.
+    pub cost: std::collections::BTreeMap<String, f64>,
+}
+
 /// Read views of a ledger for the server.
 pub trait Views {
+    /// Headline totals of the ended runs started in `[from, to)` (latest ends), summed by
+    /// SQLite over the period's range of the rollup: the overview's fast path, equal to the
+    /// `Group::All` totals of `Business::run_totals`.
+    fn period_totals(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<PeriodTotals>;
     /// Model versions, newest first, at most `limit`.
     fn models(&self, limit: usize) -> Result<Vec<ModelVersion>>;
     /// Dataset versions that models were trained on, most recently used first.
@@ -96,6 +115,32 @@ pub trait Views {
 }
 
 impl Views for SqliteLedger {
+    fn period_totals(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<PeriodTotals> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(facility_j), 0), coalesce(sum(co2e_location_g), 0),
+                        coalesce(sum(water_l), 0), cost_currency, coalesce(sum(cost_amount), 0)
+                 FROM run_facts WHERE started_at >= ?1 AND started_at < ?2
+                 GROUP BY cost_currency",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let mut rows = stmt
+            .query(rusqlite::params![ts(&from), ts(&to)])
+            .map_err(|e| self.map_err(e))?;
+        let mut t = PeriodTotals::default();
+        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
+            t.runs += r.get::<_, i64>(0)?.max(0) as u64;
+            t.facility_j += r.get::<_, f64>(1)?;
+            t.co2e_location_g += r.get::<_, f64>(2)?;
+            t.water_l += r.get::<_, f64>(3)?;
+            if let Some(c) = r.get::<_, Option<String>>(4)? {
+                *t.cost.entry(c).or_default() += r.get::<_, f64>(5)?;
+            }
+        }
+        Ok(t)
+    }
+
     fn models(&self, limit: usize) -> Result<Vec<ModelVersion>> {
         // Only the latest end of each run counts (a later end supersedes).
         let mut stmt = self

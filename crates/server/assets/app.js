@@ -5,3 +5,18 @@ document.addEventListener("DOMContentLoaded", () => {
     el.addEventListener("change", () => el.form.submit());
   }
 });
+
+// Sections with data-src are filled from that URL after the page has loaded (the overview's
+// charts: the figures come first, the charts a moment later).
+document.addEventListener("DOMContentLoaded", async () => {
+  for (const el of document.querySelectorAll("[data-src]")) {
+    try {
+      const res = await fetch(el.dataset.src, { credentials: "same-origin" });
+      if (res.ok) {
+        el.innerHTML = await res.text();
+      }
+    } catch (e) {
+      // Keep the link that is already there.
+    }
+  }
+});

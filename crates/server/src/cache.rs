@@ -12,6 +12,7 @@ use sustain_ledger::{Revision, SqliteLedger};
 use sustain_report::{Accounts, Period, Scope, accounts};
 
 use crate::error::ApiResult;
+use crate::overview::Overview;
 
 /// Entries at most; the cache is emptied when it would grow beyond.
 const MAX_ENTRIES: usize = 256;
@@ -21,6 +22,7 @@ const MAX_ENTRIES: usize = 256;
 pub struct Cache {
     accounts: Mutex<HashMap<String, (Revision, Arc<Accounts>)>>,
     metrics: Mutex<Option<(Revision, Arc<String>)>>,
+    overview: Mutex<Option<(Revision, String, Arc<Overview>)>>,
 }
 
 impl Cache {
@@ -45,6 +47,25 @@ impl Cache {
         }
         map.insert(key, (rev, Arc::clone(&a)));
         Ok(a)
+    }
+
+    /// The overview of `month`, from the cache when the ledger has not changed.
+    pub fn overview(&self, ledger: &SqliteLedger, month: &Period) -> ApiResult<Arc<Overview>> {
+        let rev = ledger.revision()?;
+        if let Some((r, m, o)) = self
+            .overview
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && *r == rev
+            && *m == month.label
+        {
+            return Ok(Arc::clone(o));
+        }
+        let o = Arc::new(crate::overview::compute(ledger, month)?);
+        *self.overview.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((rev, month.label.clone(), Arc::clone(&o)));
+        Ok(o)
     }
 
     /// The metrics text, computed by `make` when the ledger has changed.

@@ -22,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod overview;
 pub mod pages;
 pub mod request_id;
 pub mod state;

@@ -24,7 +24,7 @@ use sustain_report::accounts::Headline;
 use sustain_report::render::{Format, charts, render, targets_markdown};
 use sustain_report::{Period, Scope};
 
-use crate::api::accounts::this_month;
+use crate::api::accounts::{overview_now, this_month};
 use crate::api::business::progress;
 use crate::auth::{COOKIE, Caller, authenticate};
 use crate::error::ApiError;
@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/models", get(models))
         .route("/products", get(products))
         .route("/targets", get(targets))
+        .route("/fragments/overview-charts", get(overview_charts))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route(
@@ -314,27 +315,42 @@ fn cards(h: &Headline, p: &Headline) -> String {
 }
 
 async fn overview(PageUser(who): PageUser, State(state): State<AppState>) -> PageResult {
-    let a = this_month(&state).await?;
+    let o = overview_now(&state).await?;
     let mut main = format!(
         "<h1>This month: {}</h1><p class=\"sub\">The whole company, {} against {} (UTC, runs by their start). <a href=\"/accounts?period={}\">Full accounts</a></p>",
-        esc(&a.headline.period),
-        esc(&a.headline.period),
-        esc(&a.previous.period),
-        esc(&a.period.label)
+        esc(&o.headline.period),
+        esc(&o.headline.period),
+        esc(&o.previous.period),
+        esc(&o.headline.period)
     );
-    main.push_str(&cards(&a.headline, &a.previous));
-    if !a.has_data {
+    main.push_str(&cards(&o.headline, &o.previous));
+    if !o.has_data {
         main.push_str("<p class=\"panel empty\">No runs, usage or cost lines yet this month. Record runs with <code>sustain run</code> or <code>sustain run --remote</code>.</p>");
+    } else {
+        // The charts need every breakdown of the month: they come in a second request, so
+        // the figures above never wait for them (and without JavaScript, the link is there).
+        main.push_str("<section class=\"charts\" id=\"overview-charts\" data-src=\"/fragments/overview-charts\"><p><a href=\"/accounts\">Charts of this month</a></p></section>");
     }
-    let wanted = ["Carbon by site", "Carbon by model", "Cost and revenue"];
-    figures(
-        &mut main,
-        charts(&a, &[])
-            .into_iter()
-            .filter(|(t, _)| wanted.contains(&t.as_str()))
-            .collect(),
-    );
     Ok(page(&state, "/", Some(&who), "Overview", &main))
+}
+
+/// The overview's charts, as an HTML fragment (the month's carbon by site and by model, cost
+/// against revenue), from the cached accounts of the month.
+async fn overview_charts(_who: PageUser, State(state): State<AppState>) -> PageResult {
+    let a = this_month(&state).await?;
+    let wanted = ["Carbon by site", "Carbon by model", "Cost and revenue"];
+    let mut out = String::new();
+    for (title, svg) in charts(&a, &[])
+        .into_iter()
+        .filter(|(t, _)| wanted.contains(&t.as_str()))
+    {
+        let _ = write!(
+            out,
+            "<figure><figcaption>{}</figcaption>{svg}</figure>",
+            esc(&title)
+        );
+    }
+    Ok(Html(out))
 }
 
 #[derive(Debug, Deserialize)]

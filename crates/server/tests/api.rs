@@ -1051,12 +1051,15 @@ async fn pages_need_a_login_that_sets_a_strict_httponly_cookie() {
         ("/models", "Datasets"),
         ("/products", "search"),
         ("/targets", "Targets"),
+        ("/fragments/overview-charts", "<svg"),
     ] {
         let a = send(&f.app, page(uri, Some(&cookie))).await;
         assert_eq!(a.status, StatusCode::OK, "{uri}");
         let html = a.text();
         assert!(html.contains(needle), "{uri}: {needle}");
-        assert!(html.contains("alice (viewer)"), "{uri}");
+        if !uri.starts_with("/fragments") {
+            assert!(html.contains("alice (viewer)"), "{uri}");
+        }
     }
     // Bad input on a page is a page with the message.
     let a = send(&f.app, page("/accounts?period=someday", Some(&cookie))).await;

@@ -5,15 +5,15 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use sustain_report::accounts::Headline;
 use sustain_report::render::{Format, render};
 use sustain_report::{Accounts, Scope};
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
+use crate::overview::Overview;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,57 +21,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/overview", get(overview))
         .route("/api/v1/accounts", get(accounts))
         .route("/api/v1/reports", get(report))
-}
-
-/// This month against the previous one, for the whole company.
-#[derive(Debug, Clone, Serialize)]
-pub struct Overview {
-    /// This month's headline figures.
-    pub headline: Headline,
-    /// The previous month's.
-    pub previous: Headline,
-    /// Change of each figure in percent (none when the previous month had none of it).
-    pub change_pct: Change,
-    /// Whether this month holds any runs, usage or cost lines.
-    pub has_data: bool,
-}
-
-/// Changes in percent.
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    /// Runs.
-    pub runs: Option<f64>,
-    /// Facility energy.
-    pub energy_wh: Option<f64>,
-    /// Location-based carbon.
-    pub co2e_location_g: Option<f64>,
-    /// Water.
-    pub water_l: Option<f64>,
-    /// Requests.
-    pub requests: Option<f64>,
-}
-
-fn pct(now: f64, before: f64) -> Option<f64> {
-    (before != 0.0).then(|| 100.0 * (now - before) / before)
-}
-
-impl Overview {
-    /// From this month's accounts.
-    pub fn of(a: &Accounts) -> Self {
-        let (h, p) = (&a.headline, &a.previous);
-        Overview {
-            change_pct: Change {
-                runs: pct(h.runs as f64, p.runs as f64),
-                energy_wh: pct(h.energy_wh, p.energy_wh),
-                co2e_location_g: pct(h.co2e_location_g, p.co2e_location_g),
-                water_l: pct(h.water_l, p.water_l),
-                requests: pct(h.requests as f64, p.requests as f64),
-            },
-            headline: h.clone(),
-            previous: p.clone(),
-            has_data: a.has_data,
-        }
-    }
 }
 
 /// The company's accounts of this month (cached while the ledger does not change).
@@ -84,8 +33,14 @@ pub(crate) async fn this_month(state: &AppState) -> ApiResult<std::sync::Arc<Acc
 }
 
 async fn overview(_auth: Viewer, State(state): State<AppState>) -> ApiResult<Json<Overview>> {
-    let a = this_month(&state).await?;
-    Ok(Json(Overview::of(&a)))
+    Ok(Json((*overview_now(&state).await?).clone()))
+}
+
+/// This month's overview (cached while the ledger does not change).
+pub(crate) async fn overview_now(state: &AppState) -> ApiResult<std::sync::Arc<Overview>> {
+    let month = crate::overview::this_month()?;
+    let st = state.clone();
+    state.ledger(move |l| st.cache().overview(l, &month)).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,7 +10,6 @@ mod tokens;
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
-use chrono::Utc;
 use serde_json::{Value, json};
 use sustain_report::{Period, Scope};
 
@@ -48,7 +47,7 @@ pub(crate) fn period(given: Option<&str>) -> ApiResult<Period> {
 
 /// The current month (UTC).
 pub(crate) fn this_month() -> ApiResult<Period> {
-    Ok(Period::parse(&Utc::now().format("%Y-%m").to_string())?)
+    crate::overview::this_month()
 }
 
 /// The scope of a query, the whole company by default.
