@@ -251,6 +251,44 @@ impl SqliteLedger {
         tx.commit().map_err(|e| self.map_err(e))
     }
 
+    /// Calls `f` with every run started at or after `since`, oldest first, without holding
+    /// them all: the runs are read in the order of the `started_at` index (no sort), each with
+    /// its latest end and sample count. For exports of large ledgers.
+    pub fn for_each_run(
+        &self,
+        since: Option<&DateTime<Utc>>,
+        f: &mut dyn FnMut(RunView) -> std::result::Result<(), LedgerError>,
+    ) -> Result<()> {
+        let since = since.map(ts).unwrap_or_default();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT r.*, e.*, e.seq AS end_seq,
+                        (SELECT count(*) FROM samples s WHERE s.run_id = r.id) AS n_samples
+                 FROM runs r INDEXED BY runs_started_at
+                 LEFT JOIN run_ends e
+                   ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = r.id)
+                 WHERE r.started_at >= ?1
+                 ORDER BY r.started_at",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let mut rows = stmt.query([since]).map_err(|e| self.map_err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
+            let start = Self::start_from_row(r).map_err(|e| self.map_err(e))?;
+            let end = match r.get::<_, Option<i64>>("end_seq")? {
+                Some(_) => Some(raw_end(r).map_err(|e| self.map_err(e))?),
+                None => None,
+            };
+            let n: i64 = r.get("n_samples")?;
+            f(RunView {
+                start: start.decode()?,
+                end: end.map(RawEnd::decode).transpose()?,
+                samples: n.max(0) as u64,
+            })?;
+        }
+        Ok(())
+    }
+
     /// The connection (for the business records in `business.rs`).
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn

@@ -5,7 +5,6 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use sustain_core::run::{RunStatus, RunView};
 use sustain_core::site::country;
-use sustain_ledger::{Ledger, RunFilter};
 
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Settings;
@@ -84,30 +83,63 @@ pub const CSV_COLUMNS: &[&str] = &[
     "tags",
 ];
 
-/// `sustain export`.
+/// `sustain export`: streams the runs, oldest first, from the ledger to the sink.
 pub fn export(args: ExportArgs, settings: &Settings) -> Result<()> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let ledger = open_ledger(settings)?;
-    let mut runs = ledger.runs(&RunFilter {
-        since,
-        ..Default::default()
-    })?;
-    runs.reverse(); // oldest first, as a log
     let mut sink: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    match args.format {
+    // Errors of the sink are kept aside so that the ledger's iteration stops cleanly.
+    let mut failed: Option<anyhow::Error> = None;
+    let mut each = |f: &mut dyn FnMut(&RunView) -> Result<()>| {
+        ledger.for_each_run(since.as_ref(), &mut |run| match f(&run) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                failed = Some(e);
+                Err(sustain_ledger::LedgerError::Invalid(
+                    "export stopped".into(),
+                ))
+            }
+        })
+    };
+    let result = match args.format {
         ExportFormat::Json => {
-            let arr: Vec<_> = runs.iter().map(RunView::to_json).collect();
-            serde_json::to_writer_pretty(&mut sink, &arr)?;
-            writeln!(sink)?;
+            writeln!(sink, "[")?;
+            let mut first = true;
+            let r = each(&mut |run| {
+                if !first {
+                    writeln!(sink, ",")?;
+                }
+                first = false;
+                serde_json::to_writer_pretty(&mut sink, &run.to_json())?;
+                Ok(())
+            });
+            writeln!(sink, "\n]")?;
+            r
         }
-        ExportFormat::Csv => write_csv(&mut sink, &runs)?,
-        ExportFormat::Codecarbon => write_codecarbon(&mut sink, &runs)?,
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut sink);
+            w.write_record(CSV_COLUMNS)?;
+            let r = each(&mut |run| write_csv_row(&mut w, run));
+            w.flush()?;
+            r
+        }
+        ExportFormat::Codecarbon => {
+            let mut w = csv::Writer::from_writer(&mut sink);
+            w.write_record(CODECARBON_COLUMNS)?;
+            let r = each(&mut |run| write_codecarbon_row(&mut w, run));
+            w.flush()?;
+            r
+        }
+    };
+    if let Some(e) = failed {
+        return Err(e);
     }
+    result?;
     sink.flush()?;
     Ok(())
 }
@@ -120,10 +152,8 @@ fn num(v: &serde_json::Value) -> String {
     }
 }
 
-fn write_csv(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(sink);
-    w.write_record(CSV_COLUMNS)?;
-    for r in runs {
+fn write_csv_row<W: Write>(w: &mut csv::Writer<W>, r: &RunView) -> Result<()> {
+    {
         let j = r.to_json();
         let row: Vec<String> = vec![
             num(&j["id"]),
@@ -155,17 +185,14 @@ fn write_csv(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
         ];
         w.write_record(&row)?;
     }
-    w.flush()?;
     Ok(())
 }
 
-fn write_codecarbon(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(sink);
-    w.write_record(CODECARBON_COLUMNS)?;
-    for r in runs {
-        let Some(end) = &r.end else { continue };
+fn write_codecarbon_row<W: Write>(w: &mut csv::Writer<W>, r: &RunView) -> Result<()> {
+    {
+        let Some(end) = &r.end else { return Ok(()) };
         if end.status == RunStatus::Running {
-            continue;
+            return Ok(());
         }
         let s = &r.start;
         let site = &s.site;
@@ -252,6 +279,5 @@ fn write_codecarbon(sink: &mut dyn Write, runs: &[RunView]) -> Result<()> {
         ];
         w.write_record(&row)?;
     }
-    w.flush()?;
     Ok(())
 }
