@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds Sustain and runs its main job on the embedded default ledger (an SQLite file in your
 # data directory; set SUSTAIN_LEDGER to put it elsewhere): it meters two real commands, a
-# CPU-bound loop and a sleep, trains a small model, estimates a large training, then shows the
-# ledger, one run in full, and this month's accounts.
+# CPU-bound loop and a sleep, trains a small model and a credit model whose fairness it measures,
+# estimates a large training, runs a scenario, then shows the ledger, one run in full, and this
+# month's accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,14 @@ echo "== sustain run -- sleep 3"
 echo
 echo "== sustain train tabular-mlp (Sustain's own training, metered the same way)"
 "$sustain" train tabular-mlp --out runs/quickstart-mlp
+echo
+echo "== sustain train + eval --sensitive sex: a credit model and its fairness across sexes"
+"$sustain" train tabular-mlp --dataset german-credit --out runs/quickstart-credit 2>&1 | tail -n 2
+"$sustain" eval --model runs/quickstart-credit --sensitive sex --positive good | tail -n 9
+echo
+echo "== sustain scenario run -- this month with every run moved to France"
+printf 'name = "quickstart-france"\n[[lever]]\ntype = "move-site"\nto = "FR"\n' > runs/quickstart-france.toml
+"$sustain" scenario run runs/quickstart-france.toml --period "$(date -u +%Y-%m)" | head -n 12
 echo
 echo "== sustain estimate train -- the footprint of a 7B model before training it"
 "$sustain" estimate train --params 7B --tokens 1T --hardware h100-sxm --devices 64 --site FR | head -n 12
