@@ -272,14 +272,24 @@ impl SqliteLedger {
                  ORDER BY r.started_at",
             )
             .map_err(|e| self.map_err(e))?;
+        // Column indexes once: by name, each of a row's fifty reads scans the column list.
+        // The first column of a name wins, as in rusqlite's lookup by name.
+        let index: std::collections::HashMap<String, usize> = stmt
+            .column_names()
+            .into_iter()
+            .enumerate()
+            .rev()
+            .map(|(i, n)| (n.to_string(), i))
+            .collect();
+        let col = |name: &'static str| index.get(name).copied().unwrap_or(usize::MAX);
         let mut rows = stmt.query([since]).map_err(|e| self.map_err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
-            let start = Self::start_from_row(r).map_err(|e| self.map_err(e))?;
-            let end = match r.get::<_, Option<i64>>("end_seq")? {
-                Some(_) => Some(raw_end(r).map_err(|e| self.map_err(e))?),
+            let start = Self::start_from_row_with(r, &col).map_err(|e| self.map_err(e))?;
+            let end = match r.get::<_, Option<i64>>(col("end_seq"))? {
+                Some(_) => Some(raw_end_with(r, &col).map_err(|e| self.map_err(e))?),
                 None => None,
             };
-            let n: i64 = r.get("n_samples")?;
+            let n: i64 = r.get(col("n_samples"))?;
             f(RunView {
                 start: start.decode()?,
                 end: end.map(RawEnd::decode).transpose()?,
@@ -305,20 +315,29 @@ impl SqliteLedger {
     }
 
     fn start_from_row(r: &Row<'_>) -> rusqlite::Result<RawStart> {
+        Self::start_from_row_with(r, &|name| name)
+    }
+
+    /// As [`Self::start_from_row`], finding columns through `col` (a name, or an index looked
+    /// up once per statement, which is much faster over many rows).
+    fn start_from_row_with<I: rusqlite::RowIndex>(
+        r: &Row<'_>,
+        col: &dyn Fn(&'static str) -> I,
+    ) -> rusqlite::Result<RawStart> {
         Ok(RawStart {
-            id: r.get("id")?,
-            name: r.get("name")?,
-            kind: r.get("kind")?,
-            command: r.get("command")?,
-            started_at: r.get("started_at")?,
-            site: r.get("site")?,
-            host: r.get("host")?,
-            meter: r.get("meter")?,
-            methods: r.get("methods")?,
-            interval_s: r.get("interval_s")?,
-            tags: r.get("tags")?,
-            hourly_rate: r.get("hourly_rate")?,
-            hourly_rate_currency: r.get("hourly_rate_currency")?,
+            id: r.get(col("id"))?,
+            name: r.get(col("name"))?,
+            kind: r.get(col("kind"))?,
+            command: r.get(col("command"))?,
+            started_at: r.get(col("started_at"))?,
+            site: r.get(col("site"))?,
+            host: r.get(col("host"))?,
+            meter: r.get(col("meter"))?,
+            methods: r.get(col("methods"))?,
+            interval_s: r.get(col("interval_s"))?,
+            tags: r.get(col("tags"))?,
+            hourly_rate: r.get(col("hourly_rate"))?,
+            hourly_rate_currency: r.get(col("hourly_rate_currency"))?,
         })
     }
 
@@ -466,36 +485,48 @@ struct RawEnd {
 }
 
 fn raw_end(r: &Row<'_>) -> rusqlite::Result<RawEnd> {
+    raw_end_with(r, &|name| name)
+}
+
+/// As [`raw_end`], finding columns through `col`.
+fn raw_end_with<I: rusqlite::RowIndex>(
+    r: &Row<'_>,
+    col: &dyn Fn(&'static str) -> I,
+) -> rusqlite::Result<RawEnd> {
     Ok(RawEnd {
-        run_id: r.get("run_id")?,
-        ended_at: r.get("ended_at")?,
-        status: r.get("status")?,
-        exit_code: r.get("exit_code")?,
-        signal: r.get("signal")?,
-        duration_s: r.get("duration_s")?,
-        cpu_s: r.get("cpu_s")?,
-        peak_rss_bytes: r.get("peak_rss_bytes")?,
-        joules: [r.get("cpu_j")?, r.get("gpu_j")?, r.get("ram_j")?],
+        run_id: r.get(col("run_id"))?,
+        ended_at: r.get(col("ended_at"))?,
+        status: r.get(col("status"))?,
+        exit_code: r.get(col("exit_code"))?,
+        signal: r.get(col("signal"))?,
+        duration_s: r.get(col("duration_s"))?,
+        cpu_s: r.get(col("cpu_s"))?,
+        peak_rss_bytes: r.get(col("peak_rss_bytes"))?,
+        joules: [
+            r.get(col("cpu_j"))?,
+            r.get(col("gpu_j"))?,
+            r.get(col("ram_j"))?,
+        ],
         sources: [
-            r.get("cpu_source")?,
-            r.get("gpu_source")?,
-            r.get("ram_source")?,
+            r.get(col("cpu_source"))?,
+            r.get(col("gpu_source"))?,
+            r.get(col("ram_source"))?,
         ],
-        apportioned: r.get("apportioned")?,
+        apportioned: r.get(col("apportioned"))?,
         methods: [
-            r.get("cpu_method")?,
-            r.get("gpu_method")?,
-            r.get("ram_method")?,
+            r.get(col("cpu_method"))?,
+            r.get(col("gpu_method"))?,
+            r.get(col("ram_method"))?,
         ],
-        facility_j: r.get("facility_j")?,
+        facility_j: r.get(col("facility_j"))?,
         co2e_location_g: r.get("co2e_location_g")?,
         co2e_market_g: r.get("co2e_market_g")?,
-        water_onsite_l: r.get("water_onsite_l")?,
-        water_offsite_l: r.get("water_offsite_l")?,
-        cost_amount: r.get("cost_amount")?,
-        cost_currency: r.get("cost_currency")?,
-        notes: r.get("notes")?,
-        outcomes: r.get("outcomes")?,
+        water_onsite_l: r.get(col("water_onsite_l"))?,
+        water_offsite_l: r.get(col("water_offsite_l"))?,
+        cost_amount: r.get(col("cost_amount"))?,
+        cost_currency: r.get(col("cost_currency"))?,
+        notes: r.get(col("notes"))?,
+        outcomes: r.get(col("outcomes"))?,
     })
 }
 
