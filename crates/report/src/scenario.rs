@@ -753,9 +753,7 @@ impl State {
 }
 
 fn selects(l: &Lever, c: &Cell) -> bool {
-    l.kinds
-        .as_ref()
-        .is_none_or(|k| k.contains(&c.kind))
+    l.kinds.as_ref().is_none_or(|k| k.contains(&c.kind))
         && l.site.as_ref().is_none_or(|s| *s == c.site)
         && l.product.as_ref().is_none_or(|p| *p == c.product)
         && l.model.as_ref().is_none_or(|m| *m == c.model)
@@ -852,7 +850,10 @@ fn apply(
                 c.shift = 1.0;
                 c.water = water;
                 c.market = market;
-                if c.price.is_some() || c.fixed.is_empty() {
+                // A cost is only re-priced where both sites have a price: a run whose cost was
+                // unknown stays unknown, and one moved to a site without a price keeps its old
+                // price (noted below) rather than looking free.
+                if c.price.is_some() && price.is_some() {
                     c.price = price.clone();
                 }
             };
@@ -874,6 +875,12 @@ fn apply(
                 out.push(moved);
             }
             st.cells = out;
+            if price.is_none() && changed > 0 {
+                notes.push(format!(
+                    "lever {n} (move-site): {} has no electricity price, so the moved energy keeps its old price",
+                    to.record.id
+                ));
+            }
             format!(
                 "{}: {} g/kWh ({}), PUE {}",
                 to.record.id,
@@ -1006,12 +1013,20 @@ fn apply(
             let cur = l.currency.clone().unwrap_or_default().to_ascii_uppercase();
             sustain_core::units::Currency::new(&cur)
                 .map_err(|e| bad(lever("currency"), cur.clone(), e.to_string()))?;
-            let mut k = 0;
+            let (mut k, mut unknown) = (0, 0);
             for c in st.cells.iter_mut().filter(|c| selects(l, c)) {
                 k += 1;
+                if c.price.is_none() && c.fixed.is_empty() {
+                    unknown += c.runs;
+                }
                 c.price = Some((cur.clone(), p));
             }
             changed = k;
+            if unknown > 0 {
+                notes.push(format!(
+                    "lever {n} (energy-price): {unknown} runs had no cost (no price at their site); the scenario prices them, so its cost includes energy the actual cost does not"
+                ));
+            }
             format!("{p} {cur} per kWh")
         }
         "price" | "volume" => {

@@ -667,6 +667,23 @@ fn levers_move_the_figures_as_computed_by_hand() {
         (r.scenario.co2e_location_g - (actual.co2e_location_g - d_g * (1.0 - factor))).abs() < 1e-6
     );
     assert!(factor < 1.0);
+
+    // An energy price for every run: the cost is the fixed part plus facility kWh x price, so
+    // two prices differ by the facility energy times their difference.
+    let priced = |p: &str| {
+        run_scenario(
+            &l,
+            &format!("name = \"p\"\n[[lever]]\ntype = \"energy-price\"\nprice_per_kwh = {p}\ncurrency = \"EUR\"\n"),
+            None,
+        )
+        .scenario
+        .cost["EUR"]
+    };
+    let (c1, c2) = (priced("0.10"), priced("0.30"));
+    assert!(
+        (c2 - c1 - actual.facility_wh / 1e3 * 0.20).abs() < 1e-9,
+        "{c1} {c2}"
+    );
 }
 
 #[test]
