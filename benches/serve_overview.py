@@ -112,7 +112,8 @@ def main():
     p, host, port = start_server(args.sustain, args.ledger)
     conn = http.client.HTTPConnection(host, port, timeout=120)
     try:
-        for path in ["/api/v1/overview", "/", "/api/v1/runs?limit=50", "/api/v1/accounts?period=2026-Q3", "/metrics"]:
+        for path in ["/api/v1/overview", "/", "/fragments/overview-charts", "/api/v1/runs?limit=50",
+                     "/api/v1/accounts?period=2026-Q3", "/metrics"]:
             first, body = timed_get(conn, path, token)
             xs = [timed_get(conn, path, token)[0] for _ in range(args.repeat)]
             print(f"{path}: first {first * 1e3:.1f} ms; then {args.repeat} requests: {ms(xs)} ({len(body)} bytes)")

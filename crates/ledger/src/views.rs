@@ -116,27 +116,57 @@ pub trait Views {
 
 impl Views for SqliteLedger {
     fn period_totals(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<PeriodTotals> {
+        // One pass without GROUP BY (a sort of every row): runs' costs are nearly always in one
+        // currency, which min = max reveals; several currencies take a second, grouped pass.
+        let (from, to) = (ts(&from), ts(&to));
         let mut stmt = self
             .conn()
             .prepare_cached(
                 "SELECT count(*), coalesce(sum(facility_j), 0), coalesce(sum(co2e_location_g), 0),
-                        coalesce(sum(water_l), 0), cost_currency, coalesce(sum(cost_amount), 0)
-                 FROM run_facts WHERE started_at >= ?1 AND started_at < ?2
-                 GROUP BY cost_currency",
+                        coalesce(sum(water_l), 0), min(cost_currency), max(cost_currency),
+                        coalesce(sum(cost_amount), 0)
+                 FROM run_facts WHERE started_at >= ?1 AND started_at < ?2",
             )
             .map_err(|e| self.map_err(e))?;
-        let mut rows = stmt
-            .query(rusqlite::params![ts(&from), ts(&to)])
+        let (mut t, lo, hi, amount) = stmt
+            .query_row(rusqlite::params![from, to], |r| {
+                Ok((
+                    PeriodTotals {
+                        runs: r.get::<_, i64>(0)?.max(0) as u64,
+                        facility_j: r.get(1)?,
+                        co2e_location_g: r.get(2)?,
+                        water_l: r.get(3)?,
+                        cost: Default::default(),
+                    },
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, f64>(6)?,
+                ))
+            })
             .map_err(|e| self.map_err(e))?;
-        let mut t = PeriodTotals::default();
-        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
-            t.runs += r.get::<_, i64>(0)?.max(0) as u64;
-            t.facility_j += r.get::<_, f64>(1)?;
-            t.co2e_location_g += r.get::<_, f64>(2)?;
-            t.water_l += r.get::<_, f64>(3)?;
-            if let Some(c) = r.get::<_, Option<String>>(4)? {
-                *t.cost.entry(c).or_default() += r.get::<_, f64>(5)?;
+        match (lo, hi) {
+            (Some(lo), Some(hi)) if lo == hi => {
+                t.cost.insert(lo, amount);
             }
+            (Some(_), Some(_)) => {
+                let mut stmt = self
+                    .conn()
+                    .prepare_cached(
+                        "SELECT cost_currency, sum(cost_amount) FROM run_facts
+                         WHERE started_at >= ?1 AND started_at < ?2 AND cost_currency IS NOT NULL
+                         GROUP BY cost_currency",
+                    )
+                    .map_err(|e| self.map_err(e))?;
+                let rows = stmt
+                    .query_map(rusqlite::params![from, to], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+                    })
+                    .map_err(|e| self.map_err(e))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(|e| self.map_err(e))?;
+                t.cost.extend(rows);
+            }
+            _ => {}
         }
         Ok(t)
     }

@@ -1163,3 +1163,36 @@ async fn the_server_answers_on_a_real_port() {
     server.await.unwrap().unwrap();
     assert!(Path::new(&f.path).exists());
 }
+
+#[tokio::test]
+async fn the_overview_sums_run_costs_per_currency_like_the_report() {
+    let f = fixture();
+    let l = SqliteLedger::open(&f.path).unwrap();
+    let usd = site("US-CA");
+    let mut record_eur = usd.record.clone();
+    record_eur.id = "eu-dc".into();
+    record_eur.currency = Some("EUR".into());
+    record_eur.price_per_kwh = Some(0.31);
+    let eur = Site::from_record(record_eur).unwrap();
+    let this = month_start(0) + chrono::Duration::hours(3);
+    let last = month_start(1) + chrono::Duration::hours(3);
+    // Previous month: one currency (the single-pass path); this month: two (the grouped one).
+    record(&l, &run("c1", &usd, last, 90_000.0, &[]));
+    record(&l, &run("c2", &usd, this, 40_000.0, &[]));
+    record(&l, &run("c3", &eur, this, 70_000.0, &[]));
+    let month = Period::parse(&Utc::now().format("%Y-%m").to_string()).unwrap();
+    let a = accounts(&l, &month, &Scope::Company).unwrap();
+    assert_eq!(a.headline.cost.len(), 2, "{:?}", a.headline.cost);
+    assert_eq!(a.previous.cost.len(), 1, "{:?}", a.previous.cost);
+    let o = get(&f, "/api/v1/overview").await.json();
+    same(
+        &o["headline"],
+        &serde_json::to_value(&a.headline).unwrap(),
+        "headline",
+    );
+    same(
+        &o["previous"],
+        &serde_json::to_value(&a.previous).unwrap(),
+        "previous",
+    );
+}
