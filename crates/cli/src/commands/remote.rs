@@ -44,8 +44,8 @@ impl<L: Ledger> RunSink for L {
 pub enum Sink<'a> {
     /// The local ledger.
     Local(sustain_ledger::SqliteLedger),
-    /// A `sustain serve`.
-    Remote(RemoteSink<'a>),
+    /// A `sustain serve` (boxed: an HTTP agent is large).
+    Remote(Box<RemoteSink<'a>>),
 }
 
 impl RunSink for Sink<'_> {

@@ -74,12 +74,12 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
 
     // 2. The ledger, and runs whose meter died; or, with --remote, a checked server and token.
     let ledger = match args.remote.as_deref().filter(|u| !u.trim().is_empty()) {
-        Some(url) => Sink::Remote(RemoteSink::connect(
+        Some(url) => Sink::Remote(Box::new(RemoteSink::connect(
             url,
             args.token.as_deref(),
             args.quiet,
             settings,
-        )?),
+        )?)),
         None => Sink::Local(super::open_ledger(settings)?),
     };
 
