@@ -56,7 +56,12 @@ pub fn extras(
         },
         group: sustain_ledger::Group::All,
     };
-    x.model_sheets = sheets::sheets(ledger, &q, &accounts.social.fairness)?;
+    x.model_sheets = sheets::sheets(
+        ledger,
+        &q,
+        &accounts.social.fairness,
+        &accounts.environmental.by_model,
+    )?;
     x.strategy_map = strategy::mermaid(targets, &files);
     Ok(x)
 }

@@ -4,9 +4,12 @@
 //! documentation of general-purpose AI models, section 1, point 2(d) and (e)).
 //! Method: `docs/methods/model-sheets.md`.
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde::Serialize;
 use sustain_ledger::{Business, RunOutcome, TotalsQuery};
 
+use crate::accounts::Breakdown;
 use crate::error::Result;
 use crate::social::FairnessEval;
 
@@ -53,7 +56,11 @@ pub struct ModelSheet {
     pub water_l: f64,
     /// Fairness evaluations of this model in the period.
     pub fairness: Vec<FairnessEval>,
-    /// Evaluation and inference runs of this model in the period, and their carbon, g.
+    /// Training runs of this model in the period (any status), the sheet's included.
+    pub training_runs: u64,
+    /// Their location-based carbon, g.
+    pub training_co2e_location_g: f64,
+    /// Other runs tagged with this model in the period (evaluation, inference).
     pub use_runs: u64,
     /// Location-based carbon of those runs, g.
     pub use_co2e_location_g: f64,
@@ -116,28 +123,54 @@ impl ModelSheet {
     }
 }
 
-/// Sheets of the models trained (successfully) in the period and scope of `q`.
+/// Sheets of the named models trained (successfully) in the period and scope of `q`: one per
+/// model, from its latest training run; a model is named by the directory it was saved to, else
+/// its `model` tag (training runs with neither get no sheet). `by_model` is the accounts' totals
+/// by `model` tag, from which the model's use (its other runs) is taken.
 pub fn sheets(
     ledger: &impl Business,
     q: &TotalsQuery,
     fairness: &[FairnessEval],
+    by_model: &[Breakdown],
 ) -> Result<Vec<ModelSheet>> {
-    let runs = ledger.run_outcomes(q, &["train", "eval", "infer"])?;
-    let mut out = Vec::new();
-    for t in runs
-        .iter()
-        .filter(|r| r.kind == "train" && r.status == "succeeded")
-    {
-        let model = t
-            .outcomes
+    let trains = ledger.run_outcomes(q, &["train"])?;
+    let name = |t: &RunOutcome| -> Option<String> {
+        t.outcomes
             .get("model_path")
             .and_then(|v| v.as_str())
             .or_else(|| t.tags.get("model").map(String::as_str))
-            .map_or_else(|| format!("run {}", short(&t.run_id)), str::to_string);
-        let uses: Vec<&RunOutcome> = runs
+            .map(str::to_string)
+    };
+    // Latest succeeded training run per model (the runs come oldest first), and every training
+    // run of the model in the period.
+    let mut latest: BTreeMap<String, &RunOutcome> = BTreeMap::new();
+    let mut all: HashMap<String, (u64, f64)> = HashMap::new();
+    // Training runs carrying the model tag are also in `by_model`; they are not "use".
+    let mut tagged: HashMap<&str, (u64, f64)> = HashMap::new();
+    for t in &trains {
+        let Some(model) = name(t) else { continue };
+        let e = all.entry(model.clone()).or_default();
+        e.0 += 1;
+        e.1 += t.co2e_location_g;
+        if let Some(m) = t.tags.get("model") {
+            let e = tagged.entry(m.as_str()).or_default();
+            e.0 += 1;
+            e.1 += t.co2e_location_g;
+        }
+        if t.status == "succeeded" {
+            latest.insert(model, t);
+        }
+    }
+    let mut out = Vec::new();
+    for (model, t) in latest {
+        let (use_runs, use_g) = by_model
             .iter()
-            .filter(|r| r.kind != "train" && r.tags.get("model") == Some(&model))
-            .collect();
+            .find(|b| b.group == model)
+            .map_or((0, 0.0), |b| {
+                let (n, g) = tagged.get(model.as_str()).copied().unwrap_or_default();
+                (b.runs.saturating_sub(n), (b.co2e_location_g - g).max(0.0))
+            });
+        let (training_runs, training_g) = all.get(&model).copied().unwrap_or_default();
         out.push(ModelSheet {
             task: t
                 .tags
@@ -186,8 +219,10 @@ pub fn sheets(
                 .filter(|f| f.model == model)
                 .cloned()
                 .collect(),
-            use_runs: uses.len() as u64,
-            use_co2e_location_g: uses.iter().map(|r| r.co2e_location_g).sum(),
+            training_runs,
+            training_co2e_location_g: training_g,
+            use_runs,
+            use_co2e_location_g: use_g,
             model,
         });
     }
@@ -257,6 +292,12 @@ pub fn markdown(sheets: &[ModelSheet]) -> String {
             ))
         );
         let _ = writeln!(o, "| water | {} L |", sustain_core::format::sig(s.water_l));
+        let _ = writeln!(
+            o,
+            "| training in the period | {} runs, {} g location-based |",
+            s.training_runs,
+            sustain_core::format::sig(s.training_co2e_location_g)
+        );
         let _ = writeln!(
             o,
             "| use in the period | {} eval/infer runs, {} g location-based |",

@@ -937,11 +937,15 @@ fn the_social_account_holds_fairness_indicators_and_the_index() {
         file: None,
     };
     let x = sustain_report::extras(&l, &a, &[], &ctx).unwrap();
-    // Two training runs in Q3, by start: runs/credit (2 Aug) and the fixture's llm-7b (1 Sep,
-    // named by its tag).
+    // Two named models trained in Q3, by name: the fixture's llm-7b (by its tag) and
+    // runs/credit (by its directory).
     assert_eq!(x.model_sheets.len(), 2);
-    assert_eq!(x.model_sheets[1].model, "llm-7b");
-    let sheet = &x.model_sheets[0];
+    let llm = &x.model_sheets[0];
+    assert_eq!(llm.model, "llm-7b");
+    // llm-7b's only tagged run is its training: no use, one training run.
+    assert_eq!((llm.use_runs, llm.training_runs), (0, 1));
+    let sheet = &x.model_sheets[1];
+    assert_eq!(sheet.training_runs, 1);
     assert_eq!(sheet.model, "runs/credit");
     assert_eq!(sheet.fairness.len(), 2);
     assert_eq!(sheet.use_runs, 2);
