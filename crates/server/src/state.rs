@@ -30,6 +30,7 @@ struct Inner {
     idle: Mutex<Vec<SqliteLedger>>,
     permits: Semaphore,
     cache: Cache,
+    sites: sustain_core::site::SiteCatalog,
 }
 
 impl AppState {
@@ -43,8 +44,24 @@ impl AppState {
                 idle: Mutex::new(vec![first]),
                 permits: Semaphore::new(MAX_CONNECTIONS),
                 cache: Cache::default(),
+                sites: sustain_core::site::SiteCatalog::bundled()
+                    .map_err(|e| sustain_ledger::LedgerError::Invalid(e.to_string()))?,
             }),
         })
+    }
+
+    /// Uses `sites` (the bundled catalog with the user's own sites) for scenarios. Call right
+    /// after [`AppState::open`], before the state is shared.
+    pub fn with_sites(mut self, sites: sustain_core::site::SiteCatalog) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.sites = sites;
+        }
+        self
+    }
+
+    /// The sites scenarios move runs to.
+    pub fn sites(&self) -> &sustain_core::site::SiteCatalog {
+        &self.inner.sites
     }
 
     /// The ledger file.

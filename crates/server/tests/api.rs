@@ -1196,3 +1196,129 @@ async fn the_overview_sums_run_costs_per_currency_like_the_report() {
         "previous",
     );
 }
+
+#[tokio::test]
+async fn indicators_weights_and_scenarios_over_the_api() {
+    let f = fixture();
+    let post = |uri: &'static str, token: String, body: Value| {
+        let app = f.app.clone();
+        async move { call(&app, Method::POST, uri, Some(&token), Some(body)).await }
+    };
+    // Writes need an editor; a viewer is refused.
+    let a = post(
+        "/api/v1/indicators",
+        f.viewer.clone(),
+        json!({"name": "training_hours", "value": 10.0, "unit": "h"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = post(
+        "/api/v1/indicators",
+        f.editor.clone(),
+        json!({"name": "training_hours", "value": 120.0, "unit": "h"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    let a = post("/api/v1/index-weights", f.editor.clone(), json!({"indicator": "training_hours", "weight": 1.0, "direction": "higher", "reference": 400.0})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    // Bad input: 4xx naming what is wrong.
+    for (uri, body, want) in [
+        (
+            "/api/v1/indicators",
+            json!({"name": "fairness.x", "value": 1.0, "unit": "h"}),
+            "fairness",
+        ),
+        (
+            "/api/v1/indicators",
+            json!({"name": "x", "value": 1.0, "unit": "h", "scope": "galaxy:far"}),
+            "company, product:NAME",
+        ),
+        (
+            "/api/v1/indicators",
+            json!({"name": "x", "value": 1.0, "unit": "h", "day": "tomorrow"}),
+            "2026-07-10",
+        ),
+        (
+            "/api/v1/index-weights",
+            json!({"indicator": "x", "weight": 1.0, "direction": "up", "reference": 1.0}),
+            "higher or lower",
+        ),
+        (
+            "/api/v1/index-weights",
+            json!({"indicator": "x", "weight": -1.0, "direction": "higher", "reference": 1.0}),
+            ">= 0",
+        ),
+        (
+            "/api/v1/scenarios",
+            json!({"toml": "name = \"s\"\n[[lever]]\ntype = \"move-sites\"\nto = \"FR\"\n"}),
+            "did you mean",
+        ),
+        (
+            "/api/v1/scenarios",
+            json!({"toml": "name = \"s\"\n[[lever]]\ntype = \"pue\"\npue = 0.5\n"}),
+            "PUE >= 1",
+        ),
+    ] {
+        let a = post(uri, f.editor.clone(), body).await;
+        assert!(
+            a.status.is_client_error(),
+            "{uri}: {} {}",
+            a.status,
+            a.text()
+        );
+        assert!(a.text().contains(want), "{uri}: {}", a.text());
+    }
+    // The accounts carry the index: 120 of 400 h scores 30.
+    let acc = get(&f, "/api/v1/accounts").await.json();
+    assert_eq!(acc["social"]["indicators"][0]["total"], 120.0);
+    assert!((acc["social"]["index"]["score"].as_f64().unwrap() - 30.0).abs() < 1e-9);
+    assert_eq!(
+        get(&f, "/api/v1/indicators").await.json()["indicators"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&f, "/api/v1/index-weights").await.json()[0]["indicator"],
+        "training_hours"
+    );
+    // A scenario saved, listed and run: every run moved to France equals the report crate's.
+    let toml = "name = \"to-fr\"\n[[lever]]\ntype = \"move-site\"\nto = \"FR\"\n";
+    let a = post("/api/v1/scenarios", f.editor.clone(), json!({"toml": toml})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    let list = get(&f, "/api/v1/scenarios").await.json();
+    assert_eq!(list["scenarios"][0]["name"], "to-fr");
+    let got = get(&f, "/api/v1/scenarios/to-fr").await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+    let l = SqliteLedger::open(&f.path).unwrap();
+    let sites = sustain_core::site::SiteCatalog::bundled().unwrap();
+    let acc = sustain_core::hardware::AcceleratorCatalog::bundled().unwrap();
+    let want = sustain_report::scenario::run(
+        &l,
+        &sustain_report::scenario::ScenarioFile::parse(toml).unwrap(),
+        &Period::parse(&Utc::now().format("%Y-%m").to_string()).unwrap(),
+        &Scope::Company,
+        &sustain_report::scenario::Context {
+            sites: &sites,
+            accelerators: &acc,
+            file: None,
+        },
+    )
+    .unwrap();
+    same(
+        &got.json(),
+        &serde_json::to_value(&want).unwrap(),
+        "scenario",
+    );
+    assert!(want.scenario.co2e_location_g < want.actual.co2e_location_g);
+    let none = get(&f, "/api/v1/scenarios/nope").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(none.text().contains("GET /api/v1/scenarios"));
+    // Every change is in the audit log under the editor token's name.
+    let audit = l.audit().unwrap();
+    for action in ["indicator.add", "index.weight", "scenario.save"] {
+        let e = audit.iter().find(|e| e.action == action).unwrap();
+        assert!(e.actor.starts_with("api:"), "{}", e.actor);
+    }
+}

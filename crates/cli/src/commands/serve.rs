@@ -19,7 +19,7 @@ pub fn serve(args: ServeArgs, settings: &Settings) -> Result<i32> {
         ))
     })?;
     // Opening checks and migrates the ledger before anything listens.
-    let state = AppState::open(&settings.ledger_path)?;
+    let state = AppState::open(&settings.ledger_path)?.with_sites(settings.sites.clone());
     let tokens = super::open_ledger(settings)?.tokens()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod business;
 mod lineage;
 mod runs;
+mod social;
 mod tokens;
 
 use axum::Json;
@@ -26,9 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(business::router())
         .merge(accounts::router())
         .merge(tokens::router())
-    // Scenarios (issue 5, coming): `crates/report` scenarios get their module here, merged
-    // like the others (`.merge(scenarios::router())`, e.g. GET/POST /api/v1/scenarios), and
-    // their paths in `openapi.rs`.
+        .merge(social::router())
 }
 
 /// The caller's token: id, name, role.
