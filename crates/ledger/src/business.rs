@@ -193,6 +193,26 @@ pub trait Business {
     /// Ended runs of `kinds` in the period and scope of `q` (its grouping ignored), with their
     /// outcomes, by start.
     fn run_outcomes(&self, q: &TotalsQuery, kinds: &[&str]) -> Result<Vec<RunOutcome>>;
+    /// The runs in the period and scope of `q` whose latest end recorded fairness
+    /// (`outcomes.fairness`), by start; read through a partial index, not every evaluation.
+    fn fairness_runs(&self, q: &TotalsQuery) -> Result<Vec<RunOutcome>>;
+    /// The models trained in the period and scope of `q` (training runs with a `model` tag):
+    /// per model, its training runs, their location-based carbon, and its latest succeeded
+    /// training run with outcomes.
+    fn trained_models(&self, q: &TotalsQuery) -> Result<Vec<TrainedModel>>;
+}
+
+/// A model's training in a period: see [`Business::trained_models`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TrainedModel {
+    /// The `model` tag.
+    pub model: String,
+    /// Training runs (any status).
+    pub runs: u64,
+    /// Their location-based carbon, g.
+    pub co2e_location_g: f64,
+    /// The latest succeeded one, if any.
+    pub latest: Option<RunOutcome>,
 }
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -800,82 +820,121 @@ impl Business for SqliteLedger {
     }
 
     fn run_outcomes(&self, q: &TotalsQuery, kinds: &[&str]) -> Result<Vec<RunOutcome>> {
+        let kinds_json = serde_json::to_string(kinds).unwrap_or_else(|_| "[]".into());
+        self.outcomes_where(
+            q,
+            "FROM run_facts f
+             JOIN runs r ON r.id = f.run_id
+             JOIN run_ends e ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = f.run_id)
+             WHERE f.started_at >= ?1 AND f.started_at < ?2
+               AND f.kind IN (SELECT value FROM json_each(?7))",
+            &kinds_json,
+        )
+    }
+
+    fn fairness_runs(&self, q: &TotalsQuery) -> Result<Vec<RunOutcome>> {
+        // The partial index holds only ends with fairness; the latest end of each run must be
+        // one of them, and the run must fall in the period and scope.
+        self.outcomes_where(
+            q,
+            "FROM run_ends e INDEXED BY run_ends_fairness
+             JOIN runs r ON r.id = e.run_id
+             JOIN run_facts f ON f.started_at = r.started_at AND f.run_id = r.id
+             WHERE json_type(e.outcomes, '$.fairness') = 'object'
+               AND e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = e.run_id)
+               AND f.started_at >= ?1 AND f.started_at < ?2 AND ?7 = ?7",
+            "",
+        )
+    }
+
+    fn trained_models(&self, q: &TotalsQuery) -> Result<Vec<TrainedModel>> {
         if let Some((k, _)) = &q.tag {
             check_tag_key(k)?;
         }
-        let kinds_json = serde_json::to_string(kinds).unwrap_or_else(|_| "[]".into());
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT f.run_id, r.name, f.kind, f.started_at, f.site_id, e.status, f.tags,
-                        e.outcomes, f.cpu_j + f.gpu_j + f.ram_j, f.measured_j, f.facility_j,
-                        f.co2e_location_g, f.co2e_market_g, f.water_l, f.duration_s,
-                        json_extract(r.site, '$.intensity_g_per_kwh'),
-                        coalesce(json_extract(r.site, '$.name'), f.site_id),
-                        json_extract(r.site, '$.pue'),
-                        coalesce(json_extract(r.host, '$.cpu_model'), '')
-                 FROM run_facts f
-                 JOIN runs r ON r.id = f.run_id
-                 JOIN run_ends e ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = f.run_id)
-                 WHERE f.started_at >= ?1 AND f.started_at < ?2
-                   AND f.kind IN (SELECT value FROM json_each(?7))
-                   AND (?3 IS NULL OR (CASE ?3 WHEN 'product' THEN f.product WHEN 'model' THEN f.model
-                        WHEN 'team' THEN f.team ELSE json_extract(f.tags, '$.\"' || ?3 || '\"') END) = ?4)
-                   AND (?5 IS NULL OR f.site_id = ?5)
-                   AND (?6 IS NULL OR f.kind = ?6)
-                 ORDER BY f.started_at, f.run_id",
-            )
-            .map_err(|e| self.map_err(e))?;
         let (tag_key, tag_value) = match &q.tag {
             Some((k, v)) => (Some(k.as_str()), Some(v.as_str())),
             None => (None, None),
         };
-        let mut rows = stmt
-            .query(params![
-                ts(&q.from),
-                ts(&q.to),
-                tag_key,
-                tag_value,
-                q.site,
-                q.kind,
-                kinds_json
-            ])
+        // One pass over the period's rollup, newest first, without joins.
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT f.run_id, f.model, f.co2e_location_g FROM run_facts f
+                 WHERE f.started_at >= ?1 AND f.started_at < ?2
+                   AND f.kind = 'train' AND f.model IS NOT NULL
+                   AND (?3 IS NULL OR (CASE ?3 WHEN 'product' THEN f.product WHEN 'model' THEN f.model
+                        WHEN 'team' THEN f.team ELSE json_extract(f.tags, '$.\"' || ?3 || '\"') END) = ?4)
+                   AND (?5 IS NULL OR f.site_id = ?5)
+                   AND (?6 IS NULL OR f.kind = ?6)
+                 ORDER BY f.started_at DESC, f.run_id DESC",
+            )
             .map_err(|e| self.map_err(e))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
-            let started: String = r.get(3)?;
-            let tags: String = r.get(6)?;
-            let outcomes: String = r.get(7)?;
-            let tags: BTreeMap<String, serde_json::Value> = serde_json::from_str(&tags)
-                .map_err(|e| LedgerError::Corrupt(format!("tags: {e}")))?;
-            out.push(RunOutcome {
-                run_id: r.get(0)?,
-                name: r.get(1)?,
-                kind: r.get(2)?,
-                started_at: parse_ts(&started)?,
-                site_id: r.get(4)?,
-                status: r.get(5)?,
-                tags: tags
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                        (k, v)
-                    })
-                    .collect(),
-                outcomes: serde_json::from_str(&outcomes)
-                    .map_err(|e| LedgerError::Corrupt(format!("outcomes: {e}")))?,
-                it_j: r.get(8)?,
-                measured_j: r.get(9)?,
-                facility_j: r.get(10)?,
-                co2e_location_g: r.get(11)?,
-                co2e_market_g: r.get(12)?,
-                water_l: r.get(13)?,
-                duration_s: r.get(14)?,
-                grid_g_per_kwh: r.get(15)?,
-                site_name: r.get(16)?,
-                pue: r.get(17)?,
-                hardware: r.get(18)?,
+        let rows = stmt
+            .query_map(
+                params![ts(&q.from), ts(&q.to), tag_key, tag_value, q.site, q.kind],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, f64>(2)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.map_err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.map_err(e))?;
+        let mut models: BTreeMap<String, (TrainedModel, Vec<String>)> = BTreeMap::new();
+        for (run_id, model, g) in rows {
+            let (m, ids) = models.entry(model.clone()).or_insert_with(|| {
+                (
+                    TrainedModel {
+                        model,
+                        runs: 0,
+                        co2e_location_g: 0.0,
+                        latest: None,
+                    },
+                    Vec::new(),
+                )
             });
+            m.runs += 1;
+            m.co2e_location_g += g;
+            ids.push(run_id);
+        }
+        // The latest succeeded run of each model: its runs newest first, until one succeeded.
+        let mut status = self
+            .conn()
+            .prepare_cached(
+                "SELECT status FROM run_ends WHERE run_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )
+            .map_err(|e| self.map_err(e))?;
+        let mut out = Vec::with_capacity(models.len());
+        for (_, (mut m, ids)) in models {
+            for id in ids {
+                let st: String = status
+                    .query_row([&id], |r| r.get(0))
+                    .map_err(|e| self.map_err(e))?;
+                if st == "succeeded" {
+                    m.latest = self
+                        .outcomes_where(
+                            &TotalsQuery {
+                                from: q.from,
+                                to: q.to,
+                                tag: None,
+                                site: None,
+                                kind: None,
+                                group: Group::All,
+                            },
+                            "FROM runs r
+                             JOIN run_facts f ON f.started_at = r.started_at AND f.run_id = r.id
+                             JOIN run_ends e ON e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = r.id)
+                             WHERE r.id = ?7 AND ?1 = ?1 AND ?2 = ?2",
+                            &id,
+                        )?
+                        .pop();
+                    break;
+                }
+            }
+            out.push(m);
         }
         Ok(out)
     }
@@ -954,5 +1013,92 @@ impl Business for SqliteLedger {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+impl SqliteLedger {
+    /// Run outcomes from `from_where` (the FROM and WHERE clauses, binding `?1`/`?2` to the
+    /// period and `?7` to `extra`; aliases `f` run_facts, `r` runs, `e` the latest end), filtered
+    /// by the scope of `q`, by start.
+    fn outcomes_where(
+        &self,
+        q: &TotalsQuery,
+        from_where: &str,
+        extra: &str,
+    ) -> Result<Vec<RunOutcome>> {
+        if let Some((k, _)) = &q.tag {
+            check_tag_key(k)?;
+        }
+        let sql = format!(
+            "SELECT f.run_id, r.name, f.kind, f.started_at, f.site_id, e.status, f.tags,
+                    e.outcomes, f.cpu_j + f.gpu_j + f.ram_j, f.measured_j, f.facility_j,
+                    f.co2e_location_g, f.co2e_market_g, f.water_l, f.duration_s,
+                    json_extract(r.site, '$.intensity_g_per_kwh'),
+                    coalesce(json_extract(r.site, '$.name'), f.site_id),
+                    json_extract(r.site, '$.pue'),
+                    coalesce(json_extract(r.host, '$.cpu_model'), '')
+             {from_where}
+               AND (?3 IS NULL OR (CASE ?3 WHEN 'product' THEN f.product WHEN 'model' THEN f.model
+                    WHEN 'team' THEN f.team ELSE json_extract(f.tags, '$.\"' || ?3 || '\"') END) = ?4)
+               AND (?5 IS NULL OR f.site_id = ?5)
+               AND (?6 IS NULL OR f.kind = ?6)
+             ORDER BY f.started_at, f.run_id"
+        );
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&sql)
+            .map_err(|e| self.map_err(e))?;
+        let (tag_key, tag_value) = match &q.tag {
+            Some((k, v)) => (Some(k.as_str()), Some(v.as_str())),
+            None => (None, None),
+        };
+        let mut rows = stmt
+            .query(params![
+                ts(&q.from),
+                ts(&q.to),
+                tag_key,
+                tag_value,
+                q.site,
+                q.kind,
+                extra
+            ])
+            .map_err(|e| self.map_err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.map_err(e))? {
+            let started: String = r.get(3)?;
+            let tags: String = r.get(6)?;
+            let outcomes: String = r.get(7)?;
+            let tags: BTreeMap<String, serde_json::Value> = serde_json::from_str(&tags)
+                .map_err(|e| LedgerError::Corrupt(format!("tags: {e}")))?;
+            out.push(RunOutcome {
+                run_id: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                started_at: parse_ts(&started)?,
+                site_id: r.get(4)?,
+                status: r.get(5)?,
+                tags: tags
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                        (k, v)
+                    })
+                    .collect(),
+                outcomes: serde_json::from_str(&outcomes)
+                    .map_err(|e| LedgerError::Corrupt(format!("outcomes: {e}")))?,
+                it_j: r.get(8)?,
+                measured_j: r.get(9)?,
+                facility_j: r.get(10)?,
+                co2e_location_g: r.get(11)?,
+                co2e_market_g: r.get(12)?,
+                water_l: r.get(13)?,
+                duration_s: r.get(14)?,
+                grid_g_per_kwh: r.get(15)?,
+                site_name: r.get(16)?,
+                pue: r.get(17)?,
+                hardware: r.get(18)?,
+            });
+        }
+        Ok(out)
     }
 }

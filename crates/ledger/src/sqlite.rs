@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_open_runs.sql")),
     (7, include_str!("../migrations/0007_social_scenarios.sql")),
     (8, include_str!("../migrations/0008_tokens.sql")),
+    (9, include_str!("../migrations/0009_fairness_index.sql")),
 ];
 
 /// A ledger in one SQLite file.

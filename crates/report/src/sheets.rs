@@ -4,10 +4,8 @@
 //! documentation of general-purpose AI models, section 1, point 2(d) and (e)).
 //! Method: `docs/methods/model-sheets.md`.
 
-use std::collections::{BTreeMap, HashMap};
-
 use serde::Serialize;
-use sustain_ledger::{Business, RunOutcome, TotalsQuery};
+use sustain_ledger::{Business, TotalsQuery};
 
 use crate::accounts::Breakdown;
 use crate::error::Result;
@@ -16,7 +14,7 @@ use crate::social::FairnessEval;
 /// One trained model's sheet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelSheet {
-    /// The model: its directory, else its `model` tag, else the training run's id.
+    /// The model: its `model` tag (the directory `sustain train` saved it to).
     pub model: String,
     /// Task (`tabular-mlp`, `char-gpt`, ...).
     pub task: String,
@@ -123,54 +121,32 @@ impl ModelSheet {
     }
 }
 
-/// Sheets of the named models trained (successfully) in the period and scope of `q`: one per
-/// model, from its latest training run; a model is named by the directory it was saved to, else
-/// its `model` tag (training runs with neither get no sheet). `by_model` is the accounts' totals
-/// by `model` tag, from which the model's use (its other runs) is taken.
+/// Sheets of the models trained (successfully) in the period and scope of `q`: one per `model`
+/// tag (`sustain train` tags its runs with the model's directory), from its latest succeeded
+/// training run. `by_model` is the accounts' totals by `model` tag, from which the model's use
+/// (its other runs) is taken.
 pub fn sheets(
     ledger: &impl Business,
     q: &TotalsQuery,
     fairness: &[FairnessEval],
     by_model: &[Breakdown],
 ) -> Result<Vec<ModelSheet>> {
-    let trains = ledger.run_outcomes(q, &["train"])?;
-    let name = |t: &RunOutcome| -> Option<String> {
-        t.outcomes
-            .get("model_path")
-            .and_then(|v| v.as_str())
-            .or_else(|| t.tags.get("model").map(String::as_str))
-            .map(str::to_string)
-    };
-    // Latest succeeded training run per model (the runs come oldest first), and every training
-    // run of the model in the period.
-    let mut latest: BTreeMap<String, &RunOutcome> = BTreeMap::new();
-    let mut all: HashMap<String, (u64, f64)> = HashMap::new();
-    // Training runs carrying the model tag are also in `by_model`; they are not "use".
-    let mut tagged: HashMap<&str, (u64, f64)> = HashMap::new();
-    for t in &trains {
-        let Some(model) = name(t) else { continue };
-        let e = all.entry(model.clone()).or_default();
-        e.0 += 1;
-        e.1 += t.co2e_location_g;
-        if let Some(m) = t.tags.get("model") {
-            let e = tagged.entry(m.as_str()).or_default();
-            e.0 += 1;
-            e.1 += t.co2e_location_g;
-        }
-        if t.status == "succeeded" {
-            latest.insert(model, t);
-        }
-    }
+    let models = ledger.trained_models(q)?;
     let mut out = Vec::new();
-    for (model, t) in latest {
+    for m in models {
+        let Some(t) = m.latest.as_ref() else { continue };
+        let model = m.model.clone();
+        // The model's other runs: its by-model totals less its training runs.
         let (use_runs, use_g) = by_model
             .iter()
             .find(|b| b.group == model)
             .map_or((0, 0.0), |b| {
-                let (n, g) = tagged.get(model.as_str()).copied().unwrap_or_default();
-                (b.runs.saturating_sub(n), (b.co2e_location_g - g).max(0.0))
+                (
+                    b.runs.saturating_sub(m.runs),
+                    (b.co2e_location_g - m.co2e_location_g).max(0.0),
+                )
             });
-        let (training_runs, training_g) = all.get(&model).copied().unwrap_or_default();
+        let (training_runs, training_g) = (m.runs, m.co2e_location_g);
         out.push(ModelSheet {
             task: t
                 .tags

@@ -205,7 +205,7 @@ pub fn social(
     q: &TotalsQuery,
 ) -> Result<Social> {
     let fairness: Vec<FairnessEval> = ledger
-        .run_outcomes(q, &["eval"])?
+        .fairness_runs(q)?
         .iter()
         .filter(|o| o.status == "succeeded")
         .filter_map(fairness_eval)

@@ -824,7 +824,11 @@ fn the_social_account_holds_fairness_indicators_and_the_index() {
         &ca,
         (8, 2),
         1e5,
-        &[("task", "tabular-mlp"), ("dataset", "german-credit")],
+        &[
+            ("task", "tabular-mlp"),
+            ("dataset", "german-credit"),
+            ("model", "runs/credit"),
+        ],
         RunKind::Train,
         serde_json::json!({"model_path": "runs/credit", "model_sha256": "ab".repeat(32), "epochs": 20,
                            "metrics": {"test": {"accuracy": 0.75, "f1": 0.7}}}),

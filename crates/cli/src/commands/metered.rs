@@ -93,7 +93,7 @@ impl Metered {
         let mut sampler = Sampler::start(&settings.meter, TreeRoot::SelfAndChildren, &cpus)
             .context("starting the meter")?;
         let interval = settings.interval;
-        let start = run_start(
+        let mut start = run_start(
             settings,
             &site,
             &sampler,
@@ -103,6 +103,13 @@ impl Metered {
             tags,
             interval,
         );
+        // A tag may name the run itself: `{run}` becomes the first 8 characters of its id.
+        let short = start.id.chars().take(8).collect::<String>();
+        for v in start.tags.values_mut() {
+            if v.contains("{run}") {
+                *v = v.replace("{run}", &short);
+            }
+        }
         ledger
             .start_run(&start)
             .context("recording the start of the run")?;

@@ -254,6 +254,14 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         ("dataset_sha256".to_string(), data.sha256().to_string()),
         ("seed".to_string(), args.seed.to_string()),
         ("device".to_string(), args.device.clone()),
+        // The model is named by where it is saved (the default directory names the run).
+        (
+            "model".to_string(),
+            args.out.as_ref().map_or_else(
+                || format!("runs/{}-{{run}}", args.task),
+                |d| d.display().to_string(),
+            ),
+        ),
     ]);
     let meter = Metered::start(settings, &site, RunKind::Train, &args.task, tags)?;
     let dir = args.out.clone().unwrap_or_else(|| {
