@@ -833,13 +833,14 @@ impl Business for SqliteLedger {
     }
 
     fn fairness_runs(&self, q: &TotalsQuery) -> Result<Vec<RunOutcome>> {
-        // The partial index holds only ends with fairness; the latest end of each run must be
-        // one of them, and the run must fall in the period and scope.
+        // The partial index holds only ends with fairness, and is the outer loop (CROSS JOIN
+        // keeps SQLite from walking the period's rollup instead); the latest end of each run
+        // must be one of them, and the run must fall in the period and scope.
         self.outcomes_where(
             q,
             "FROM run_ends e INDEXED BY run_ends_fairness
-             JOIN runs r ON r.id = e.run_id
-             JOIN run_facts f ON f.started_at = r.started_at AND f.run_id = r.id
+             CROSS JOIN runs r ON r.id = e.run_id
+             CROSS JOIN run_facts f ON f.started_at = r.started_at AND f.run_id = r.id
              WHERE json_type(e.outcomes, '$.fairness') = 'object'
                AND e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = e.run_id)
                AND f.started_at >= ?1 AND f.started_at < ?2 AND ?7 = ?7",
