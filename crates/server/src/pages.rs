@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/models", get(models))
         .route("/products", get(products))
         .route("/targets", get(targets))
+        .route("/scenarios", get(scenarios))
         .route("/fragments/overview-charts", get(overview_charts))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
@@ -146,6 +147,7 @@ const NAV: &[(&str, &str)] = &[
     ("/models", "Models"),
     ("/products", "Products"),
     ("/targets", "Targets"),
+    ("/scenarios", "Scenarios"),
 ];
 
 fn page(
@@ -630,6 +632,85 @@ async fn targets(PageUser(who): PageUser, State(state): State<AppState>) -> Page
         );
     }
     Ok(page(&state, "/targets", Some(&who), "Targets", &main))
+}
+
+#[derive(Debug, Deserialize)]
+struct ScenariosQuery {
+    name: Option<String>,
+    period: Option<String>,
+    scope: Option<String>,
+}
+
+/// The saved scenarios, and one of them run over a period and scope beside the actual figures.
+async fn scenarios(
+    PageUser(who): PageUser,
+    State(state): State<AppState>,
+    Query(q): Query<ScenariosQuery>,
+) -> PageResult {
+    use sustain_ledger::Business;
+    use sustain_report::scenario::{self, Context, ScenarioFile};
+    let period = crate::api::period(q.period.as_deref())?;
+    let scope = crate::api::scope(q.scope.as_deref())?;
+    let sites = state.sites().clone();
+    let (p, s, name) = (period.clone(), scope.clone(), q.name.clone());
+    let (saved, result) = state
+        .ledger(move |l| {
+            let saved = l.scenarios()?;
+            let chosen = name
+                .as_deref()
+                .and_then(|n| saved.iter().find(|x| x.name == n))
+                .or_else(|| saved.first());
+            let result = match chosen {
+                Some(c) => {
+                    let file = ScenarioFile::parse(&c.body)?;
+                    let accelerators = sustain_core::hardware::AcceleratorCatalog::bundled()?;
+                    let ctx = Context {
+                        sites: &sites,
+                        accelerators: &accelerators,
+                        file: None,
+                    };
+                    Some(scenario::run(l, &file, &p, &s, &ctx)?)
+                }
+                None => None,
+            };
+            Ok((saved, result))
+        })
+        .await?;
+    let mut main = String::from(
+        "<h1>Scenarios</h1><p class=\"sub\">Levers applied to a period's runs, usage and costs, beside the actual figures (docs/methods/scenarios.md). Save one with <code>sustain scenario run FILE.toml --save</code> or <code>POST /api/v1/scenarios</code>.</p>",
+    );
+    if saved.is_empty() {
+        main.push_str("<div class=\"panel\"><p class=\"empty\">No saved scenarios yet.</p></div>");
+        return Ok(page(&state, "/scenarios", Some(&who), "Scenarios", &main));
+    }
+    let current = result.as_ref().map(|r| r.name.clone()).unwrap_or_default();
+    let mut select = String::new();
+    for x in &saved {
+        let on = if x.name == current { " selected" } else { "" };
+        let _ = write!(
+            select,
+            "<option value=\"{0}\"{on}>{0}</option>",
+            esc(&x.name)
+        );
+    }
+    let _ = write!(
+        main,
+        "<form class=\"select\" method=\"get\" action=\"/scenarios\">\
+         <label>Scenario<select name=\"name\">{select}</select></label>\
+         <label>Period<input name=\"period\" value=\"{}\" placeholder=\"2026-Q3\"></label>\
+         <label>Scope<input name=\"scope\" value=\"{}\" placeholder=\"company\"></label>\
+         <button type=\"submit\">Run</button></form>",
+        esc(&period.label),
+        esc(&scope.label())
+    );
+    if let Some(r) = &result {
+        let _ = write!(
+            main,
+            "<div class=\"panel report\">{}</div>",
+            markdown_html(&scenario::markdown(r))
+        );
+    }
+    Ok(page(&state, "/scenarios", Some(&who), "Scenarios", &main))
 }
 
 #[derive(Debug, Deserialize)]

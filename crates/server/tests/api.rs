@@ -1051,6 +1051,7 @@ async fn pages_need_a_login_that_sets_a_strict_httponly_cookie() {
         ("/models", "Datasets"),
         ("/products", "search"),
         ("/targets", "Targets"),
+        ("/scenarios", "No saved scenarios"),
         ("/fragments/overview-charts", "<svg"),
     ] {
         let a = send(&f.app, page(uri, Some(&cookie))).await;
@@ -1061,6 +1062,27 @@ async fn pages_need_a_login_that_sets_a_strict_httponly_cookie() {
             assert!(html.contains("alice (viewer)"), "{uri}");
         }
     }
+    // A saved scenario is run on its page, beside the actual figures.
+    SqliteLedger::open(&f.path)
+        .unwrap()
+        .save_scenario(
+            &sustain_core::business::SavedScenario {
+                name: "to-fr".into(),
+                body: "name = \"to-fr\"\n[[lever]]\ntype = \"move-site\"\nto = \"FR\"\n".into(),
+                recorded_at: Utc::now(),
+            },
+            "test",
+        )
+        .unwrap();
+    let a = send(&f.app, page("/scenarios?name=to-fr", Some(&cookie))).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let html = a.text();
+    assert!(
+        html.contains("Scenario to-fr") && html.contains("move-site to=FR"),
+        "{html}"
+    );
+    let a = send(&f.app, page("/scenarios?period=someday", Some(&cookie))).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
     // Bad input on a page is a page with the message.
     let a = send(&f.app, page("/accounts?period=someday", Some(&cookie))).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
