@@ -98,6 +98,11 @@ pub struct Environmental {
     pub market_runs: u64,
     /// Water, L.
     pub water_l: f64,
+    /// Renewable share of the electricity, weighted by facility energy, over the sites whose
+    /// grid mix is known (none when no site's is).
+    pub renewable_share: Option<f64>,
+    /// Share of the facility energy at sites with a known renewable share.
+    pub renewable_coverage: f64,
     /// By site.
     pub by_site: Vec<Breakdown>,
     /// By kind of run.
@@ -316,6 +321,20 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         });
     }
     let it_j = all.cpu_j + all.gpu_j + all.ram_j;
+    // Renewable share from each site's grid mix in the bundled catalog (Ember, per row).
+    let (mut known_wh, mut renewable_wh) = (0.0, 0.0);
+    if let Ok(catalog) = sustain_core::site::SiteCatalog::bundled() {
+        for b in &by_site {
+            let share = catalog
+                .get(&b.group)
+                .ok()
+                .and_then(|s| s.record.renewable_share);
+            if let Some(r) = share {
+                known_wh += b.facility_j / J_PER_WH;
+                renewable_wh += b.facility_j / J_PER_WH * r;
+            }
+        }
+    }
     let environmental = Environmental {
         runs: all.runs,
         energy_wh: EnergyWh {
@@ -330,6 +349,8 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         co2e_market_g: (all.market_runs > 0).then_some(all.co2e_market_g),
         market_runs: all.market_runs,
         water_l: all.water_l,
+        renewable_share: ratio(renewable_wh, known_wh),
+        renewable_coverage: ratio(known_wh, all.facility_j / J_PER_WH).unwrap_or(0.0),
         by_site: list(&by_site),
         by_kind: list(&by_kind),
         by_month: list(&by_month),

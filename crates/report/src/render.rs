@@ -427,6 +427,22 @@ fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
         }
     }
     let _ = writeln!(o, "- water: **{} L**", fig(e.water_l));
+    match e.renewable_share {
+        Some(r) => {
+            let _ = writeln!(
+                o,
+                "- renewable share of the electricity: **{:.1} %** (each site's grid mix; covers {:.0} % of the facility energy)",
+                100.0 * r,
+                100.0 * e.renewable_coverage
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "- renewable share: no data (no run's site has a known grid mix)"
+            );
+        }
+    }
     breakdown_table(&mut o, "By site", "site", &e.by_site);
     breakdown_table(&mut o, "By kind of run", "kind", &e.by_kind);
     breakdown_table(&mut o, "By month", "month", &e.by_month);
@@ -668,6 +684,9 @@ fn csv(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
         row("environmental", "co2e_market", "all", m, "g");
     }
     row("environmental", "water", "all", e.water_l, "L");
+    if let Some(r) = e.renewable_share {
+        row("environmental", "renewable_share", "all", r, "ratio");
+    }
     for (name, rows) in [
         ("site", &e.by_site),
         ("kind", &e.by_kind),

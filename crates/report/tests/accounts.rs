@@ -252,6 +252,17 @@ fn company_accounts_equal_the_ledger_to_the_gram_and_the_cent() {
         "{:?}",
         a.notes
     );
+    // Renewable share: facility-weighted over the sites whose grid mix the catalog knows.
+    let (mut known, mut renewable) = (0.0, 0.0);
+    for b in &e.by_site {
+        if let Some(r) = site(&b.group).record.renewable_share {
+            known += b.facility_wh;
+            renewable += b.facility_wh * r;
+        }
+    }
+    assert!(known > 0.0);
+    assert!((e.renewable_share.unwrap() - renewable / known).abs() < 1e-12);
+    assert!((e.renewable_coverage - known / e.energy_wh.facility).abs() < 1e-12);
     let water = sql_sum(&dir, "water_onsite_l", None) + sql_sum(&dir, "water_offsite_l", None);
     assert!((e.water_l - water).abs() < 1e-9);
 
