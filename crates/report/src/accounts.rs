@@ -190,7 +190,8 @@ pub struct Accounts {
     pub notes: Vec<String>,
 }
 
-fn query(period: &Period, scope: &Scope) -> TotalsQuery {
+/// The runs of `scope` over `period`, as one group.
+pub(crate) fn query(period: &Period, scope: &Scope) -> TotalsQuery {
     let (site, kind) = match scope {
         Scope::Site(s) => (Some(s.clone()), None),
         Scope::Kind(k) => (None, Some(k.clone())),

@@ -42,20 +42,7 @@ pub fn extras(
             Err(e) => x.scenario_errors.push(format!("{}: {e}", saved.name)),
         }
     }
-    let q = sustain_ledger::TotalsQuery {
-        from: period.start(),
-        to: period.end(),
-        tag: scope.tag(),
-        site: match &scope {
-            Scope::Site(s) => Some(s.clone()),
-            _ => None,
-        },
-        kind: match &scope {
-            Scope::Kind(k) => Some(k.clone()),
-            _ => None,
-        },
-        group: sustain_ledger::Group::All,
-    };
+    let q = accounts::query(period, &scope);
     x.model_sheets = sheets::sheets(
         ledger,
         &q,

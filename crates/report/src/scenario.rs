@@ -612,18 +612,9 @@ pub struct ScenarioResult {
 }
 
 fn query(period: &Period, scope: &Scope) -> TotalsQuery {
-    let (site, kind) = match scope {
-        Scope::Site(s) => (Some(s.clone()), None),
-        Scope::Kind(k) => (None, Some(k.clone())),
-        _ => (None, None),
-    };
     TotalsQuery {
-        from: period.start(),
-        to: period.end(),
-        tag: scope.tag(),
-        site,
-        kind,
         group: Group::Cell,
+        ..crate::accounts::query(period, scope)
     }
 }
 
