@@ -267,7 +267,7 @@ pub fn targets_markdown(targets: &[Progress]) -> String {
 
 /// A physical figure for reading: one decimal from 100 up, else three significant digits (so
 /// small runs do not print as 0.0).
-fn fig(v: f64) -> String {
+pub(crate) fn fig(v: f64) -> String {
     if v.abs() >= 100.0 {
         format!("{v:.1}")
     } else {

@@ -1161,13 +1161,7 @@ pub fn run(
     })
 }
 
-fn fig(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.1}")
-    } else {
-        sustain_core::format::sig(v)
-    }
-}
+use crate::render::fig;
 
 fn pct(a: f64, b: f64) -> String {
     if a == 0.0 {
