@@ -17,6 +17,7 @@ use sustain_ledger::{Business, Group, RunTotals, TotalsQuery, UsageTotal};
 
 use crate::error::{ReportError, Result};
 use crate::period::Period;
+use crate::render::fig;
 use crate::scope::Scope;
 
 const J_PER_WH: f64 = 3600.0;
@@ -1160,8 +1161,6 @@ pub fn run(
         notes,
     })
 }
-
-use crate::render::fig;
 
 fn pct(a: f64, b: f64) -> String {
     if a == 0.0 {
