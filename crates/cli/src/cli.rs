@@ -963,12 +963,16 @@ pub struct CostAddArgs {
 #[derive(Debug, Subcommand)]
 pub enum IndicatorCommand {
     /// Record an amount of a social indicator.
+    #[command(after_help = INDICATOR_HELP)]
     Add(IndicatorAddArgs),
     /// List the indicators of a period.
+    #[command(after_help = INDICATOR_HELP)]
     List(CostListArgs),
     /// Set an indicator's weight in the social index.
+    #[command(after_help = INDICATOR_HELP)]
     Weight(IndicatorWeightArgs),
     /// List the weights of the social index.
+    #[command(after_help = INDICATOR_HELP)]
     Weights(JsonArgs),
 }
 
@@ -1025,8 +1029,10 @@ pub struct JsonArgs {
 #[derive(Debug, Subcommand)]
 pub enum ScenarioCommand {
     /// Apply a scenario file's levers to a period's accounts.
+    #[command(after_help = SCENARIO_HELP)]
     Run(ScenarioRunArgs),
     /// List the saved scenarios.
+    #[command(after_help = "Examples:\n  sustain scenario list\n  sustain scenario list --json")]
     List(JsonArgs),
 }
 

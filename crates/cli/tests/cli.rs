@@ -725,7 +725,11 @@ fn every_command_has_help_with_examples() {
         vec!["target", "--help"],
         vec!["runs", "sci", "--help"],
         vec!["indicator", "--help"],
+        vec!["indicator", "add", "--help"],
+        vec!["indicator", "weight", "--help"],
         vec!["scenario", "--help"],
+        vec!["scenario", "run", "--help"],
+        vec!["scenario", "list", "--help"],
     ] {
         let out = env.run(&args);
         assert!(out.status.success(), "{args:?}");
