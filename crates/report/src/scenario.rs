@@ -793,11 +793,12 @@ fn apply(
     let mut changed = 0u64;
     let lever = |field: &str| format!("{field} of lever {n} ({})", l.kind);
     // Levers that change a share of a cell split it: the rest keeps the old factors.
-    let split = |st: &mut State, f: &dyn Fn(&mut Cell)| -> u64 {
+    // `also` narrows the lever's own filters.
+    let split = |st: &mut State, also: &dyn Fn(&Cell) -> bool, f: &dyn Fn(&mut Cell)| -> u64 {
         let mut out = Vec::with_capacity(st.cells.len());
         let mut k = 0;
         for c in st.cells.drain(..) {
-            if !selects(l, &c) {
+            if !selects(l, &c) || !also(&c) {
                 out.push(c);
                 continue;
             }
@@ -849,24 +850,12 @@ fn apply(
                     c.price = price.clone();
                 }
             };
-            let mut out = Vec::with_capacity(st.cells.len());
-            for c in st.cells.drain(..) {
-                if !selects(l, &c) || from.as_ref().is_some_and(|s| *s != c.site) || c.site == id {
-                    out.push(c);
-                    continue;
-                }
-                changed += 1;
-                if share < 1.0 {
-                    out.push(c.scaled(1.0 - share));
-                }
-                let mut moved = c.scaled(share);
-                if share < 1.0 {
-                    moved.runs = 0;
-                }
-                f(&mut moved);
-                out.push(moved);
-            }
-            st.cells = out;
+            // Cells already at the destination keep their recorded factors.
+            changed = split(
+                st,
+                &|c| from.as_ref().is_none_or(|s| *s == c.site) && c.site != id,
+                &f,
+            );
             if price.is_none() && changed > 0 {
                 notes.push(format!(
                     "lever {n} (move-site): {} has no electricity price, so the moved energy keeps its old price",
@@ -921,7 +910,7 @@ fn apply(
                     )
                 })?,
             };
-            changed = split(st, &|c: &mut Cell| c.it_wh *= factor);
+            changed = split(st, &|_| true, &|c: &mut Cell| c.it_wh *= factor);
             basis
         }
         "shift-hours" => {
@@ -974,7 +963,7 @@ fn apply(
         }
         "pue" => {
             let p = l.pue.unwrap_or(1.0);
-            changed = split(st, &|c: &mut Cell| {
+            changed = split(st, &|_| true, &|c: &mut Cell| {
                 // Water per facility kWh: on-site water follows IT energy, so it scales by
                 // old PUE / new PUE; off-site water is per facility kWh and stays.
                 c.water *= c.pue / p;
@@ -1038,7 +1027,7 @@ fn apply(
                 }
             }
             if l.kind == "volume" {
-                changed = split(st, &|c: &mut Cell| c.it_wh *= 1.0 + x);
+                changed = split(st, &|_| true, &|c: &mut Cell| c.it_wh *= 1.0 + x);
                 format!(
                     "{product}: usage, revenue and its runs' energy × {:.3}",
                     1.0 + x
