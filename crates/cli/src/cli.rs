@@ -480,13 +480,16 @@ Examples:
   sustain run --site gcp:europe-west1 --name nightly --tag team=nlp --tag stage=pretrain -- ./train.sh
   sustain run --interval 0.5 --json -- make -j8 2> summary.json
   sustain run --remote http://ledger.internal:8080 --token $TOKEN -- ./train.sh   record on a server
+  sustain run --embodied-share whole --host-embodied-kg 2500 -- ./train.sh   a dedicated node's embodied carbon
 
 The command's stdin, stdout and stderr pass through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
 Sustain are forwarded to it. Energy is sampled every interval and attributed to the command's whole
 process tree. The summary goes to stderr. Sustain exits with the command's exit code (128+N if it
 was killed by signal N; 126 if it cannot be executed; 127 if it is not found; 125 if Sustain fails).
 With --remote (or SUSTAIN_REMOTE), the server and token are checked before the command starts and
-the finished run is pushed to the server; if the push fails, the run is kept in the local ledger.";
+the finished run is pushed to the server; if the push fails, the run is kept in the local ledger.
+Embodied carbon (modelled): the machine's embodied emissions x run time / lifetime x its share, plus
+the catalog's figure for each GPU the run used; see docs/methods/embodied.md.";
 
 /// Options of `sustain run`.
 #[derive(Debug, Args)]
@@ -509,6 +512,16 @@ pub struct RunArgs {
     /// Print no summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Embodied emissions of this machine without its GPUs, kgCO2e, amortized over its lifetime
+    /// into the run's embodied carbon. Default: SUSTAIN_HOST_EMBODIED_KG, config
+    /// `[embodied] host_kgco2e`, else 1230.3 (the SCI Guide's server).
+    #[arg(long, value_name = "KG")]
+    pub host_embodied_kg: Option<f64>,
+    /// How much of the machine the run is charged for: `used` (its share of the CPUs) or
+    /// `whole` (it has the machine to itself). Default: SUSTAIN_EMBODIED_SHARE, config
+    /// `[embodied] share`, else used.
+    #[arg(long, value_name = "SHARE", value_parser = ["used", "whole"])]
+    pub embodied_share: Option<String>,
     /// Push the run to this `sustain serve` instead of the local ledger (http://host:port).
     #[arg(long, env = "SUSTAIN_REMOTE", value_name = "URL")]
     pub remote: Option<String>,

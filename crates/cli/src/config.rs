@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use sustain_core::embodied::{HostEmbodied, ResourceShare};
 use sustain_core::site::{DEFAULT_SITE_ID, SiteCatalog, SiteOverride};
 use sustain_core::units::{Currency, HourlyRate, Power};
 use sustain_meter::MeterConfig;
@@ -27,6 +28,9 @@ pub struct ConfigFile {
     /// Cost settings.
     #[serde(default)]
     pub cost: CostSection,
+    /// Embodied-carbon settings of this machine.
+    #[serde(default)]
+    pub embodied: EmbodiedSection,
     /// Sites added or overridden.
     #[serde(default)]
     pub sites: Vec<SiteOverride>,
@@ -56,6 +60,20 @@ pub struct CostSection {
     pub currency: Option<String>,
 }
 
+/// `[embodied]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbodiedSection {
+    /// Embodied emissions of this machine without its GPUs, kgCO2e.
+    pub host_kgco2e: Option<f64>,
+    /// Its amortization lifetime, years.
+    pub lifetime_years: Option<f64>,
+    /// `used` (the run's share of the CPUs) or `whole` (the run has the machine to itself).
+    pub share: Option<String>,
+    /// Where the figures come from (a product carbon footprint sheet, an LCA).
+    pub source: Option<String>,
+}
+
 /// Settings in effect.
 pub struct Settings {
     /// Ledger file.
@@ -72,6 +90,8 @@ pub struct Settings {
     pub meter: MeterConfig,
     /// Hardware-hour rate.
     pub hourly_rate: Option<HourlyRate>,
+    /// Embodied-carbon figures of this machine, recorded in each run's start.
+    pub host_embodied: HostEmbodied,
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
 }
@@ -201,6 +221,8 @@ impl Settings {
             (None, _) => None,
         };
 
+        let host_embodied = embodied_settings(&file.embodied, &in_file("[embodied]"))?;
+
         let ledger_path = ledger
             .map(Path::to_path_buf)
             .or(file.ledger)
@@ -214,9 +236,63 @@ impl Settings {
             interval,
             meter,
             hourly_rate,
+            host_embodied,
             config_path,
         })
     }
+
+    /// Applies `sustain run`'s flags over the embodied settings.
+    pub fn override_embodied(
+        &mut self,
+        host_kgco2e: Option<f64>,
+        share: Option<&str>,
+    ) -> Result<(), BadInput> {
+        if let Some(kg) = host_kgco2e {
+            self.host_embodied.kgco2e = kg;
+            self.host_embodied.source = "--host-embodied-kg".into();
+        }
+        if let Some(s) = share {
+            self.host_embodied.share =
+                ResourceShare::parse(s).map_err(|e| BadInput(format!("--embodied-share: {e}")))?;
+        }
+        self.host_embodied
+            .validate()
+            .map_err(|e| BadInput(format!("--host-embodied-kg: {e}")))
+    }
+}
+
+/// The host's embodied figures: environment variables, then the config file's `[embodied]`,
+/// then the documented defaults.
+fn embodied_settings(file: &EmbodiedSection, place: &str) -> Result<HostEmbodied> {
+    let mut h = HostEmbodied::default();
+    let env_kg = env_f64("SUSTAIN_HOST_EMBODIED_KG")?;
+    if let Some(kg) = env_kg.or(file.host_kgco2e) {
+        h.kgco2e = kg;
+        h.source = match (&env_kg, &file.source) {
+            (Some(_), _) => "SUSTAIN_HOST_EMBODIED_KG".into(),
+            (None, Some(s)) => s.clone(),
+            (None, None) => place.to_string(),
+        };
+    }
+    if let Some(y) = env_f64("SUSTAIN_HOST_LIFETIME_YEARS")?.or(file.lifetime_years) {
+        h.lifetime_years = y;
+    }
+    let env_share = std::env::var("SUSTAIN_EMBODIED_SHARE")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    if let Some(s) = env_share.or(file.share.clone()) {
+        h.share = ResourceShare::parse(&s).map_err(|e| {
+            BadInput(format!(
+                "{e} (SUSTAIN_EMBODIED_SHARE or embodied.share in {place})"
+            ))
+        })?;
+    }
+    h.validate().map_err(|e| {
+        BadInput(format!(
+            "{e} (SUSTAIN_HOST_EMBODIED_KG, SUSTAIN_HOST_LIFETIME_YEARS or {place})"
+        ))
+    })?;
+    Ok(h)
 }
 
 #[cfg(test)]

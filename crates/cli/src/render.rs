@@ -130,6 +130,7 @@ pub fn summary(v: &RunView) -> String {
             );
         }
     }
+    let _ = writeln!(out, "  embodied  {}", embodied_line(e));
     let offsite = match e.impacts.water_offsite {
         Some(w) => format!("offsite {}", w.human()),
         None => "offsite n/a".into(),
@@ -283,6 +284,10 @@ pub fn run_detail(v: &RunView) -> String {
                 .co2e_market
                 .map_or("n/a (no contractual factor)".into(), CarbonMass::human),
         );
+        row("co2e embodied", embodied_line(e));
+        if let Some(m) = &e.embodied {
+            row("embodied method", m.method.clone());
+        }
         row(
             "water",
             water_line(e.impacts.water_total(), e.impacts.water_offsite),
@@ -299,6 +304,17 @@ pub fn run_detail(v: &RunView) -> String {
         }
     }
     format!("{t}\n")
+}
+
+/// The run's embodied carbon, said to be modelled; or why it is unknown.
+fn embodied_line(e: &sustain_core::run::RunEnd) -> String {
+    match &e.embodied {
+        Some(m) => format!(
+            "{} (modelled: hardware manufacturing amortized over its lifetime; not added to the operational figures)",
+            m.co2e.human()
+        ),
+        None => "n/a (no host embodied figure recorded for this run)".into(),
+    }
 }
 
 fn water_line(total: Water, offsite: Option<Water>) -> String {

@@ -58,6 +58,26 @@ impl Impacts {
         }
     }
 
+    /// The impacts of a run: its IT energy at `site`, plus the hardware-hour cost of `duration`
+    /// at `rate`. A rate in another currency than the site's price is left out, with a note
+    /// saying so, rather than failing the run's record.
+    pub fn for_run(
+        it_energy: Energy,
+        duration: Duration,
+        site: &Site,
+        rate: Option<&HourlyRate>,
+        notes: &mut Vec<String>,
+    ) -> Self {
+        let base = Self::at_site(it_energy, site);
+        match base.clone().with_hourly_rate(rate, duration) {
+            Ok(i) => i,
+            Err(e) => {
+                notes.push(format!("hardware-hour cost not added: {e}"));
+                base
+            }
+        }
+    }
+
     /// Adds the hardware-hour cost of `duration` at `rate` (nothing when `rate` is `None`).
     /// Errors when the rate's currency differs from the energy cost's.
     pub fn with_hourly_rate(

@@ -8,6 +8,7 @@
 pub mod business;
 pub mod catalog;
 pub mod chart;
+pub mod embodied;
 pub mod error;
 pub mod format;
 pub mod hardware;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::embodied::{Embodied, HostEmbodied};
 use crate::error::CoreError;
 use crate::impacts::Impacts;
 use crate::site::SiteRecord;
@@ -260,6 +261,10 @@ pub struct HostInfo {
     pub ram_total_bytes: u64,
     /// GPU names, one per device visible to the meter.
     pub gpus: Vec<String>,
+    /// The host's embodied-carbon figures as configured when the run started (none in runs
+    /// recorded before Sustain kept them: their embodied carbon is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embodied: Option<HostEmbodied>,
 }
 
 /// Everything known when a run starts. Written once, never changed.
@@ -347,6 +352,8 @@ pub struct RunEnd {
     pub energy: EnergyBreakdown,
     /// Impacts computed from the energy and the site snapshot.
     pub impacts: Impacts,
+    /// Embodied carbon allocated to the run (none when its host figures are unknown).
+    pub embodied: Option<Embodied>,
     /// Free-text notes (why a run is incomplete, why a figure is missing).
     pub notes: Vec<String>,
     /// What the run produced, as a JSON object: metrics, model path, dataset hash, throughput.
@@ -443,6 +450,11 @@ impl RunView {
             "co2e": {
                 "location_g": imp.map(|i| i.co2e_location.grams()),
                 "market_g": imp.and_then(|i| i.co2e_market.map(|m| m.grams())),
+            },
+            "embodied": {
+                "co2e_g": e.and_then(|e| e.embodied.as_ref().map(|m| m.co2e.grams())),
+                "method": e.and_then(|e| e.embodied.as_ref().map(|m| m.method.clone())),
+                "source": e.and_then(|e| e.embodied.as_ref().map(|_| "modelled")),
             },
             "water_l": imp.map(|i| i.water_total().litres()),
             "water": {

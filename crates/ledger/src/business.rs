@@ -34,6 +34,9 @@ pub enum Group {
     /// joined by tabs (`(none)` for a missing product or model; the hour as `YYYY-MM-DDTHH`).
     /// The cells that scenarios transform.
     Cell,
+    /// By product and kind together: the key is the two joined by a tab (`(none)` for a
+    /// missing product).
+    ProductKind,
 }
 
 /// Which runs to total: those that started in `[from, to)` and have ended, optionally with a
@@ -85,6 +88,10 @@ pub struct RunTotals {
     pub runs_without_cost: u64,
     /// Wall-clock seconds.
     pub duration_s: f64,
+    /// Embodied carbon of the runs whose end recorded one, grams.
+    pub embodied_g: f64,
+    /// Runs with an embodied figure (older runs have none: unknown, not zero).
+    pub embodied_runs: u64,
 }
 
 /// Usage of one product in one currency over a period.
@@ -551,7 +558,7 @@ impl Business for SqliteLedger {
             .prepare_cached(
                 "SELECT started_at, site_id, kind, product, model, team, tags, cpu_j, gpu_j, ram_j,
                         measured_j, facility_j, co2e_location_g, co2e_market_g, water_l,
-                        cost_amount, cost_currency, duration_s
+                        cost_amount, cost_currency, duration_s, embodied_g
                  FROM run_facts
                  WHERE started_at >= ?1 AND started_at < ?2
                    AND (?3 IS NULL OR (CASE ?3 WHEN 'product' THEN product WHEN 'model' THEN model
@@ -595,6 +602,7 @@ impl Business for SqliteLedger {
             let cost: Option<f64> = r.get(15)?;
             let currency: Option<String> = r.get(16)?;
             let duration = f(17)?;
+            let embodied: Option<f64> = r.get(18)?;
             for (g, map) in groups.iter().zip(acc.iter_mut()) {
                 let none = || "(none)".to_string();
                 let key = match g {
@@ -610,6 +618,11 @@ impl Business for SqliteLedger {
                         product.as_deref().unwrap_or("(none)"),
                         model.as_deref().unwrap_or("(none)"),
                         started.get(..13).unwrap_or("")
+                    ),
+                    Group::ProductKind => format!(
+                        "{}\t{}",
+                        product.as_deref().unwrap_or("(none)"),
+                        kind.as_deref().unwrap_or("(none)")
                     ),
                     Group::Tag(k) => match k.as_str() {
                         "product" => product.clone().unwrap_or_else(none),
@@ -639,6 +652,10 @@ impl Business for SqliteLedger {
                 }
                 t.water_l += water;
                 t.duration_s += duration;
+                if let Some(m) = embodied {
+                    t.embodied_g += m;
+                    t.embodied_runs += 1;
+                }
                 match (cost, &currency) {
                     (Some(a), Some(c)) => *t.cost.entry(c.clone()).or_default() += a,
                     _ => t.runs_without_cost += 1,

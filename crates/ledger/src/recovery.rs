@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use sustain_core::embodied;
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{EnergyBreakdown, RunEnd, RunStatus, RunView};
 use sustain_core::site::Site;
@@ -62,14 +63,14 @@ where
             samples.len(),
             ended_at.to_rfc3339()
         )];
-        let base = Impacts::at_site(energy.total(), &site);
-        let impacts = match base.clone().with_hourly_rate(rate.as_ref(), duration) {
-            Ok(i) => i,
-            Err(e) => {
-                notes.push(format!("hardware-hour cost not added: {e}"));
-                base
-            }
-        };
+        let impacts = Impacts::for_run(energy.total(), duration, &site, rate.as_ref(), &mut notes);
+        let embodied = embodied::for_run(
+            &start.host,
+            duration,
+            cpu_time,
+            energy.gpu.energy.joules() > 0.0,
+            &mut notes,
+        );
         let end = RunEnd {
             run_id: start.id.clone(),
             ended_at,
@@ -81,6 +82,7 @@ where
             peak_rss_bytes: peak,
             energy,
             impacts,
+            embodied,
             notes,
             outcomes: serde_json::Value::Object(Default::default()),
         };

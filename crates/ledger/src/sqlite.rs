@@ -17,6 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{
     Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
 };
+use sustain_core::embodied::Embodied;
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
     ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunStart,
@@ -45,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_social_scenarios.sql")),
     (8, include_str!("../migrations/0008_tokens.sql")),
     (9, include_str!("../migrations/0009_fairness_index.sql")),
+    (10, include_str!("../migrations/0010_embodied.sql")),
 ];
 
 /// A ledger in one SQLite file.
@@ -385,9 +387,9 @@ impl SqliteLedger {
                 peak_rss_bytes, cpu_j, gpu_j, ram_j, cpu_source, gpu_source, ram_source, apportioned,
                 cpu_method, gpu_method, ram_method, facility_j, co2e_location_g, co2e_market_g,
                 water_onsite_l, water_offsite_l, cost_amount, cost_currency, notes, recorded_at,
-                outcomes)
+                outcomes, embodied_g, embodied_method)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
             params![
                 end.run_id,
                 ts(&end.ended_at),
@@ -417,6 +419,8 @@ impl SqliteLedger {
                 json(&end.notes),
                 ts(&Utc::now()),
                 json(&end.outcomes),
+                end.embodied.as_ref().map(|m| m.co2e.grams()),
+                end.embodied.as_ref().map(|m| m.method.as_str()),
             ],
         )?;
         Ok(())
@@ -483,6 +487,8 @@ struct RawEnd {
     cost_currency: Option<String>,
     notes: String,
     outcomes: String,
+    embodied_g: Option<f64>,
+    embodied_method: Option<String>,
 }
 
 fn raw_end(r: &Row<'_>) -> rusqlite::Result<RawEnd> {
@@ -520,14 +526,16 @@ fn raw_end_with<I: rusqlite::RowIndex>(
             r.get(col("ram_method"))?,
         ],
         facility_j: r.get(col("facility_j"))?,
-        co2e_location_g: r.get("co2e_location_g")?,
-        co2e_market_g: r.get("co2e_market_g")?,
+        co2e_location_g: r.get(col("co2e_location_g"))?,
+        co2e_market_g: r.get(col("co2e_market_g"))?,
         water_onsite_l: r.get(col("water_onsite_l"))?,
         water_offsite_l: r.get(col("water_offsite_l"))?,
         cost_amount: r.get(col("cost_amount"))?,
         cost_currency: r.get(col("cost_currency"))?,
         notes: r.get(col("notes"))?,
         outcomes: r.get(col("outcomes"))?,
+        embodied_g: r.get(col("embodied_g"))?,
+        embodied_method: r.get(col("embodied_method"))?,
     })
 }
 
@@ -564,6 +572,10 @@ impl RawEnd {
                 cost,
             },
             energy,
+            embodied: self.embodied_g.map(|g| Embodied {
+                co2e: CarbonMass::from_grams(g),
+                method: self.embodied_method.clone().unwrap_or_default(),
+            }),
             status: self
                 .status
                 .parse::<RunStatus>()

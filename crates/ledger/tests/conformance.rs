@@ -34,6 +34,7 @@ fn start(id: &str, minute: u32) -> RunStart {
             packages: 1,
             ram_total_bytes: 1 << 30,
             gpus: vec![],
+            embodied: Some(sustain_core::embodied::HostEmbodied::default()),
         },
         meter: MeterIdentity {
             hostname: "h".into(),
@@ -89,6 +90,10 @@ fn end(id: &str, status: RunStatus, cpu_j: f64) -> RunEnd {
         cpu_time: Duration::from_secs(2),
         peak_rss_bytes: 4096,
         impacts: Impacts::compute(e.total(), Duration::from_secs(3), &site(), None).unwrap(),
+        embodied: Some(sustain_core::embodied::Embodied {
+            co2e: sustain_core::units::CarbonMass::from_grams(0.0125),
+            method: "host 1230.3 kgCO2e over 4 y".into(),
+        }),
         energy: e,
         notes: vec!["note".into()],
         outcomes: serde_json::json!({"accuracy": 0.97}),

@@ -26,6 +26,8 @@ pub fn host_info(procfs: &Procfs, gpus: Vec<String>) -> HostInfo {
         packages: cpu.packages,
         ram_total_bytes: mem.total,
         gpus,
+        // The meter sees no embodied figures; the settings add them to the run's start.
+        embodied: None,
     }
 }
 

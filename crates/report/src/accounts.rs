@@ -61,13 +61,16 @@ pub struct EnergyWh {
     pub facility: f64,
 }
 
-/// Per functional unit of a product (SCI uses location-based carbon).
+/// Per functional unit of a product. The SCI is `(E x I + M) / R`: location-based operational
+/// carbon plus the embodied carbon the runs recorded, per unit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductUnit {
     /// Product.
     pub product: String,
     /// Its runs in the period.
     pub runs: u64,
+    /// Of those, training runs.
+    pub training_runs: u64,
     /// Requests served.
     pub requests: u64,
     /// Tokens served.
@@ -78,6 +81,13 @@ pub struct ProductUnit {
     pub co2e_g_per_1k_requests: Option<f64>,
     /// Location-based carbon per 1,000 tokens, g.
     pub co2e_g_per_1k_tokens: Option<f64>,
+    /// SCI per 1,000 requests, g: operational plus embodied carbon of all the product's runs.
+    pub sci_g_per_1k_requests: Option<f64>,
+    /// SCI per 1,000 tokens, g.
+    pub sci_g_per_1k_tokens: Option<f64>,
+    /// SCI per training run, g: the product's training runs' operational plus embodied carbon
+    /// over their number (none without training runs).
+    pub sci_g_per_training_run: Option<f64>,
 }
 
 /// The environmental account.
@@ -96,6 +106,11 @@ pub struct Environmental {
     pub co2e_market_g: Option<f64>,
     /// Runs with a market-based figure.
     pub market_runs: u64,
+    /// Embodied carbon of the runs that recorded one, g (none when no run did; never added to
+    /// the operational figures).
+    pub embodied_co2e_g: Option<f64>,
+    /// Runs with an embodied figure.
+    pub embodied_runs: u64,
     /// Water, L.
     pub water_l: f64,
     /// Renewable share of the electricity, weighted by facility energy, over the sites whose
@@ -276,8 +291,10 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         Group::Month,
         Group::Tag("model".into()),
         Group::Tag("product".into()),
+        Group::ProductKind,
     ];
     let mut sets = ledger.run_totals_by(&query(period, scope), &groups)?;
+    let by_product_kind = sets.pop().unwrap_or_default();
     let by_product = sets.pop().unwrap_or_default();
     let [all, by_site, by_kind, by_month, by_model]: [Vec<RunTotals>; 5] =
         sets.try_into().map_err(|_| ReportError::Invalid {
@@ -300,7 +317,16 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         .unwrap_or_default();
     let (previous, ..) = headline(ledger, &previous_period, scope, previous_all)?;
     let mut per_product = Vec::new();
+    // Products with usage, then products with runs but no usage (their per-request figures
+    // are none, their per-training-run SCI is not).
     let mut products: Vec<&str> = usage.iter().map(|u| u.product.as_str()).collect();
+    products.extend(
+        by_product
+            .iter()
+            .map(|t| t.group.as_str())
+            .filter(|g| *g != "(none)"),
+    );
+    products.sort_unstable();
     products.dedup();
     for p in products {
         let (requests, tokens) = usage
@@ -308,17 +334,30 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
             .filter(|u| u.product == p)
             .fold((0, 0), |(r, t), u| (r + u.requests, t + u.tokens));
         let t = by_product.iter().find(|t| t.group == p);
-        let (runs, wh, g) = t.map_or((0, 0.0, 0.0), |t| {
-            (t.runs, t.facility_j / J_PER_WH, t.co2e_location_g)
+        let (runs, wh, g, m) = t.map_or((0, 0.0, 0.0, 0.0), |t| {
+            (
+                t.runs,
+                t.facility_j / J_PER_WH,
+                t.co2e_location_g,
+                t.embodied_g,
+            )
         });
+        let train = by_product_kind
+            .iter()
+            .find(|t| t.group == format!("{p}\ttrain"));
         per_product.push(ProductUnit {
             product: p.to_string(),
             runs,
+            training_runs: train.map_or(0, |t| t.runs),
             requests,
             tokens,
             wh_per_1k_requests: ratio(wh * 1e3, requests as f64),
             co2e_g_per_1k_requests: ratio(g * 1e3, requests as f64),
             co2e_g_per_1k_tokens: ratio(g * 1e3, tokens as f64),
+            sci_g_per_1k_requests: ratio((g + m) * 1e3, requests as f64),
+            sci_g_per_1k_tokens: ratio((g + m) * 1e3, tokens as f64),
+            sci_g_per_training_run: train
+                .and_then(|t| ratio(t.co2e_location_g + t.embodied_g, t.runs as f64)),
         });
     }
     let it_j = all.cpu_j + all.gpu_j + all.ram_j;
@@ -349,6 +388,8 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         co2e_location_g: all.co2e_location_g,
         co2e_market_g: (all.market_runs > 0).then_some(all.co2e_market_g),
         market_runs: all.market_runs,
+        embodied_co2e_g: (all.embodied_runs > 0).then_some(all.embodied_g),
+        embodied_runs: all.embodied_runs,
         water_l: all.water_l,
         renewable_share: ratio(renewable_wh, known_wh),
         renewable_coverage: ratio(known_wh, all.facility_j / J_PER_WH).unwrap_or(0.0),
@@ -421,6 +462,12 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         notes.push(format!(
             "the market-based carbon covers {} of {} runs: only sites with a contractual factor have one",
             all.market_runs, all.runs
+        ));
+    }
+    if all.embodied_runs < all.runs {
+        notes.push(format!(
+            "the embodied carbon covers {} of {} runs: runs recorded without host embodied figures (before Sustain kept them) have none, and the SCI figures count embodied carbon only where it is known",
+            all.embodied_runs, all.runs
         ));
     }
     if !matches!(scope, Scope::Company | Scope::Product(_)) {

@@ -75,6 +75,7 @@ fn record_with(
             packages: 1,
             ram_total_bytes: 1 << 30,
             gpus: vec![],
+            embodied: Some(sustain_core::embodied::HostEmbodied::default()),
         },
         meter: MeterIdentity {
             hostname: "h".into(),
@@ -113,6 +114,13 @@ fn record_with(
         cpu_time: duration,
         peak_rss_bytes: 1,
         impacts: Impacts::compute(energy.total(), duration, site, None).unwrap(),
+        embodied: sustain_core::embodied::for_run(
+            &start.host,
+            duration,
+            duration,
+            true,
+            &mut Vec::new(),
+        ),
         energy,
         notes: vec![],
         outcomes,
@@ -527,6 +535,8 @@ fn record_end(l: &SqliteLedger, id: &str, site: &Site, cpu_j: f64) {
         cpu_time: duration,
         peak_rss_bytes: 1,
         impacts: Impacts::compute(e.total(), duration, site, None).unwrap(),
+        // A correction that says nothing of embodied carbon: unknown.
+        embodied: None,
         energy: e,
         notes: vec!["corrected".into()],
         outcomes: serde_json::json!({}),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sustain_core::embodied;
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
     ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
@@ -274,6 +275,10 @@ impl RunUpload {
             ),
             None => None,
         };
+        if let Some(h) = &s.host.embodied {
+            h.validate()
+                .map_err(|e| ApiError::field("start.host.embodied", e.to_string()))?;
+        }
         let start = RunStart {
             id: s.id,
             name: s.name,
@@ -324,15 +329,22 @@ impl RunUpload {
         }
         let breakdown = energy("end.energy", &e.energy)?;
         let duration = secs("end.duration_s", e.duration_s)?;
-        let base = Impacts::at_site(breakdown.total(), &site);
         let mut notes = e.notes;
-        let impacts = match base.clone().with_hourly_rate(rate.as_ref(), duration) {
-            Ok(i) => i,
-            Err(err) => {
-                notes.push(format!("hardware-hour cost not added: {err}"));
-                base
-            }
-        };
+        let impacts = Impacts::for_run(
+            breakdown.total(),
+            duration,
+            &site,
+            rate.as_ref(),
+            &mut notes,
+        );
+        let cpu_time = secs("end.cpu_s", e.cpu_s)?;
+        let embodied = embodied::for_run(
+            &start.host,
+            duration,
+            cpu_time,
+            breakdown.gpu.energy.joules() > 0.0,
+            &mut notes,
+        );
         let end = RunEnd {
             run_id: start.id.clone(),
             ended_at: e.ended_at,
@@ -340,10 +352,11 @@ impl RunUpload {
             exit_code: e.exit_code,
             signal: e.signal,
             duration,
-            cpu_time: secs("end.cpu_s", e.cpu_s)?,
+            cpu_time,
             peak_rss_bytes: e.peak_rss_bytes,
             energy: breakdown,
             impacts,
+            embodied,
             notes,
             outcomes: e.outcomes,
         };

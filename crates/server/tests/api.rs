@@ -92,6 +92,7 @@ fn run(
             packages: 1,
             ram_total_bytes: 1 << 30,
             gpus: vec![],
+            embodied: Some(sustain_core::embodied::HostEmbodied::default()),
         },
         meter: MeterIdentity {
             hostname: "h".into(),
@@ -128,6 +129,8 @@ fn run(
         cpu_time: Duration::from_secs(50),
         peak_rss_bytes: 1 << 20,
         impacts: Impacts::at_site(e.total(), site),
+        // The server computes the embodied figure from the start's host figures.
+        embodied: None,
         energy: e,
         notes: vec![],
         outcomes: json!({}),

@@ -10,9 +10,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
+use sustain_core::embodied;
 use sustain_core::hardware::CpuCatalog;
 use sustain_core::impacts::Impacts;
-use sustain_core::run::{EnergyBreakdown, RunEnd, RunKind, RunStart, RunStatus, RunView};
+use sustain_core::run::{EnergyBreakdown, HostInfo, RunEnd, RunKind, RunStart, RunStatus, RunView};
 use sustain_core::site::Site;
 use sustain_core::units::Energy;
 use sustain_ledger::{Ledger, SqliteLedger};
@@ -50,7 +51,10 @@ pub(super) fn run_start(
         command,
         started_at: Utc::now(),
         site: site.record.clone(),
-        host: sampler.host().clone(),
+        host: HostInfo {
+            embodied: Some(settings.host_embodied.clone()),
+            ..sampler.host().clone()
+        },
         meter: self_identity(&Procfs::default()),
         interval,
         methods: BTreeMap::from([
@@ -187,17 +191,20 @@ impl Metered {
             .join()
             .map_err(|_| anyhow::anyhow!("the meter thread failed"))?;
         notes.extend(totals.notes);
-        let base = Impacts::at_site(totals.energy.total(), &self.site);
-        let impacts = match base
-            .clone()
-            .with_hourly_rate(self.hourly_rate.as_ref(), duration)
-        {
-            Ok(i) => i,
-            Err(e) => {
-                notes.push(format!("hardware-hour cost not added: {e}"));
-                base
-            }
-        };
+        let impacts = Impacts::for_run(
+            totals.energy.total(),
+            duration,
+            &self.site,
+            self.hourly_rate.as_ref(),
+            &mut notes,
+        );
+        let embodied = embodied::for_run(
+            &self.start.host,
+            duration,
+            totals.usage.cpu_time,
+            totals.energy.gpu.energy.joules() > 0.0,
+            &mut notes,
+        );
         let end = RunEnd {
             run_id: self.start.id.clone(),
             ended_at: Utc::now(),
@@ -209,6 +216,7 @@ impl Metered {
             peak_rss_bytes: totals.usage.peak_rss_bytes,
             energy: totals.energy,
             impacts,
+            embodied,
             notes,
             outcomes,
         };

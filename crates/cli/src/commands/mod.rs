@@ -29,13 +29,16 @@ use crate::exit::{self, BadInput};
 
 /// Runs the parsed command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
-    let settings = Settings::load(cli.global.config.as_deref(), cli.global.ledger.as_deref())?;
+    let mut settings = Settings::load(cli.global.config.as_deref(), cli.global.ledger.as_deref())?;
     if let Some(p) = &settings.config_path {
         tracing::info!("config file: {}", p.display());
     }
     tracing::info!("ledger: {}", settings.ledger_path.display());
     match cli.command {
-        Command::Run(args) => run::run(args, &settings),
+        Command::Run(args) => {
+            settings.override_embodied(args.host_embodied_kg, args.embodied_share.as_deref())?;
+            run::run(args, &settings)
+        }
         Command::Runs(RunsCommand::List(args)) => runs::list(args, &settings).map(|_| exit::OK),
         Command::Runs(RunsCommand::Show(args)) => runs::show(args, &settings).map(|_| exit::OK),
         Command::Catalog(c) => catalog::catalog(c, &settings).map(|_| exit::OK),

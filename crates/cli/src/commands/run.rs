@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
+use sustain_core::embodied;
 use sustain_core::hardware::CpuCatalog;
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
@@ -346,17 +347,20 @@ fn build_end(
     mut notes: Vec<String>,
 ) -> RunEnd {
     let usage = sampler.usage();
-    let base = Impacts::at_site(energy.total(), site);
-    let impacts = match base
-        .clone()
-        .with_hourly_rate(settings.hourly_rate.as_ref(), duration)
-    {
-        Ok(i) => i,
-        Err(e) => {
-            notes.push(format!("hardware-hour cost not added: {e}"));
-            base
-        }
-    };
+    let impacts = Impacts::for_run(
+        energy.total(),
+        duration,
+        site,
+        settings.hourly_rate.as_ref(),
+        &mut notes,
+    );
+    let embodied = embodied::for_run(
+        &start.host,
+        duration,
+        usage.cpu_time,
+        energy.gpu.energy.joules() > 0.0,
+        &mut notes,
+    );
     RunEnd {
         run_id: start.id.clone(),
         ended_at: Utc::now(),
@@ -368,6 +372,7 @@ fn build_end(
         peak_rss_bytes: usage.peak_rss_bytes,
         energy,
         impacts,
+        embodied,
         notes,
         outcomes: serde_json::Value::Object(Default::default()),
     }
