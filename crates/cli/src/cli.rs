@@ -466,7 +466,8 @@ pub struct RunsSciArgs {
     /// Number of functional units the run produced (default 1).
     #[arg(long, value_name = "R", default_value = "1")]
     pub units: String,
-    /// Embodied emissions allocated to the run, gCO2e (default 0, said so).
+    /// Embodied emissions allocated to the run, gCO2e. Default: the embodied carbon the run
+    /// recorded; 0 (said so) for runs that recorded none.
     #[arg(long, value_name = "G")]
     pub embodied_g: Option<String>,
     /// JSON instead of text.
@@ -562,7 +563,7 @@ Examples:
   sustain runs sci 3f2a --per training-run --embodied-g 850 --json
 
 E is the run's facility energy, I the location-based intensity of its site snapshot, M the
-embodied emissions you allocate to it (default 0), R the number of units it produced.";
+embodied carbon the run recorded (or --embodied-g), R the number of units it produced.";
 
 /// Options of `sustain runs list`.
 #[derive(Debug, Args)]

@@ -1018,14 +1018,39 @@ fn sci_for_an_estimate_and_for_a_recorded_run() {
         "10",
         "--json",
     ]);
-    let expected = f(&run["energy"]["facility_wh"]) / 1000.0
+    // M defaults to the run's recorded embodied carbon.
+    let m = f(&run["embodied"]["co2e_g"]);
+    assert!(m > 0.0, "{run}");
+    let expected = (f(&run["energy"]["facility_wh"]) / 1000.0
         * f(&run["site_factors"]["intensity_g_per_kwh"])
+        + m)
         / 10.0;
     assert!(
         (f(&v["sci_g_per_unit"]) - expected).abs() <= 1e-12 + expected * 1e-9,
         "{v} vs {expected}"
     );
-    assert!(v["notes"][0].as_str().unwrap().contains("M = 0"));
+    assert!((f(&v["embodied_g"]) - m).abs() <= 1e-15 + m * 1e-12, "{v}");
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("recorded embodied"),
+        "{v}"
+    );
+    // --embodied-g replaces it.
+    let v = env.json(&[
+        "runs",
+        "sci",
+        &id[..8],
+        "--per",
+        "request",
+        "--units",
+        "10",
+        "--embodied-g",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(f(&v["embodied_g"]), 0.0);
     let out = env.run(&["runs", "sci", &id[..8], "--per", "request", "--units", "0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -2259,4 +2284,78 @@ fn fairness_social_index_scenarios_and_model_sheets_end_to_end() {
     for a in ["indicator.add", "index.weight", "scenario.save"] {
         assert!(actions.contains(&a), "{actions:?}");
     }
+}
+
+#[test]
+fn each_run_records_its_embodied_carbon_by_the_sci_formula() {
+    let env = Env::new();
+    // M = TE x (run time / lifetime) x resource share; the share is the run's CPU time over
+    // wall time x logical CPUs, or 1 with --embodied-share whole.
+    let check = |run: &Value, kg: f64, years: f64, whole: bool| {
+        let h = run["duration_s"].as_f64().unwrap() / 3600.0;
+        let cpus = run["host"]["logical_cpus"].as_f64().unwrap();
+        let share = if whole {
+            1.0
+        } else {
+            (run["cpu_s"].as_f64().unwrap() / (run["duration_s"].as_f64().unwrap() * cpus)).min(1.0)
+        };
+        let want = kg * 1e3 * h / (years * 8766.0) * share;
+        let got = f(&run["embodied"]["co2e_g"]);
+        assert!(
+            (got - want).abs() <= want * 1e-9 + 1e-15,
+            "{got} vs {want}: {run}"
+        );
+        assert_eq!(run["embodied"]["source"], "modelled");
+        assert_eq!(run["host"]["embodied"]["kgco2e"].as_f64(), Some(kg));
+    };
+    let (code, run) = env.run_sh(&[], &work(100_000));
+    assert_eq!(code, 0);
+    check(&run, 1230.3, 4.0, false);
+    assert!(
+        run["embodied"]["method"]
+            .as_str()
+            .unwrap()
+            .contains("SCI Guide"),
+        "{run}"
+    );
+    let (code, run) = env.run_sh(
+        &["--host-embodied-kg", "2500", "--embodied-share", "whole"],
+        "sleep 0.3",
+    );
+    assert_eq!(code, 0);
+    check(&run, 2500.0, 4.0, true);
+    // The config file and the environment give the same settings.
+    let cfg = env.path("embodied.toml");
+    std::fs::write(
+        &cfg,
+        "[embodied]\nhost_kgco2e = 800\nlifetime_years = 5\nshare = \"whole\"\nsource = \"Dell R650 PCF\"\n",
+    )
+    .unwrap();
+    let (code, run) = env.run_sh(&["--config", cfg.to_str().unwrap()], "sleep 0.2");
+    assert_eq!(code, 0);
+    check(&run, 800.0, 5.0, true);
+    assert_eq!(run["host"]["embodied"]["source"], "Dell R650 PCF");
+    // Bad figures: a clear error before anything runs, and nothing is recorded.
+    let before = env
+        .json(&["runs", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    std::fs::write(&cfg, "[embodied]\nlifetime_years = 0\n").unwrap();
+    let out = env.run(&["--config", cfg.to_str().unwrap(), "run", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expected a number of years > 0"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["run", "--host-embodied-kg=-5", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stderr(&out).contains("kgCO2e >= 0"), "{}", stderr(&out));
+    let after = env
+        .json(&["runs", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
 }

@@ -75,6 +75,8 @@ pub struct ScopeTotals {
     pub co2e_location_g: f64,
     /// Market-based carbon of the runs that have one, g.
     pub co2e_market_g: f64,
+    /// Embodied carbon of the runs that recorded one, g.
+    pub embodied_g: f64,
     /// Water, L.
     pub water_l: f64,
     /// Wall-clock seconds.
@@ -96,6 +98,8 @@ pub struct PeriodTotals {
     pub co2e_location_g: f64,
     /// Water, L.
     pub water_l: f64,
+    /// Embodied carbon of the runs that recorded one, g (none when none did).
+    pub embodied_g: Option<f64>,
     /// Cost of the runs, by currency.
     pub cost: std::collections::BTreeMap<String, f64>,
 }
@@ -124,7 +128,7 @@ impl Views for SqliteLedger {
             .prepare_cached(
                 "SELECT count(*), coalesce(sum(facility_j), 0), coalesce(sum(co2e_location_g), 0),
                         coalesce(sum(water_l), 0), min(cost_currency), max(cost_currency),
-                        coalesce(sum(cost_amount), 0)
+                        coalesce(sum(cost_amount), 0), sum(embodied_g)
                  FROM run_facts WHERE started_at >= ?1 AND started_at < ?2",
             )
             .map_err(|e| self.map_err(e))?;
@@ -136,6 +140,7 @@ impl Views for SqliteLedger {
                         facility_j: r.get(1)?,
                         co2e_location_g: r.get(2)?,
                         water_l: r.get(3)?,
+                        embodied_g: r.get(7)?,
                         cost: Default::default(),
                     },
                     r.get::<_, Option<String>>(4)?,
@@ -280,7 +285,8 @@ impl Views for SqliteLedger {
                 "SELECT site_id, kind, coalesce(product, ''), count(*), sum(cpu_j), sum(gpu_j),
                         sum(ram_j), sum(facility_j), sum(co2e_location_g),
                         coalesce(sum(co2e_market_g), 0), sum(water_l), sum(duration_s),
-                        coalesce(sum(cost_amount), 0), coalesce(cost_currency, '')
+                        coalesce(sum(cost_amount), 0), coalesce(cost_currency, ''),
+                        coalesce(sum(embodied_g), 0)
                  FROM run_facts
                  GROUP BY site_id, kind, product, cost_currency
                  ORDER BY site_id, kind, product, cost_currency",
@@ -302,6 +308,7 @@ impl Views for SqliteLedger {
                 duration_s: r.get(11)?,
                 cost: r.get(12)?,
                 currency: r.get(13)?,
+                embodied_g: r.get(14)?,
             })
         })
         .map_err(|e| self.map_err(e))?

@@ -29,6 +29,8 @@ pub struct Breakdown {
     pub facility_wh: f64,
     /// Location-based carbon, g.
     pub co2e_location_g: f64,
+    /// Embodied carbon of the group's runs that recorded one, g.
+    pub embodied_co2e_g: f64,
     /// Water, L.
     pub water_l: f64,
 }
@@ -41,6 +43,7 @@ impl From<&RunTotals> for Breakdown {
             energy_wh: (t.cpu_j + t.gpu_j + t.ram_j) / J_PER_WH,
             facility_wh: t.facility_j / J_PER_WH,
             co2e_location_g: t.co2e_location_g,
+            embodied_co2e_g: t.embodied_g,
             water_l: t.water_l,
         }
     }
@@ -172,6 +175,8 @@ pub struct Headline {
     pub energy_wh: f64,
     /// Location-based carbon, g.
     pub co2e_location_g: f64,
+    /// Embodied carbon of the runs that recorded one, g (none when none did).
+    pub embodied_co2e_g: Option<f64>,
     /// Water, L.
     pub water_l: f64,
     /// Total cost, by currency.
@@ -255,6 +260,7 @@ fn headline(
         runs: all.runs,
         energy_wh: all.facility_j / J_PER_WH,
         co2e_location_g: all.co2e_location_g,
+        embodied_co2e_g: (all.embodied_runs > 0).then_some(all.embodied_g),
         water_l: all.water_l,
         cost,
         revenue,

@@ -366,6 +366,17 @@ fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
         fig(p.co2e_location_g),
         change(h.co2e_location_g, p.co2e_location_g)
     );
+    let opt = |v: Option<f64>| v.map_or("no data".to_string(), fig);
+    let _ = writeln!(
+        o,
+        "| CO2e, embodied (g, modelled) | {} | {} | {} |",
+        opt(h.embodied_co2e_g),
+        opt(p.embodied_co2e_g),
+        match (h.embodied_co2e_g, p.embodied_co2e_g) {
+            (Some(a), Some(b)) => change(a, b),
+            _ => String::new(),
+        }
+    );
     let _ = writeln!(
         o,
         "| water (L) | {} | {} | {} |",
@@ -426,6 +437,23 @@ fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
             );
         }
     }
+    match e.embodied_co2e_g {
+        Some(m) => {
+            let _ = writeln!(
+                o,
+                "- CO2e, embodied (modelled; hardware manufacturing amortized over its lifetime): **{} g** ({} of {} runs; reported apart, never added to the operational figures)",
+                fig(m),
+                e.embodied_runs,
+                e.runs
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "- CO2e, embodied: no data (no run recorded its host's embodied figures)"
+            );
+        }
+    }
     let _ = writeln!(o, "- water: **{} L**", fig(e.water_l));
     match e.renewable_share {
         Some(r) => {
@@ -450,20 +478,23 @@ fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
     if !e.per_product.is_empty() {
         let _ = writeln!(
             o,
-            "\n### Per functional unit (SCI, location-based)\n\n| product | runs | requests | tokens | Wh / 1k requests | g CO2e / 1k requests | g CO2e / 1k tokens |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "\n### Per functional unit\n\nOperational carbon is location-based; the SCI adds the embodied carbon the runs recorded: `SCI = (E x I + M) / R`.\n\n| product | runs | training runs | requests | tokens | Wh / 1k requests | g CO2e / 1k requests | SCI g / 1k requests | SCI g / 1k tokens | SCI g / training run |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         let opt = |v: Option<f64>| v.map_or("—".to_string(), fig);
         for u in &e.per_product {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 u.product,
                 u.runs,
+                u.training_runs,
                 u.requests,
                 u.tokens,
                 opt(u.wh_per_1k_requests),
                 opt(u.co2e_g_per_1k_requests),
-                opt(u.co2e_g_per_1k_tokens)
+                opt(u.sci_g_per_1k_requests),
+                opt(u.sci_g_per_1k_tokens),
+                opt(u.sci_g_per_training_run)
             );
         }
     }
@@ -551,7 +582,7 @@ fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
     }
     let _ = writeln!(
         o,
-        "\n## Methods\n\n- Energy: `docs/methods/cpu-energy.md`, `memory-energy.md`, `gpu-energy.md` (each run says measured or modelled).\n- Carbon, water and cost: `docs/methods/impacts.md` (location- and market-based carbon per the GHG Protocol Scope 2 guidance).\n- Accounts, periods, scopes and per-unit figures: `docs/methods/accounts.md`."
+        "\n## Methods\n\n- Energy: `docs/methods/cpu-energy.md`, `memory-energy.md`, `gpu-energy.md` (each run says measured or modelled).\n- Carbon, water and cost: `docs/methods/impacts.md` (location- and market-based carbon per the GHG Protocol Scope 2 guidance).\n- Embodied carbon and the SCI: `docs/methods/embodied.md` (the SCI specification's `M = TE x TS x RS`).\n- Accounts, periods, scopes and per-unit figures: `docs/methods/accounts.md`."
     );
     o
 }
@@ -683,6 +714,9 @@ fn csv(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
     if let Some(m) = e.co2e_market_g {
         row("environmental", "co2e_market", "all", m, "g");
     }
+    if let Some(m) = e.embodied_co2e_g {
+        row("environmental", "co2e_embodied", "all", m, "g");
+    }
     row("environmental", "water", "all", e.water_l, "L");
     if let Some(r) = e.renewable_share {
         row("environmental", "renewable_share", "all", r, "ratio");
@@ -708,6 +742,15 @@ fn csv(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
         }
         if let Some(v) = u.co2e_g_per_1k_tokens {
             row("environmental", "co2e_per_1k_tokens", &g, v, "g");
+        }
+        for (metric, v) in [
+            ("sci_per_1k_requests", u.sci_g_per_1k_requests),
+            ("sci_per_1k_tokens", u.sci_g_per_1k_tokens),
+            ("sci_per_training_run", u.sci_g_per_training_run),
+        ] {
+            if let Some(v) = v {
+                row("environmental", metric, &g, v, "g");
+            }
         }
     }
     let m = &a.economic;

@@ -33,12 +33,30 @@ pub const METRICS: &[(&str, &str, Better, &str)] = &[
         "location-based carbon",
     ),
     ("co2e_market_g", "g", Better::Lower, "market-based carbon"),
+    (
+        "co2e_embodied_g",
+        "g",
+        Better::Lower,
+        "embodied carbon (modelled)",
+    ),
     ("water_l", "L", Better::Lower, "water"),
     (
         "co2e_per_1k_requests",
         "g",
         Better::Lower,
         "location-based carbon per 1,000 requests",
+    ),
+    (
+        "sci_per_1k_requests",
+        "g",
+        Better::Lower,
+        "SCI per 1,000 requests: location-based plus embodied carbon",
+    ),
+    (
+        "sci_per_training_run",
+        "g",
+        Better::Lower,
+        "SCI per training run: location-based plus embodied carbon of training runs",
     ),
     (
         "wh_per_1k_requests",
@@ -134,7 +152,14 @@ pub fn value(a: &Accounts, metric: &str) -> Option<f64> {
         "energy_wh" => Some(e.energy_wh.facility),
         "co2e_location_g" => Some(e.co2e_location_g),
         "co2e_market_g" => e.co2e_market_g,
+        "co2e_embodied_g" => e.embodied_co2e_g,
         "water_l" => Some(e.water_l),
+        "sci_per_1k_requests" => per_1k(e.co2e_location_g + e.embodied_co2e_g.unwrap_or(0.0)),
+        "sci_per_training_run" => e
+            .by_kind
+            .iter()
+            .find(|b| b.group == "train" && b.runs > 0)
+            .map(|b| (b.co2e_location_g + b.embodied_co2e_g) / b.runs as f64),
         "co2e_per_1k_requests" => per_1k(e.co2e_location_g),
         "wh_per_1k_requests" => per_1k(e.energy_wh.facility),
         "co2e_per_revenue" => single(&m.revenue)

@@ -1052,3 +1052,96 @@ fn the_strategy_map_links_levers_metrics_and_targets() {
     assert_eq!(x.scenario_errors.len(), 1);
     assert!(l.verify_audit().unwrap() >= 4);
 }
+
+#[test]
+fn embodied_carbon_and_the_sci_per_unit_equal_the_ledger() {
+    let (dir, l) = fixture();
+    // A training run of the chat product, and a product with runs but no usage.
+    record_with(
+        &l,
+        "t",
+        &site("FR"),
+        (8, 2),
+        2.0e6,
+        &[("product", "chat"), ("model", "chat-v2")],
+        RunKind::Train,
+        serde_json::json!({}),
+    );
+    record(&l, "n", &site("FR"), 8, 3, 1.0e5, &[("product", "beta")]);
+    let q3 = Period::parse("2026-Q3").unwrap();
+    let a = accounts(&l, &q3, &Scope::Company).unwrap();
+    let e = &a.environmental;
+    // Each fixture run lasts 600 s with 600 s of CPU time on 2 logical CPUs (share 0.5) on the
+    // default host: 1,230.3 kgCO2e over 4 years.
+    let per_run = 1230.3e3 * (600.0 / 3600.0) / (4.0 * 8766.0) * 0.5;
+    let m = sql_sum(&dir, "embodied_g", None);
+    assert!((m - 6.0 * per_run).abs() < 1e-9, "{m}");
+    assert!((e.embodied_co2e_g.unwrap() - m).abs() < 1e-9);
+    assert_eq!(e.embodied_runs, 6);
+    assert_eq!(a.headline.embodied_co2e_g, e.embodied_co2e_g);
+    // Embodied carbon is never added to the operational figure.
+    assert!((e.co2e_location_g - sql_sum(&dir, "co2e_location_g", None)).abs() < 1e-9);
+
+    let chat = e.per_product.iter().find(|u| u.product == "chat").unwrap();
+    assert_eq!((chat.runs, chat.training_runs), (3, 1));
+    let chat_g = sql_sum(&dir, "co2e_location_g", Some(("product", "chat")));
+    let chat_m = sql_sum(&dir, "embodied_g", Some(("product", "chat")));
+    let requests = 200_000.0;
+    let sci = chat.sci_g_per_1k_requests.unwrap();
+    assert!(
+        ((chat_g + chat_m) * 1e3 / requests - sci).abs() < 1e-12,
+        "{sci}"
+    );
+    assert!(sci > chat.co2e_g_per_1k_requests.unwrap());
+    let tokens = requests * 300.0;
+    assert!(((chat_g + chat_m) * 1e3 / tokens - chat.sci_g_per_1k_tokens.unwrap()).abs() < 1e-12);
+    let c = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+    let t: f64 = c
+        .query_row(
+            "SELECT co2e_location_g + embodied_g FROM run_ends WHERE run_id = 't'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!((chat.sci_g_per_training_run.unwrap() - t).abs() < 1e-12);
+    // A product with runs and no usage: per-request figures are none, not zero.
+    let beta = e.per_product.iter().find(|u| u.product == "beta").unwrap();
+    assert_eq!(beta.runs, 1);
+    assert_eq!(beta.sci_g_per_1k_requests, None);
+    assert_eq!(beta.sci_g_per_training_run, None);
+    // The targets read the same figures.
+    let v = sustain_report::targets::value(&a, "sci_per_training_run").unwrap();
+    let train: f64 = c
+        .query_row(
+            "SELECT avg(e.co2e_location_g + e.embodied_g) FROM run_ends e JOIN runs r ON r.id = e.run_id
+             WHERE r.kind = 'train' AND r.started_at >= '2026-07-01' AND r.started_at < '2026-10-01'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!((v - train).abs() < 1e-9, "{v} vs {train}");
+    assert_eq!(
+        sustain_report::targets::value(&a, "co2e_embodied_g"),
+        e.embodied_co2e_g
+    );
+
+    // A correction that records no embodied figure: the run counts as unknown, said so.
+    record_end(&l, "c", &site("FR"), 7.2e5);
+    let a = accounts(&l, &q3, &Scope::Company).unwrap();
+    assert_eq!(a.environmental.embodied_runs, 5);
+    assert!((a.environmental.embodied_co2e_g.unwrap() - 5.0 * per_run).abs() < 1e-9);
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("embodied carbon covers 5 of 6 runs")),
+        "{:?}",
+        a.notes
+    );
+    // Every format carries the figures.
+    let md = render(&a, &[], Format::Markdown);
+    let csv = render(&a, &[], Format::Csv);
+    assert!(csv.contains("sci_per_training_run"), "{csv}");
+    assert!(csv.contains("co2e_embodied"));
+    assert!(md.contains("CO2e, embodied"), "{md}");
+    assert!(md.contains("SCI g / training run"));
+}

@@ -65,6 +65,12 @@ const FAMILIES: &[(&str, &str, &str, fn(&ScopeTotals) -> f64)] = &[
         |t| t.co2e_market_g,
     ),
     (
+        "sustain_co2e_embodied_grams_total",
+        "counter",
+        "Embodied carbon (modelled) of the ended runs that recorded one, gCO2e.",
+        |t| t.embodied_g,
+    ),
+    (
         "sustain_water_litres_total",
         "counter",
         "Water of ended runs, L.",
@@ -106,6 +112,7 @@ pub fn render(l: &SqliteLedger) -> ApiResult<String> {
         m.facility_j += r.facility_j;
         m.co2e_location_g += r.co2e_location_g;
         m.co2e_market_g += r.co2e_market_g;
+        m.embodied_g += r.embodied_g;
         m.water_l += r.water_l;
         m.duration_s += r.duration_s;
     }

@@ -67,6 +67,7 @@ fn headline(l: &SqliteLedger, period: &Period) -> ApiResult<(Headline, bool)> {
             runs: runs.runs,
             energy_wh: runs.facility_j / 3600.0,
             co2e_location_g: runs.co2e_location_g,
+            embodied_co2e_g: runs.embodied_g,
             water_l: runs.water_l,
             cost,
             revenue,

@@ -276,6 +276,18 @@ fn cards(h: &Headline, p: &Headline) -> String {
         si(h.co2e_location_g, "g") + "CO2e",
         si(p.co2e_location_g, "g"),
     );
+    if let Some(m) = h.embodied_co2e_g {
+        let before = p.embodied_co2e_g.unwrap_or(0.0);
+        card(
+            &mut o,
+            "embodied_co2e_g",
+            "Carbon, embodied (modelled)",
+            (m, before),
+            si(m, "g") + "CO2e",
+            p.embodied_co2e_g
+                .map_or_else(|| "no data".to_string(), |v| si(v, "g")),
+        );
+    }
     card(
         &mut o,
         "water_l",

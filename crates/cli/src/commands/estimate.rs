@@ -307,18 +307,19 @@ fn estimate_sci(args: EstimateSciArgs, settings: &Settings) -> Result<()> {
         units,
         &args.per,
     )?;
-    print_sci(&s, intensity, &source, embodied.is_none(), args.json)
+    let note = embodied.is_none().then(|| {
+        "no embodied emissions given (M = 0): SCI counts operational emissions only".to_string()
+    });
+    print_sci(&s, intensity, &source, note, args.json)
 }
 
 fn print_sci(
     s: &Sci,
     intensity: CarbonIntensity,
     source: &str,
-    embodied_defaulted: bool,
+    note: Option<String>,
     json: bool,
 ) -> Result<()> {
-    let note = embodied_defaulted
-        .then_some("no embodied emissions given (M = 0): SCI counts operational emissions only");
     if json {
         return out(&format!(
             "{}\n",
@@ -360,16 +361,28 @@ pub fn runs_sci(args: RunsSciArgs, settings: &Settings) -> Result<()> {
         ))
     })?;
     let intensity = CarbonIntensity::from_g_per_kwh(view.start.site.intensity_g_per_kwh)?;
-    let embodied = args
+    let given = args
         .embodied_g
         .as_deref()
         .map(|m| num("embodied-g", m).map(CarbonMass::from_grams))
         .transpose()?;
+    // M: what --embodied-g gives, else what the run recorded, else 0 (said so).
+    let (embodied, note) = match (given, &end.embodied) {
+        (Some(m), _) => (m, Some("M given by --embodied-g".to_string())),
+        (None, Some(m)) => (
+            m.co2e,
+            Some(format!("M is the run's recorded embodied carbon (modelled): {}", m.method)),
+        ),
+        (None, None) => (
+            CarbonMass::ZERO,
+            Some("the run recorded no embodied carbon and none was given (M = 0): SCI counts operational emissions only; pass --embodied-g".to_string()),
+        ),
+    };
     let units = num("units", &args.units)?;
     let s = sci(
         end.impacts.facility_energy,
         intensity,
-        embodied.unwrap_or(CarbonMass::ZERO),
+        embodied,
         units,
         &args.per,
     )?;
@@ -379,5 +392,5 @@ pub fn runs_sci(args: RunsSciArgs, settings: &Settings) -> Result<()> {
         &view.start.id[..8.min(view.start.id.len())],
         view.start.site.source
     );
-    print_sci(&s, intensity, &source, embodied.is_none(), args.json)
+    print_sci(&s, intensity, &source, note, args.json)
 }
