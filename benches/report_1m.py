@@ -91,7 +91,11 @@ def build(path: Path, runs: int, samples: int, seed: int):
         batch_ends.append((rid, ts, "succeeded", 0, None, 600.0, 500.0, 1 << 30, cpu, gpu, ram,
                            "modelled", "measured" if gpu else "none", "modelled", 0, "m", "m", "m",
                            it * pue, g, g * 0.3 if i % 4 == 0 else None, it / 3.6e6 * 1.8, None,
-                           cost, "USD" if cost is not None else None, "[]", ts, "{}"))
+                           cost, "USD" if cost is not None else None, "[]", ts, "{}",
+                           # Embodied: the default host at share 0.5 for 600 s, plus an A100's
+                           # share when the run used a GPU (docs/methods/embodied.md).
+                           1230.3e3 * (600 / 3600) / (4 * 8766) * 0.5
+                           + (150e3 * (600 / 3600) / (6 * 8766) if gpu else 0.0), "bench"))
         for s in range(samples):
             batch_samples.append((rid, s, ts, 1.0, cpu / samples, gpu / samples, ram / samples,
                                   "modelled", "measured" if gpu else "none", "modelled", 0, 50.0, 1 << 28))
@@ -101,8 +105,9 @@ def build(path: Path, runs: int, samples: int, seed: int):
                 "INSERT INTO run_ends (run_id, ended_at, status, exit_code, signal, duration_s, cpu_s, "
                 "peak_rss_bytes, cpu_j, gpu_j, ram_j, cpu_source, gpu_source, ram_source, apportioned, "
                 "cpu_method, gpu_method, ram_method, facility_j, co2e_location_g, co2e_market_g, "
-                "water_onsite_l, water_offsite_l, cost_amount, cost_currency, notes, recorded_at, outcomes) "
-                f"VALUES ({','.join('?' * 28)})", batch_ends)
+                "water_onsite_l, water_offsite_l, cost_amount, cost_currency, notes, recorded_at, outcomes, "
+                "embodied_g, embodied_method) "
+                f"VALUES ({','.join('?' * 30)})", batch_ends)
             db.executemany(f"INSERT INTO samples VALUES ({','.join('?' * 13)})", batch_samples)
             db.commit()
             batch_runs, batch_ends, batch_samples = [], [], []

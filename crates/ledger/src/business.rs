@@ -152,6 +152,8 @@ pub struct RunOutcome {
     pub pue: Option<f64>,
     /// Hardware the host reported (CPU model, GPU names), for the sheets.
     pub hardware: String,
+    /// Embodied carbon, grams (none when the run recorded none).
+    pub embodied_g: Option<f64>,
 }
 
 /// The business records of a ledger.
@@ -1054,7 +1056,7 @@ impl SqliteLedger {
                     json_extract(r.site, '$.intensity_g_per_kwh'),
                     coalesce(json_extract(r.site, '$.name'), f.site_id),
                     json_extract(r.site, '$.pue'),
-                    coalesce(json_extract(r.host, '$.cpu_model'), '')
+                    coalesce(json_extract(r.host, '$.cpu_model'), ''), f.embodied_g
              {from_where}
                AND (?3 IS NULL OR (CASE ?3 WHEN 'product' THEN f.product WHEN 'model' THEN f.model
                     WHEN 'team' THEN f.team ELSE json_extract(f.tags, '$.\"' || ?3 || '\"') END) = ?4)
@@ -1115,6 +1117,7 @@ impl SqliteLedger {
                 site_name: r.get(16)?,
                 pue: r.get(17)?,
                 hardware: r.get(18)?,
+                embodied_g: r.get(19)?,
             });
         }
         Ok(out)

@@ -50,6 +50,8 @@ pub struct ModelSheet {
     pub co2e_location_g: f64,
     /// Market-based carbon, g, where the site has a contractual factor.
     pub co2e_market_g: Option<f64>,
+    /// Embodied carbon of the training run (modelled), g, when it recorded one.
+    pub embodied_co2e_g: Option<f64>,
     /// Water, L.
     pub water_l: f64,
     /// Fairness evaluations of this model in the period.
@@ -189,6 +191,7 @@ pub fn sheets(
             },
             co2e_location_g: t.co2e_location_g,
             co2e_market_g: t.co2e_market_g,
+            embodied_co2e_g: t.embodied_g,
             water_l: t.water_l,
             fairness: fairness
                 .iter()
@@ -266,6 +269,15 @@ pub fn markdown(sheets: &[ModelSheet]) -> String {
                 ", {} g market-based",
                 sustain_core::format::sig(m)
             ))
+        );
+        let _ = writeln!(
+            o,
+            "| embodied carbon | {} |",
+            s.embodied_co2e_g
+                .map_or("not recorded".to_string(), |m| format!(
+                    "{} g (modelled: hardware manufacturing amortized over its lifetime)",
+                    sustain_core::format::sig(m)
+                ))
         );
         let _ = writeln!(o, "| water | {} L |", sustain_core::format::sig(s.water_l));
         let _ = writeln!(
