@@ -1764,6 +1764,14 @@ fn products_usage_costs_and_the_report_agree_with_the_runs() {
         "{r}"
     );
     assert_eq!(r["environmental"]["runs"], 3);
+    // Embodied carbon: the sum of the runs' own figures, apart from the operational carbon.
+    let m = sum(&|r| f(&r["embodied"]["co2e_g"]));
+    assert!(m > 0.0);
+    assert!(
+        (f(&r["environmental"]["embodied_co2e_g"]) - m).abs() <= 1e-12 + m * 1e-9,
+        "{r}"
+    );
+    assert_eq!(r["environmental"]["embodied_runs"], 3);
     let run_cost = sum(&|r| r["cost"]["amount"].as_f64().unwrap_or(0.0));
     let total = f(&r["economic"]["total_cost"]["USD"]);
     assert!(

@@ -274,6 +274,9 @@ fn run_remote_pushes_the_run_to_the_server_end_to_end() {
     assert_eq!(ok["site"], "FR");
     assert!(ok["samples"].as_u64().unwrap() >= 1);
     assert!(ok["co2e"]["location_g"].as_f64().unwrap() >= 0.0);
+    // The client's host figures travel with the run; the server computes the embodied figure.
+    assert_eq!(ok["host"]["embodied"]["kgco2e"], 1230.3);
+    assert!(ok["embodied"]["co2e_g"].as_f64().unwrap() >= 0.0, "{ok}");
     assert_eq!(runs[0]["status"], "failed");
     assert_eq!(runs[0]["exit_code"], 3);
     let local = env.json(&["runs", "list", "--json"]);

@@ -776,6 +776,10 @@ async fn a_pushed_run_is_validated_recorded_and_counted() {
     assert_eq!(v.status(), RunStatus::Succeeded);
     let expected = Impacts::at_site(energy(5000.0).total(), &site("SE"));
     assert_eq!(v.end.as_ref().unwrap().impacts, expected);
+    // Embodied carbon from the start's host figures: 60 s, 50 s of CPU on 2 CPUs.
+    let m = v.end.as_ref().unwrap().embodied.as_ref().unwrap();
+    let want = 1230.3e3 * (60.0 / 3600.0) / (4.0 * 8766.0) * (50.0 / 120.0);
+    assert!((m.co2e.grams() - want).abs() < 1e-12, "{m:?}");
     assert_eq!(l.samples(&v.start.id).unwrap().len(), 3);
     let j = get(&f, "/api/v1/runs/0193f0aa").await.json();
     assert_eq!(j["tags"]["team"], "remote");
@@ -812,6 +816,21 @@ async fn a_pushed_run_is_validated_recorded_and_counted() {
     )
     .await;
     assert_eq!(a.status, StatusCode::CONFLICT);
+    let mut bad = body.clone();
+    bad["start"]["id"] = json!("two-00");
+    bad["start"]["host"]["embodied"]["lifetime_years"] = json!(0.0);
+    let a = call(
+        &f.app,
+        Method::POST,
+        "/api/v1/runs",
+        Some(&f.editor),
+        Some(bad),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json()["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("start.host.embodied"))
+    );
     let mut bad = body.clone();
     bad["start"]["id"] = json!("two-01");
     bad["end"]["energy"]["cpu"]["energy_j"] = json!(-1.0);
