@@ -535,6 +535,9 @@ struct Cell {
     price: Option<(String, f64)>,
     /// Cost that is not energy (hardware-hours), by currency.
     fixed: BTreeMap<String, f64>,
+    /// Embodied carbon the runs recorded, g: it follows the cell's runs (a split, a volume
+    /// change), not its energy.
+    embodied_g: f64,
 }
 
 /// Totals of cells and usage: the figures a scenario compares.
@@ -550,6 +553,8 @@ pub struct Figures {
     pub co2e_location_g: f64,
     /// Market-based carbon of cells with a contractual factor, g.
     pub co2e_market_g: Option<f64>,
+    /// Embodied carbon the runs recorded, g (modelled; moved by `volume` only).
+    pub embodied_co2e_g: f64,
     /// Water, L.
     pub water_l: f64,
     /// Total cost (runs and cost lines), by currency.
@@ -671,6 +676,7 @@ fn cell(t: &RunTotals, sites: &SiteCatalog) -> Cell {
         // Runs without a recorded cost stay without one.
         price: if t.cost.is_empty() { None } else { price },
         fixed,
+        embodied_g: t.embodied_g,
     }
 }
 
@@ -688,6 +694,7 @@ impl Cell {
         let mut c = self.clone();
         c.it_wh *= share;
         c.fixed.values_mut().for_each(|v| *v *= share);
+        c.embodied_g *= share;
         c
     }
 }
@@ -711,6 +718,7 @@ impl State {
                 *market.get_or_insert(0.0) += m;
             }
             f.water_l += c.facility_wh() / 1e3 * c.water;
+            f.embodied_co2e_g += c.embodied_g;
             for (cur, v) in &c.fixed {
                 *f.cost.entry(cur.clone()).or_default() += v;
             }
@@ -1027,7 +1035,10 @@ fn apply(
                 }
             }
             if l.kind == "volume" {
-                changed = split(st, &|_| true, &|c: &mut Cell| c.it_wh *= 1.0 + x);
+                changed = split(st, &|_| true, &|c: &mut Cell| {
+                    c.it_wh *= 1.0 + x;
+                    c.embodied_g *= 1.0 + x;
+                });
                 format!(
                     "{product}: usage, revenue and its runs' energy × {:.3}",
                     1.0 + x
@@ -1187,6 +1198,13 @@ pub fn markdown(r: &ScenarioResult) -> String {
             "CO2e, market-based (g, covered energy)",
             a.co2e_market_g.unwrap_or(0.0),
             s.co2e_market_g.unwrap_or(0.0),
+        );
+    }
+    if a.embodied_co2e_g > 0.0 || s.embodied_co2e_g > 0.0 {
+        row(
+            "CO2e, embodied (g, modelled)",
+            a.embodied_co2e_g,
+            s.embodied_co2e_g,
         );
     }
     row("water (L)", a.water_l, s.water_l);

@@ -598,6 +598,7 @@ fn a_scenario_without_effect_equals_the_accounts() {
         assert!((f.facility_wh - a.environmental.energy_wh.facility).abs() < 1e-9);
         assert!((f.it_wh - a.environmental.energy_wh.it).abs() < 1e-9);
         assert!((f.water_l - a.environmental.water_l).abs() < 1e-9);
+        assert!((f.embodied_co2e_g - a.environmental.embodied_co2e_g.unwrap()).abs() < 1e-9);
         assert!((f.co2e_market_g.unwrap() - a.environmental.co2e_market_g.unwrap()).abs() < 1e-9);
         for (c, v) in &a.economic.total_cost {
             assert!((f.cost[c] - v).abs() < 0.005, "{c}: {} vs {v}", f.cost[c]);
@@ -670,6 +671,10 @@ fn levers_move_the_figures_as_computed_by_hand() {
     assert!((r.scenario.co2e_location_g - (actual.co2e_location_g + 0.5 * chat_g)).abs() < 1e-6);
     assert!((r.scenario.revenue["USD"] - (actual.revenue["USD"] + 0.5 * 500.0)).abs() < 1e-9);
     assert_eq!(r.scenario.requests, actual.requests + 100_000.0);
+    // More chat runs: more hardware time, so chat's embodied carbon grows with them.
+    let chat_m = run_g(&dir, "a", "embodied_g") + run_g(&dir, "b", "embodied_g");
+    assert!(chat_m > 0.0);
+    assert!((r.scenario.embodied_co2e_g - (actual.embodied_co2e_g + 0.5 * chat_m)).abs() < 1e-9);
 
     // The hardware lever from the catalog: energy per bf16 operation, H100 against A100.
     let acc = AcceleratorCatalog::bundled().unwrap();
