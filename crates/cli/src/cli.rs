@@ -481,6 +481,7 @@ Examples:
   sustain run --site gcp:europe-west1 --name nightly --tag team=nlp --tag stage=pretrain -- ./train.sh
   sustain run --interval 0.5 --json -- make -j8 2> summary.json
   sustain run --remote http://ledger.internal:8080 --token $TOKEN -- ./train.sh   record on a server
+  sustain run --kind train --tag product=chat --tag model=chat-v3 -- python train.py   a training run of a product
   sustain run --embodied-share whole --host-embodied-kg 2500 -- ./train.sh   a dedicated node's embodied carbon
 
 The command's stdin, stdout and stderr pass through; SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
@@ -507,6 +508,11 @@ pub struct RunArgs {
     /// Sampling interval in seconds (0.05 to 3600). Default: config `interval_s`, else 1.
     #[arg(long, env = "SUSTAIN_INTERVAL", value_name = "SECS")]
     pub interval: Option<String>,
+    /// What the command is: command (default), train, eval, infer, serve or data. A training
+    /// script run as `--kind train` counts in the SCI per training run of its product.
+    #[arg(long, value_name = "KIND", default_value = "command",
+          value_parser = ["command", "train", "eval", "infer", "serve", "data"])]
+    pub kind: String,
     /// Print the run record as JSON on stderr instead of the human summary.
     #[arg(long, conflicts_with = "quiet")]
     pub json: bool,
@@ -751,6 +757,9 @@ pub struct TrainArgs {
     /// Directory for the weights, config and metrics (default: runs/TASK-RUNID).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// A tag KEY=VALUE for the run, such as product=chat or team=nlp; repeat for several.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// Site where it runs, for the footprint; default: config `site`, else WORLD.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,
@@ -785,6 +794,9 @@ pub struct EvalArgs {
     /// Groups with fewer rows are flagged as too small for their rates to be reliable.
     #[arg(long, value_name = "N", default_value_t = 30, requires = "sensitive")]
     pub min_group_size: u64,
+    /// A tag KEY=VALUE for the run, such as product=chat or team=nlp; repeat for several.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,
@@ -802,6 +814,9 @@ pub struct PredictArgs {
     /// Rows of features (comma-separated) or CSV files of rows; for text-lstm, texts or .txt files (one text per line).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
+    /// A tag KEY=VALUE for the run, such as product=chat or team=nlp; repeat for several.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,
@@ -833,6 +848,9 @@ pub struct GenerateArgs {
     /// Seed of the sampling.
     #[arg(long, default_value_t = 42, value_name = "N")]
     pub seed: u64,
+    /// A tag KEY=VALUE for the run, such as product=chat or team=nlp; repeat for several.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// Site where it runs, for the footprint.
     #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
     pub site: Option<String>,

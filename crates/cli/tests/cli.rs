@@ -2367,3 +2367,86 @@ fn each_run_records_its_embodied_carbon_by_the_sci_formula() {
         .len();
     assert_eq!(before, after);
 }
+
+#[test]
+fn training_runs_of_a_product_give_its_sci_per_training_run() {
+    let env = Env::new();
+    let ok = |args: &[&str]| {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    ok(&[
+        "product",
+        "add",
+        "chat",
+        "--price-per-1k-requests",
+        "2",
+        "--currency",
+        "USD",
+    ]);
+    // An external training script, and Sustain's own training, both tagged with the product.
+    let (code, script) = env.run_sh(
+        &["--kind", "train", "--tag", "product=chat"],
+        &work(100_000),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(script["kind"], "train");
+    let out_dir = env.path("mlp");
+    let v = env.json(&[
+        "train",
+        "tabular-mlp",
+        "--epochs",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--tag",
+        "product=chat",
+        "--json",
+    ]);
+    let own = env.json(&["runs", "show", v["run_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(own["tags"]["product"], "chat");
+    assert_eq!(own["tags"]["model"], out_dir.to_str().unwrap());
+    // An inference run of the product is not a training run.
+    let (_, _) = env.run_sh(&["--kind", "infer", "--tag", "product=chat"], "true");
+
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let r = env.json(&["report", "--period", &month, "--format", "json"]);
+    let chat = r["environmental"]["per_product"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["product"] == "chat")
+        .unwrap()
+        .clone();
+    assert_eq!(chat["runs"], 3, "{chat}");
+    assert_eq!(chat["training_runs"], 2, "{chat}");
+    let sci = |r: &Value| f(&r["co2e"]["location_g"]) + f(&r["embodied"]["co2e_g"]);
+    let want = (sci(&script) + sci(&own)) / 2.0;
+    let got = f(&chat["sci_g_per_training_run"]);
+    assert!((got - want).abs() <= want * 1e-9, "{got} vs {want}");
+    // No requests yet: the per-request SCI is none, not 0.
+    assert!(chat["sci_g_per_1k_requests"].is_null(), "{chat}");
+
+    // Sustain's own tags cannot be replaced, and an unknown kind is refused: nothing recorded.
+    let before = env
+        .json(&["runs", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    let out = env.run(&["train", "tabular-mlp", "--tag", "model=other"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Sustain sets the tag model"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["run", "--kind", "training", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stderr(&out).contains("possible values"), "{}", stderr(&out));
+    let after = env
+        .json(&["runs", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+}

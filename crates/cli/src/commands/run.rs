@@ -43,6 +43,7 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
         let (k, v) = parse_tag(t)?;
         tags.insert(k, v);
     }
+    let kind: RunKind = args.kind.parse()?;
     let interval = match &args.interval {
         Some(text) => parse_interval(text)?,
         None => settings.interval,
@@ -97,7 +98,7 @@ pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {
         settings,
         &site,
         &sampler,
-        RunKind::Command,
+        kind,
         name,
         args.command.clone(),
         tags,

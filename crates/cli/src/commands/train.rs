@@ -263,6 +263,7 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
             ),
         ),
     ]);
+    let tags = with_user_tags(tags, &args.tags)?;
     let meter = Metered::start(settings, &site, RunKind::Train, &args.task, tags)?;
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{}-{}", args.task, &meter.id()[..8]))
@@ -673,6 +674,7 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
         ("dataset".to_string(), data.name.clone()),
         ("model".to_string(), args.model.display().to_string()),
     ]);
+    let tags = with_user_tags(tags, &args.tags)?;
     // Fairness settings are checked before the meter starts, so bad input records nothing.
     let fairness_opts = match &args.sensitive {
         Some(col) => Some(fairness_options(&args, col, &data, &config)?),
@@ -903,6 +905,7 @@ fn eval_lm(args: EvalArgs, settings: &Settings, model: Model, config: TrainConfi
         ("dataset".to_string(), corpus.name.clone()),
         ("model".to_string(), args.model.display().to_string()),
     ]);
+    let tags = with_user_tags(tags, &args.tags)?;
     let meter = Metered::start(settings, &site, RunKind::Eval, &config.task, tags)?;
     let device = trainer::device(0);
     let m = lm::evaluate_lm(gpt, &baseline, &part, vocab.len(), &device);
@@ -1058,6 +1061,7 @@ pub fn predict(args: PredictArgs, settings: &Settings) -> Result<i32> {
         ("task".to_string(), config.task.clone()),
         ("model".to_string(), args.model.display().to_string()),
     ]);
+    let tags = with_user_tags(tags, &args.tags)?;
     let meter = Metered::start(settings, &site, RunKind::Infer, &config.task, tags)?;
     let logits = trainer::logits(&model, &data, &device);
     let k = config.classes.len();
@@ -1198,6 +1202,7 @@ pub fn generate(args: GenerateArgs, settings: &Settings) -> Result<i32> {
         ("task".to_string(), config.task.clone()),
         ("model".to_string(), args.model.display().to_string()),
     ]);
+    let tags = with_user_tags(tags, &args.tags)?;
     let meter = Metered::start(settings, &site, RunKind::Infer, &config.task, tags)?;
     let t0 = std::time::Instant::now();
     let text = lm::generate(
@@ -1253,4 +1258,24 @@ pub fn generate(args: GenerateArgs, settings: &Settings) -> Result<i32> {
         );
     }
     Ok(crate::exit::OK)
+}
+
+/// Adds the user's `--tag KEY=VALUE` pairs to the tags Sustain sets. A key Sustain sets itself
+/// (the model's directory, the dataset's hash) cannot be replaced: the reports rely on them.
+fn with_user_tags(
+    mut tags: BTreeMap<String, String>,
+    given: &[String],
+) -> Result<BTreeMap<String, String>> {
+    for t in given {
+        let (k, v) = sustain_core::run::parse_tag(t)?;
+        if tags.contains_key(&k) {
+            return Err(BadInput(format!(
+                "--tag {k}=...: Sustain sets the tag {k} itself ({}); choose another key",
+                tags[&k]
+            ))
+            .into());
+        }
+        tags.insert(k, v);
+    }
+    Ok(tags)
 }
