@@ -361,6 +361,29 @@ pub struct RunEnd {
     pub outcomes: serde_json::Value,
 }
 
+/// The figures of a run's end from what was metered: the impacts of its energy at `site` (with
+/// the hardware-hour cost at `rate`) and the embodied carbon from its host's figures. Every path
+/// that ends a run (a local run, Sustain's own work, a recovered run, a pushed run) calls this,
+/// so the figures agree whoever records them.
+pub fn end_figures(
+    host: &HostInfo,
+    energy: &EnergyBreakdown,
+    (duration, cpu_time): (Duration, Duration),
+    site: &crate::site::Site,
+    rate: Option<&crate::units::HourlyRate>,
+    notes: &mut Vec<String>,
+) -> (Impacts, Option<Embodied>) {
+    let impacts = Impacts::for_run(energy.total(), duration, site, rate, notes);
+    let embodied = crate::embodied::for_run(
+        host,
+        duration,
+        cpu_time,
+        energy.gpu.energy.joules() > 0.0,
+        notes,
+    );
+    (impacts, embodied)
+}
+
 /// A run as reports see it: its start and its latest end, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunView {

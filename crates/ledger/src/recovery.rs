@@ -9,9 +9,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sustain_core::embodied;
-use sustain_core::impacts::Impacts;
-use sustain_core::run::{EnergyBreakdown, RunEnd, RunStatus, RunView};
+use sustain_core::run::{EnergyBreakdown, RunEnd, RunStatus, RunView, end_figures};
 use sustain_core::site::Site;
 use sustain_core::units::{Currency, HourlyRate};
 
@@ -63,12 +61,12 @@ where
             samples.len(),
             ended_at.to_rfc3339()
         )];
-        let impacts = Impacts::for_run(energy.total(), duration, &site, rate.as_ref(), &mut notes);
-        let embodied = embodied::for_run(
+        let (impacts, embodied) = end_figures(
             &start.host,
-            duration,
-            cpu_time,
-            energy.gpu.energy.joules() > 0.0,
+            &energy,
+            (duration, cpu_time),
+            &site,
+            rate.as_ref(),
             &mut notes,
         );
         let end = RunEnd {

@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sustain_core::embodied;
-use sustain_core::impacts::Impacts;
 use sustain_core::run::{
     ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus, Sample, parse_tag,
+    RunStart, RunStatus, Sample, end_figures, parse_tag,
 };
 use sustain_core::site::{Site, SiteRecord};
 use sustain_core::units::{Currency, Energy, HourlyRate};
@@ -330,19 +328,13 @@ impl RunUpload {
         let breakdown = energy("end.energy", &e.energy)?;
         let duration = secs("end.duration_s", e.duration_s)?;
         let mut notes = e.notes;
-        let impacts = Impacts::for_run(
-            breakdown.total(),
-            duration,
+        let cpu_time = secs("end.cpu_s", e.cpu_s)?;
+        let (impacts, embodied) = end_figures(
+            &start.host,
+            &breakdown,
+            (duration, cpu_time),
             &site,
             rate.as_ref(),
-            &mut notes,
-        );
-        let cpu_time = secs("end.cpu_s", e.cpu_s)?;
-        let embodied = embodied::for_run(
-            &start.host,
-            duration,
-            cpu_time,
-            breakdown.gpu.energy.joules() > 0.0,
             &mut notes,
         );
         let end = RunEnd {

@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use sustain_core::embodied;
 use sustain_core::hardware::CpuCatalog;
-use sustain_core::impacts::Impacts;
-use sustain_core::run::{EnergyBreakdown, HostInfo, RunEnd, RunKind, RunStart, RunStatus, RunView};
+use sustain_core::run::{
+    EnergyBreakdown, HostInfo, RunEnd, RunKind, RunStart, RunStatus, RunView, end_figures,
+};
 use sustain_core::site::Site;
 use sustain_core::units::Energy;
 use sustain_ledger::{Ledger, SqliteLedger};
@@ -191,18 +191,12 @@ impl Metered {
             .join()
             .map_err(|_| anyhow::anyhow!("the meter thread failed"))?;
         notes.extend(totals.notes);
-        let impacts = Impacts::for_run(
-            totals.energy.total(),
-            duration,
+        let (impacts, embodied) = end_figures(
+            &self.start.host,
+            &totals.energy,
+            (duration, totals.usage.cpu_time),
             &self.site,
             self.hourly_rate.as_ref(),
-            &mut notes,
-        );
-        let embodied = embodied::for_run(
-            &self.start.host,
-            duration,
-            totals.usage.cpu_time,
-            totals.energy.gpu.energy.joules() > 0.0,
             &mut notes,
         );
         let end = RunEnd {

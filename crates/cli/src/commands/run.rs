@@ -10,11 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use sustain_core::embodied;
 use sustain_core::hardware::CpuCatalog;
-use sustain_core::impacts::Impacts;
 use sustain_core::run::{
-    EnergyBreakdown, RunEnd, RunKind, RunStart, RunStatus, RunView, Sample, parse_tag,
+    EnergyBreakdown, RunEnd, RunKind, RunStart, RunStatus, RunView, Sample, end_figures, parse_tag,
 };
 use sustain_meter::{Sampler, TreeRoot};
 use tracing::{debug, warn};
@@ -348,18 +346,12 @@ fn build_end(
     mut notes: Vec<String>,
 ) -> RunEnd {
     let usage = sampler.usage();
-    let impacts = Impacts::for_run(
-        energy.total(),
-        duration,
+    let (impacts, embodied) = end_figures(
+        &start.host,
+        &energy,
+        (duration, usage.cpu_time),
         site,
         settings.hourly_rate.as_ref(),
-        &mut notes,
-    );
-    let embodied = embodied::for_run(
-        &start.host,
-        duration,
-        usage.cpu_time,
-        energy.gpu.energy.joules() > 0.0,
         &mut notes,
     );
     RunEnd {
