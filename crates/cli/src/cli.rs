@@ -1193,9 +1193,10 @@ Examples:
 A target runs in a straight line from its baseline value (the metric over the baseline period)
 to its goal on its deadline; a period is on track when its value is at or beyond that line at the
 period's end. Without --period, targets are judged on the period of the baseline's kind that
-contains today. Metrics: energy_wh, co2e_location_g, co2e_market_g, water_l, co2e_per_1k_requests,
-wh_per_1k_requests, co2e_per_revenue, cost, cost_per_1k_requests, revenue, profit, margin,
-measured_share, requests.";
+contains today. Metrics: energy_wh, co2e_location_g, co2e_market_g, co2e_embodied_g, water_l,
+co2e_per_1k_requests, sci_per_1k_requests, sci_per_training_run, wh_per_1k_requests,
+co2e_per_revenue, cost, cost_per_1k_requests, revenue, profit, margin, measured_share, requests,
+social_index, demographic_parity_difference, equalized_odds_difference.";
 
 /// `sustain target ...`
 #[derive(Debug, Subcommand)]

@@ -2450,3 +2450,17 @@ fn training_runs_of_a_product_give_its_sci_per_training_run() {
         .len();
     assert_eq!(before, after);
 }
+
+#[test]
+fn target_help_lists_every_metric_a_target_can_track() {
+    let env = Env::new();
+    let out = env.run(&["target", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    for (metric, ..) in sustain_report::targets::METRICS {
+        assert!(
+            help.contains(&format!(" {metric},")) || help.contains(&format!(" {metric}.")),
+            "`sustain target --help` does not list {metric}"
+        );
+    }
+}
