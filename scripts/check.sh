@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== nothing generated or machine-specific is tracked (virtualenvs, bytecode, builds, ledgers)"
+if tracked=$(git ls-files 2>/dev/null | grep -E '(^|/)(\.venv[^/]*|__pycache__|site-packages|target)/|(^|/)pyvenv\.cfg$|\.pyc$|\.sqlite(-wal|-shm)?$'); then
+    echo "tracked files that must not be committed (see .gitignore):" >&2
+    echo "$tracked" | head -20 >&2
+    exit 1
+fi
 echo "== datasets extracted at set-up (scripts/fetch-datasets.sh)"
 scripts/fetch-datasets.sh
 echo "== headless browser for the end-to-end test of sustain serve (Debian: chromium, chromium-driver)"
