@@ -4,6 +4,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sustain_core::run::{RunKind, RunStatus};
+use sustain_report::export::ExportFormat;
+use sustain_train::config::{DeviceSpec, Loss, Optimizer};
+use sustain_train::gpt::GptShape;
+use sustain_train::jobs;
+use sustain_train::task::Task;
 
 const ABOUT: &str = "Sustain measures the energy, carbon, water and cost of AI workloads and keeps them in an append-only ledger.";
 
@@ -510,9 +516,8 @@ pub struct RunArgs {
     pub interval: Option<String>,
     /// What the command is: command (default), train, eval, infer, serve or data. A training
     /// script run as `--kind train` counts in the SCI per training run of its product.
-    #[arg(long, value_name = "KIND", default_value = "command",
-          value_parser = ["command", "train", "eval", "infer", "serve", "data"])]
-    pub kind: String,
+    #[arg(long, value_name = "KIND", value_enum, default_value_t = RunKind::Command)]
+    pub kind: RunKind,
     /// Print the run record as JSON on stderr instead of the human summary.
     #[arg(long, conflicts_with = "quiet")]
     pub json: bool,
@@ -582,7 +587,7 @@ pub struct ListArgs {
     pub since: Option<String>,
     /// Only runs with this status.
     #[arg(long, value_enum)]
-    pub status: Option<StatusArg>,
+    pub status: Option<RunStatus>,
     /// JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -597,24 +602,6 @@ pub struct ShowArgs {
     /// JSON instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// A run status, as typed.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum StatusArg {
-    /// Still running.
-    Running,
-    /// Exited 0.
-    Succeeded,
-    /// Exited non-zero.
-    Failed,
-    /// Ended by a signal.
-    Killed,
-    /// Could not start.
-    FailedToStart,
-    /// The meter died.
-    Incomplete,
 }
 
 /// `sustain catalog ...`
@@ -669,17 +656,6 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Export formats.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ExportFormat {
-    /// One row per run, flat columns.
-    Csv,
-    /// A JSON array of run records.
-    Json,
-    /// CodeCarbon's emissions.csv columns.
-    Codecarbon,
-}
-
 const TRAIN_HELP: &str = "\
 Examples:
   sustain train tabular-mlp
@@ -706,12 +682,43 @@ the same seed, data and machine give the same weights and metrics. A batch size 
 gradient descent; 1 is per-sample SGD. The run is metered like `sustain run` and recorded as kind
 `train` with its metrics, the dataset's SHA-256 and the model's path.";
 
+/// Parses a task as clap's `ValueEnum` does (its possible values show in `--help`), with the
+/// task crate's own message for an unknown one ("tasks are ...").
+#[derive(Debug, Clone, Copy)]
+struct TaskParser;
+
+impl clap::builder::TypedValueParser for TaskParser {
+    type Value = Task;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Task, clap::Error> {
+        value
+            .to_string_lossy()
+            .parse::<Task>()
+            .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            Task::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
+
 /// Options of `sustain train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The task: tabular-mlp, digits-cnn, text-lstm or char-gpt.
-    #[arg(value_name = "TASK")]
-    pub task: String,
+    /// The task.
+    #[arg(value_name = "TASK", value_parser = TaskParser)]
+    pub task: Task,
     /// Dataset: breast-cancer, german-credit, digits, mnist-5k, rotten-tomatoes, kjv-pentateuch, a CSV file with a header row, a JSONL file of texts, MNIST IDX images, or a text file (char-gpt).
     #[arg(long, value_name = "NAME|PATH")]
     pub dataset: Option<String>,
@@ -722,38 +729,38 @@ pub struct TrainArgs {
     #[arg(long, value_name = "COLUMN")]
     pub text_column: Option<String>,
     /// char-gpt: characters of context.
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = GptShape::default().context)]
     pub context: usize,
     /// char-gpt: width of embeddings and attention (a multiple of --heads).
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = GptShape::default().d_model)]
     pub d_model: usize,
     /// char-gpt: transformer blocks.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = GptShape::default().layers)]
     pub layers: usize,
     /// char-gpt: attention heads.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = GptShape::default().heads)]
     pub heads: usize,
     /// Epochs (default: 30 for tabular-mlp, 20 for digits-cnn, 3 for text-lstm, 2 for char-gpt).
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
     /// Batch size.
-    #[arg(long, default_value_t = 32, value_name = "N")]
+    #[arg(long, default_value_t = jobs::DEFAULT_BATCH_SIZE, value_name = "N")]
     pub batch_size: usize,
-    /// Optimizer: sgd, sgd-momentum, adam, adamw.
-    #[arg(long, default_value = "adam", value_name = "NAME")]
-    pub optimizer: String,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = Optimizer::Adam, value_name = "NAME")]
+    pub optimizer: Optimizer,
     /// Learning rate (default for adam and adamw: 0.001, 0.003 for digits-cnn, text-lstm and char-gpt; 0.05 for sgd, 0.01 for sgd-momentum).
     #[arg(long, value_name = "X")]
     pub lr: Option<f64>,
-    /// Loss: cross-entropy, bce (two classes), mse.
-    #[arg(long, default_value = "cross-entropy", value_name = "NAME")]
-    pub loss: String,
+    /// Loss (bce: two classes only).
+    #[arg(long, value_enum, default_value_t = Loss::CrossEntropy, value_name = "NAME")]
+    pub loss: Loss,
     /// Seed of splits, initialization and batch order.
-    #[arg(long, default_value_t = 42, value_name = "N")]
+    #[arg(long, default_value_t = jobs::DEFAULT_SEED, value_name = "N")]
     pub seed: u64,
     /// Device: cpu, or cuda / cuda:N in a build with the `cuda` feature.
-    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
-    pub device: String,
+    #[arg(long, default_value_t = DeviceSpec::Cpu, value_name = "DEVICE")]
+    pub device: DeviceSpec,
     /// Directory for the weights, config and metrics (default: runs/TASK-RUNID).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -792,7 +799,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "CLASS", requires = "sensitive")]
     pub positive: Option<String>,
     /// Groups with fewer rows are flagged as too small for their rates to be reliable.
-    #[arg(long, value_name = "N", default_value_t = 30, requires = "sensitive")]
+    #[arg(long, value_name = "N", default_value_t = jobs::DEFAULT_MIN_GROUP_SIZE, requires = "sensitive")]
     pub min_group_size: u64,
     /// A tag KEY=VALUE for the run, such as product=chat or team=nlp; repeat for several.
     #[arg(long = "tag", value_name = "KEY=VALUE")]
@@ -835,18 +842,18 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "TEXT")]
     pub prompt: String,
     /// Characters to generate (1 to 100000).
-    #[arg(long, default_value_t = 300, value_name = "N")]
+    #[arg(long, default_value_t = jobs::DEFAULT_LENGTH, value_name = "N")]
     pub length: usize,
     /// Sampling temperature (0 takes the likeliest character; 1 samples the model as it is).
     #[arg(
         long,
-        default_value_t = 0.8,
+        default_value_t = jobs::DEFAULT_TEMPERATURE,
         value_name = "T",
         allow_negative_numbers = true
     )]
     pub temperature: f64,
     /// Seed of the sampling.
-    #[arg(long, default_value_t = 42, value_name = "N")]
+    #[arg(long, default_value_t = jobs::DEFAULT_SEED, value_name = "N")]
     pub seed: u64,
     /// A tag KEY=VALUE for the run, such as product=chat or team=nlp; repeat for several.
     #[arg(long = "tag", value_name = "KEY=VALUE")]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use sustain_core::embodied::{HostEmbodied, ResourceShare};
 use sustain_core::site::{DEFAULT_SITE_ID, SiteCatalog, SiteOverride};
 use sustain_core::units::{Currency, HourlyRate, Power};
-use sustain_meter::MeterConfig;
+use sustain_meter::{MeterConfig, Setup};
 
 use crate::exit::BadInput;
 
@@ -238,6 +238,17 @@ impl Settings {
             hourly_rate,
             host_embodied,
             config_path,
+        })
+    }
+
+    /// Where and how a run at `site_id` is metered, from these settings.
+    pub fn setup(&self, site_id: &str) -> Result<Setup, sustain_core::CoreError> {
+        Ok(Setup {
+            site: self.sites.get(site_id)?.clone(),
+            host_embodied: self.host_embodied.clone(),
+            hourly_rate: self.hourly_rate.clone(),
+            interval: self.interval,
+            meter: self.meter.clone(),
         })
     }
 

@@ -9,11 +9,7 @@ pub const ERROR: i32 = 1;
 /// Bad input: a usage error, an unknown name, an invalid value.
 pub const BAD_INPUT: i32 = 2;
 /// `sustain run`: Sustain itself failed (the command may not have run).
-pub const RUN_SUSTAIN_FAILED: i32 = 125;
-/// `sustain run`: the command exists but cannot be executed.
-pub const RUN_CANNOT_EXECUTE: i32 = 126;
-/// `sustain run`: the command was not found.
-pub const RUN_NOT_FOUND: i32 = 127;
+pub const RUN_SUSTAIN_FAILED: i32 = sustain_meter::supervise::EXIT_SUSTAIN_FAILED;
 
 /// An error in what the user gave: exits with [`BAD_INPUT`].
 #[derive(Debug)]
@@ -29,36 +25,46 @@ impl std::error::Error for BadInput {}
 
 /// The exit code for an error: [`BAD_INPUT`] when it is the user's input, else [`ERROR`].
 pub fn code_for(err: &anyhow::Error) -> i32 {
-    for cause in err.chain() {
-        if cause.is::<BadInput>() {
-            return BAD_INPUT;
-        }
-        if let Some(e) = cause.downcast_ref::<sustain_core::CoreError>() {
-            return match e {
-                sustain_core::CoreError::Data { .. } => ERROR,
-                _ => BAD_INPUT,
-            };
-        }
-        if cause.is::<sustain_estimate::EstimateError>() {
-            return BAD_INPUT;
-        }
-        if let Some(e) = cause.downcast_ref::<sustain_train::TrainError>() {
-            return match e {
-                sustain_train::TrainError::Diverged { .. } => ERROR,
-                _ => BAD_INPUT,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<sustain_report::ReportError>() {
-            return match e {
-                sustain_report::ReportError::Invalid { .. } => BAD_INPUT,
-                sustain_report::ReportError::Ledger(l) => ledger_code(l),
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
-            return ledger_code(e);
-        }
+    err.chain().find_map(classify).unwrap_or(ERROR)
+}
+
+/// The code of the first error in the chain of `e` that says whose fault it is.
+fn chain_code(e: &(dyn std::error::Error + 'static)) -> Option<i32> {
+    std::iter::successors(Some(e), |c| c.source()).find_map(classify)
+}
+
+/// The code one error implies, if it implies one.
+fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
+    if cause.is::<BadInput>() {
+        return Some(BAD_INPUT);
     }
-    ERROR
+    if let Some(e) = cause.downcast_ref::<sustain_core::CoreError>() {
+        return Some(match e {
+            sustain_core::CoreError::Data { .. } => ERROR,
+            _ => BAD_INPUT,
+        });
+    }
+    if cause.is::<sustain_estimate::EstimateError>() {
+        return Some(BAD_INPUT);
+    }
+    if let Some(e) = cause.downcast_ref::<sustain_train::TrainError>() {
+        return match e {
+            sustain_train::TrainError::Meter(inner) => chain_code(inner.as_ref()),
+            e if e.is_bad_input() => Some(BAD_INPUT),
+            _ => Some(ERROR),
+        };
+    }
+    if let Some(e) = cause.downcast_ref::<sustain_report::ReportError>() {
+        return Some(match e {
+            sustain_report::ReportError::Invalid { .. } => BAD_INPUT,
+            sustain_report::ReportError::Ledger(l) => ledger_code(l),
+            sustain_report::ReportError::Write(_) => ERROR,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
+        return Some(ledger_code(e));
+    }
+    None
 }
 
 /// A ledger error that is the user's input (an unknown id or product) is bad input.

@@ -5,7 +5,6 @@ mod cli;
 mod commands;
 mod config;
 mod exit;
-mod render;
 
 use std::ffi::OsString;
 

@@ -14,8 +14,13 @@ pub mod format;
 pub mod hardware;
 pub mod impacts;
 pub mod run;
+pub mod run_json;
+pub mod sink;
 pub mod site;
 pub mod suggest;
+pub mod terminal;
+pub mod text;
+pub mod time;
 pub mod units;
 
 pub use error::{CoreError, Result};

@@ -19,6 +19,7 @@ pub mod inputs;
 pub mod sci;
 pub mod svg;
 pub mod sweep;
+pub mod text;
 pub mod train;
 
 pub use error::{EstimateError, Result};

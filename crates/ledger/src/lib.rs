@@ -12,6 +12,7 @@ pub mod business;
 pub mod error;
 pub mod ledger;
 pub mod recovery;
+mod sink;
 pub mod sqlite;
 pub mod tokens;
 pub mod views;

@@ -34,6 +34,25 @@ pub enum MeterError {
     /// The GPU library reported an error.
     #[error("GPU sensor: {0}")]
     Gpu(String),
+    /// The sink (the ledger, a server) did not take a record of the run.
+    #[error("{what}: {source}")]
+    Sink {
+        /// What was being recorded.
+        what: &'static str,
+        /// The sink's error.
+        source: sustain_core::sink::SinkError,
+    },
+    /// The operating system refused a thread or a signal handler.
+    #[error("{what}: {source}")]
+    System {
+        /// What was being set up.
+        what: &'static str,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// A meter thread failed.
+    #[error("{0}")]
+    Thread(String),
 }
 
 /// Result with [`MeterError`].

@@ -1,6 +1,8 @@
 //! # sustain-meter
 //!
-//! Measures the energy of a process tree while it runs.
+//! Measures the energy of a process tree while it runs, and records it as a run: a command it
+//! supervises (`sustain run`) or Sustain's own work, through one sampling loop
+//! (`recording`, `supervise`).
 //!
 //! The shape follows Scaphandre's: *sensors* read the machine (RAPL powercap counters, NVIDIA's
 //! NVML) or model it (a CPU power model built from the processor's TDP, a memory model from
@@ -19,9 +21,13 @@ pub mod host;
 pub mod memory;
 pub mod powercap;
 pub mod procfs;
+pub mod recording;
 pub mod sampler;
 pub mod sensor;
+pub mod supervise;
 
 pub use error::{MeterError, Result};
+pub use recording::{Background, Recording, RunSpec, Setup};
 pub use sampler::{MeterConfig, Sampler, TreeRoot};
+pub use supervise::Supervised;
 pub use sensor::{Sensor, Tick};

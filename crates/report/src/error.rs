@@ -18,6 +18,9 @@ pub enum ReportError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] sustain_ledger::LedgerError),
+    /// Writing an export or a report failed.
+    #[error("cannot write: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 /// Result with [`ReportError`].

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod error;
+pub mod export;
 pub mod period;
 pub mod render;
 pub mod scenario;

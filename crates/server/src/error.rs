@@ -103,6 +103,7 @@ impl From<ReportError> for ApiError {
                 }
             }
             ReportError::Ledger(l) => l.into(),
+            other @ ReportError::Write(_) => ApiError::internal(&other),
         }
     }
 }

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod metrics;

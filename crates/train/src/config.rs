@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::Standardizer;
 use crate::error::{Result, TrainError};
 use crate::gpt::GptShape;
+use crate::task::Task;
 use crate::text::Vocab;
 
 /// Optimizers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Optimizer {
     /// Plain stochastic gradient descent.
@@ -42,9 +44,11 @@ impl Optimizer {
 
 /// Losses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Loss {
     /// Softmax cross-entropy over the classes.
+    #[cfg_attr(feature = "clap", value(alias = "ce"))]
     CrossEntropy,
     /// Binary cross-entropy on the positive class's logit (two classes only).
     Bce,
@@ -70,15 +74,68 @@ impl Loss {
     }
 }
 
-fn cpu() -> String {
-    "cpu".into()
+/// Where a model trains: burn's CPU backend, or an NVIDIA GPU in a build with the `cuda`
+/// feature. Written as `cpu`, `cuda` or `cuda:N` (flags and saved configs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DeviceSpec {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// A CUDA device: `cuda` (the first) or `cuda:N`.
+    Cuda(Option<usize>),
+}
+
+impl std::str::FromStr for DeviceSpec {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = |expected: &str| TrainError::Invalid {
+            what: "--device".into(),
+            value: s.into(),
+            expected: expected.into(),
+        };
+        match s {
+            "cpu" => Ok(DeviceSpec::Cpu),
+            "cuda" => Ok(DeviceSpec::Cuda(None)),
+            _ => match s.strip_prefix("cuda:") {
+                Some(i) => i
+                    .parse()
+                    .map(|i| DeviceSpec::Cuda(Some(i)))
+                    .map_err(|_| bad("cuda:N with N a GPU index, such as cuda:0")),
+                None => Err(bad("cpu, cuda or cuda:N")),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceSpec::Cpu => f.write_str("cpu"),
+            DeviceSpec::Cuda(None) => f.write_str("cuda"),
+            DeviceSpec::Cuda(Some(i)) => write!(f, "cuda:{i}"),
+        }
+    }
+}
+
+impl TryFrom<String> for DeviceSpec {
+    type Error = TrainError;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+
+impl From<DeviceSpec> for String {
+    fn from(d: DeviceSpec) -> String {
+        d.to_string()
+    }
 }
 
 /// Everything needed to reproduce a training run and to load its model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    /// Task name (`tabular-mlp`).
-    pub task: String,
+    /// The task.
+    pub task: Task,
     /// Dataset name or path.
     pub dataset: String,
     /// SHA-256 of the dataset's bytes.
@@ -105,8 +162,8 @@ pub struct TrainConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vocab: Option<Vocab>,
     /// Device it trains on: `cpu`, or `cuda` / `cuda:N` in a build with the `cuda` feature.
-    #[serde(default = "cpu")]
-    pub device: String,
+    #[serde(default)]
+    pub device: DeviceSpec,
     /// Shape of a `char-gpt` model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpt: Option<GptShape>,
@@ -137,7 +194,7 @@ impl TrainConfig {
                 "a learning rate > 0, such as 0.001",
             ));
         }
-        if self.task == "char-gpt" && self.loss != Loss::CrossEntropy {
+        if self.task == Task::CharGpt && self.loss != Loss::CrossEntropy {
             return Err(bad(
                 "--loss",
                 format!("{:?}", self.loss).to_lowercase(),

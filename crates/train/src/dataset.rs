@@ -61,18 +61,18 @@ impl Tabular {
     /// The bundled breast cancer set (569 x 30, labels malignant/benign).
     pub fn breast_cancer() -> Result<Self> {
         let name = "breast-cancer";
-        let mut lines = BREAST_CANCER_CSV.lines();
-        let head: Vec<&str> = lines
+        let mut reader = csv_reader(BREAST_CANCER_CSV.as_bytes());
+        let mut records = reader.records();
+        let head = records
             .next()
             .ok_or_else(|| data_err(name, "empty"))?
-            .split(',')
-            .collect();
+            .map_err(|e| data_err(name, format!("bad header: {e}")))?;
         let width: usize = head
             .get(1)
             .and_then(|w| w.parse().ok())
             .ok_or_else(|| data_err(name, "bad header"))?;
-        let classes: Vec<String> = head[2..].iter().map(|s| s.to_string()).collect();
-        let (x, y) = parse_rows(name, lines.enumerate().map(|(i, l)| (i + 2, l)), width)?;
+        let classes: Vec<String> = head.iter().skip(2).map(str::to_string).collect();
+        let (x, y) = parse_rows(name, records, width)?;
         Ok(Tabular {
             name: name.into(),
             source: "UCI Breast Cancer Wisconsin (Diagnostic), CC BY 4.0, via scikit-learn".into(),
@@ -92,11 +92,7 @@ impl Tabular {
         flate2::read::GzDecoder::new(gz)
             .read_to_string(&mut text)
             .map_err(|e| data_err(name, format!("cannot decompress: {e}")))?;
-        let (x, y) = parse_rows(
-            name,
-            text.lines().enumerate().map(|(i, l)| (i + 1, l)),
-            width,
-        )?;
+        let (x, y) = parse_rows(name, csv_reader(text.as_bytes()).records(), width)?;
         Ok(Tabular {
             name: name.into(),
             source: source.into(),
@@ -221,16 +217,22 @@ impl Tabular {
         Ok(t)
     }
 
+    /// Parses a CSV table with the `csv` crate: quoted fields (with commas, quotes and line
+    /// breaks), a UTF-8 byte-order mark before the header and CRLF line ends are read as CSV
+    /// means them; cells are trimmed; blank lines are skipped.
     fn parse_csv(name: &str, text: &str, label: Option<&str>, attributes: &[&str]) -> Result<Self> {
         let name = name.to_string();
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines
+        let mut reader = csv_reader(text.as_bytes());
+        let bad_csv = |e: csv::Error| data_err(&name, format!("is not valid CSV: {e}"));
+        let mut records = reader.records().filter(|r| {
+            r.as_ref()
+                .map_or(true, |r| !r.iter().all(|c| c.is_empty()))
+        });
+        let header = records
             .next()
-            .ok_or_else(|| data_err(&name, "is empty; expected a header row and data rows"))?;
-        let cols: Vec<String> = header.split(',').map(|s| s.trim().to_string()).collect();
+            .ok_or_else(|| data_err(&name, "is empty; expected a header row and data rows"))?
+            .map_err(bad_csv)?;
+        let cols: Vec<String> = header.iter().map(str::to_string).collect();
         let label_idx = match label {
             Some(l) => cols.iter().position(|c| c == l).ok_or_else(|| {
                 data_err(
@@ -270,20 +272,20 @@ impl Tabular {
         let mut raw_labels = Vec::new();
         let mut attr_values: Vec<Vec<String>> = vec![Vec::new(); attr_idx.len()];
         let mut x = Vec::new();
-        for (i, line) in lines {
-            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-            if cells.len() != cols.len() {
+        for record in records {
+            let record = record.map_err(bad_csv)?;
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() != cols.len() {
                 return Err(data_err(
                     &name,
                     format!(
-                        "line {} has {} fields, the header has {}; every row needs one value per column",
-                        i + 1,
-                        cells.len(),
+                        "line {line} has {} fields, the header has {}; every row needs one value per column",
+                        record.len(),
                         cols.len()
                     ),
                 ));
             }
-            for (j, c) in cells.iter().enumerate() {
+            for (j, c) in record.iter().enumerate() {
                 if j == label_idx {
                     raw_labels.push(c.to_string());
                 } else if let Some(k) = attr_idx.iter().position(|&a| a == j) {
@@ -293,8 +295,7 @@ impl Tabular {
                         data_err(
                             &name,
                             format!(
-                                "line {}, column '{}': {c:?} is not a number; features must be numeric",
-                                i + 1,
+                                "line {line}, column '{}': {c:?} is not a number; features must be numeric",
                                 cols[j]
                             ),
                         )
@@ -302,7 +303,7 @@ impl Tabular {
                     if !v.is_finite() {
                         return Err(data_err(
                             &name,
-                            format!("line {}, column '{}': {c} is not finite", i + 1, cols[j]),
+                            format!("line {line}, column '{}': {c} is not finite", cols[j]),
                         ));
                     }
                     x.push(v);
@@ -385,20 +386,32 @@ pub(crate) fn label_classes(name: &str, raw: &[String]) -> Result<(Vec<String>, 
     Ok((classes, y))
 }
 
-fn parse_rows<'a>(
+/// A reader of headerless, trimmed CSV records of any width (widths are checked by callers).
+fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes)
+}
+
+/// Rows of `width` numeric features and a numeric label; blank lines are skipped.
+fn parse_rows(
     name: &str,
-    lines: impl Iterator<Item = (usize, &'a str)>,
+    records: csv::StringRecordsIter<'_, &[u8]>,
     width: usize,
 ) -> Result<(Vec<f32>, Vec<f32>)> {
     let mut x = Vec::new();
     let mut y = Vec::new();
-    for (line_no, line) in lines {
-        if line.trim().is_empty() {
+    for record in records {
+        let record = record.map_err(|e| data_err(name, format!("is not valid CSV: {e}")))?;
+        if record.iter().all(str::is_empty) {
             continue;
         }
-        let v: Vec<f32> = line
-            .split(',')
-            .map(|s| s.trim().parse::<f32>())
+        let line_no = record.position().map_or(0, |p| p.line());
+        let v: Vec<f32> = record
+            .iter()
+            .map(str::parse::<f32>)
             .collect::<Result<_, _>>()
             .map_err(|_| data_err(name, format!("line {line_no}: a value is not a number")))?;
         if v.len() != width + 1 {

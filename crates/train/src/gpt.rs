@@ -35,6 +35,34 @@ impl Default for GptShape {
     }
 }
 
+impl GptShape {
+    /// Checks the shape a user asked for; errors name the flag and a valid value.
+    pub fn check(&self) -> crate::Result<()> {
+        use crate::TrainError::Input;
+        if !(2..=4096).contains(&self.context) {
+            return Err(Input(format!(
+                "invalid --context {}: expected 2 to 4096 characters",
+                self.context
+            )));
+        }
+        if !(1..=64).contains(&self.layers) || !(1..=64).contains(&self.heads) {
+            return Err(Input(format!(
+                "invalid --layers {} or --heads {}: expected 1 to 64 each",
+                self.layers, self.heads
+            )));
+        }
+        if self.d_model == 0 || self.d_model > 4096 || self.d_model % self.heads != 0 {
+            return Err(Input(format!(
+                "invalid --d-model {}: expected a width up to 4096 that --heads ({}) divides, such as {}",
+                self.d_model,
+                self.heads,
+                self.heads * 16
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A character-level GPT.
 #[derive(Module, Debug)]
 pub struct CharGpt {

@@ -10,21 +10,26 @@
 //! Four optimizers, three losses, deterministic splits and batches from a seed, metrics and
 //! safetensors checkpoints.
 
+pub mod charts;
 pub mod cnn;
 pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod fairness;
 pub mod gpt;
+pub mod jobs;
 pub mod lm;
 pub mod lstm;
 pub mod metrics;
 pub mod mlp;
 pub mod model;
+pub mod summary;
+pub mod task;
 pub mod text;
 pub mod trainer;
 
 pub use error::{Result, TrainError};
+pub use task::Task;
 
 /// Sets the flush-to-zero and denormals-are-zero flags of this thread's floating-point unit.
 /// Threads created afterwards (burn's rayon pool) inherit them. Without them, training slows

@@ -19,7 +19,7 @@ use crate::dataset::{SplitMix64, permutation, sha256_hex};
 use crate::error::{Result, TrainError, data_err};
 use crate::gpt::CharGpt;
 use crate::text::Vocab;
-use crate::trainer::{EpochLog, Model, device_named, new_model, optimizer};
+use crate::trainer::{EpochLog, Model, device_for, new_model, optimizer};
 
 /// The bundled corpus: the first five books of the King James Version (public domain), one
 /// verse per line, from Debian's `bible-kjv-text` 4.38 (see `data/SOURCES.md`).
@@ -302,7 +302,7 @@ pub fn train_lm(
     config.standardizer = crate::dataset::Standardizer::scale(shape.context, 1.0);
     config.vocab = Some(vocab);
     config.validate()?;
-    let device = device_named(&config.device, config.seed)?;
+    let device = device_for(config.device, config.seed)?;
     let mut model = new_model(&config, &device)?;
     let mut optim = optimizer(config.optimizer);
     let v = config.classes.len();

@@ -12,7 +12,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use crate::cnn::Cnn;
-use crate::config::{Loss, Optimizer, TrainConfig};
+use crate::config::{DeviceSpec, Loss, Optimizer, TrainConfig};
 use crate::dataset::{Standardizer, Tabular, permutation, split};
 use crate::error::{Result, TrainError};
 use crate::gpt::CharGpt;
@@ -20,6 +20,7 @@ use crate::lstm::TextLstm;
 use crate::metrics::{Metrics, metrics};
 use crate::mlp::Mlp;
 use crate::model::Classify;
+use crate::task::Task;
 use crate::text::{MAX_LEN, MAX_VOCAB, MIN_COUNT, TextData, Vocab};
 
 /// One epoch of the log.
@@ -66,15 +67,12 @@ impl Classify for Model {
     }
 }
 
-/// The tasks and the kind of data each takes.
-pub const TASKS: &[&str] = &["tabular-mlp", "digits-cnn", "text-lstm", "char-gpt"];
-
 /// A fresh model for `config` (its task, inputs and classes).
 pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
     let classes = config.classes.len();
-    match config.task.as_str() {
-        "tabular-mlp" => Ok(Model::Mlp(Mlp::new(config.inputs, classes, device))),
-        "digits-cnn" => {
+    match config.task {
+        Task::TabularMlp => Ok(Model::Mlp(Mlp::new(config.inputs, classes, device))),
+        Task::DigitsCnn => {
             let side = (config.inputs as f64).sqrt().round() as usize;
             if side * side != config.inputs || side % 4 != 0 || side == 0 {
                 return Err(TrainError::Invalid {
@@ -87,7 +85,7 @@ pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
             }
             Ok(Model::Cnn(Cnn::new(side, classes, device)))
         }
-        "text-lstm" | "char-gpt" => {
+        Task::TextLstm | Task::CharGpt => {
             let vocab = config.vocab.as_ref().ok_or_else(|| TrainError::Invalid {
                 what: "config".into(),
                 value: format!("{} without a vocabulary", config.task),
@@ -101,7 +99,7 @@ pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
                         .into(),
                 });
             }
-            Ok(if config.task == "text-lstm" {
+            Ok(if config.task == Task::TextLstm {
                 Model::Lstm(TextLstm::new(vocab.len(), classes, device))
             } else {
                 Model::Gpt(CharGpt::new(
@@ -111,11 +109,6 @@ pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
                 ))
             })
         }
-        other => Err(TrainError::Invalid {
-            what: "task".into(),
-            value: other.into(),
-            expected: format!("one of {}", TASKS.join(", ")),
-        }),
     }
 }
 
@@ -235,28 +228,16 @@ pub fn device(seed: u64) -> Device {
     device
 }
 
-/// The device named `name` (`cpu`, `cuda`, `cuda:N`) with autodiff, seeded. CUDA needs a build
-/// with the `cuda` feature; without it the error says how to get one.
-pub fn device_named(name: &str, seed: u64) -> Result<Device> {
-    let bad = |expected: &str| TrainError::Invalid {
-        what: "--device".into(),
-        value: name.into(),
-        expected: expected.into(),
-    };
-    let device = match name {
-        "cpu" => Device::flex(),
-        cuda if cuda == "cuda" || cuda.starts_with("cuda:") => {
-            let index: usize = match cuda.strip_prefix("cuda:") {
-                None => 0,
-                Some(i) => i
-                    .parse()
-                    .map_err(|_| bad("cuda:N with N a GPU index, such as cuda:0"))?,
-            };
-            cuda_device(index).ok_or_else(|| {
-                bad("cpu: this build has no CUDA support; rebuild with `cargo build --release --features cuda` on a machine with an NVIDIA driver")
-            })?
-        }
-        _ => return Err(bad("cpu, cuda or cuda:N")),
+/// The device `spec` with autodiff, seeded. CUDA needs a build with the `cuda` feature;
+/// without it the error says how to get one.
+pub fn device_for(spec: DeviceSpec, seed: u64) -> Result<Device> {
+    let device = match spec {
+        DeviceSpec::Cpu => Device::flex(),
+        DeviceSpec::Cuda(index) => cuda_device(index.unwrap_or(0)).ok_or_else(|| TrainError::Invalid {
+            what: "--device".into(),
+            value: spec.to_string(),
+            expected: "cpu: this build has no CUDA support; rebuild with `cargo build --release --features cuda` on a machine with an NVIDIA driver".into(),
+        })?,
     };
     let device = device.autodiff();
     device.seed(seed);
@@ -394,7 +375,7 @@ pub fn train_text(
 /// step, a validation pass per epoch, and test metrics at the end.
 fn fit(config: TrainConfig, p: Prepared, mut on_epoch: impl FnMut(&EpochLog)) -> Result<Trained> {
     config.validate()?;
-    let device = device_named(&config.device, config.seed)?;
+    let device = device_for(config.device, config.seed)?;
     let classes = config.classes.len();
     let mut model = new_model(&config, &device)?;
     let mut optim = optimizer(config.optimizer);

@@ -1,13 +1,14 @@
 //! `tabular-mlp` end to end on the bundled breast cancer data: the accuracy bar, determinism,
 //! checkpoints, and failures.
 
-use sustain_train::config::{Loss, Optimizer, TrainConfig};
+use sustain_train::Task;
+use sustain_train::config::{DeviceSpec, Loss, Optimizer, TrainConfig};
 use sustain_train::dataset::{Standardizer, Tabular};
 use sustain_train::trainer::{device, evaluate, load, logits, prepare, save, train_tabular};
 
 fn config(optimizer: Optimizer, lr: f64, epochs: usize, batch: usize, loss: Loss) -> TrainConfig {
     TrainConfig {
-        task: "tabular-mlp".into(),
+        task: Task::TabularMlp,
         dataset: "breast-cancer".into(),
         dataset_sha256: String::new(),
         seed: 42,
@@ -22,7 +23,7 @@ fn config(optimizer: Optimizer, lr: f64, epochs: usize, batch: usize, loss: Loss
             mean: vec![],
             std: vec![],
         },
-        device: "cpu".into(),
+        device: DeviceSpec::Cpu,
         vocab: None,
         gpt: None,
     }
@@ -126,4 +127,51 @@ fn a_diverging_learning_rate_stops_with_a_clear_error() {
     .unwrap()
     .to_string();
     assert!(err.contains("--lr"), "{err}");
+}
+
+/// Issue 11: user CSV files are read as CSV: quoted fields with commas, quotes and line breaks,
+/// a quoted label equal to an unquoted one, a byte-order mark before the header, CRLF line
+/// ends; a `--label` that is not a column is an error, never a fallback.
+#[test]
+fn user_csv_files_are_read_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quoted.csv");
+    std::fs::write(
+        &path,
+        "\u{feff}\"age, years\",\"income \"\"net\"\"\",\"note\nline\",label\r\n\
+         \"41\",\"1,5\",1,yes\r\n\
+         30,2,0,\"yes\"\r\n\
+         \r\n\
+         22,\"3\",1,no\r\n",
+    )
+    .unwrap();
+    // "1,5" is one field (not a number, so named as such), and not two. The header spans
+    // lines 1 and 2 (a quoted line break), so the first row is line 3.
+    let e = Tabular::from_csv(&path, None).unwrap_err().to_string();
+    assert!(e.contains("line 3, column 'income \"net\"'"), "{e}");
+    assert!(e.contains("\"1,5\" is not a number"), "{e}");
+
+    std::fs::write(
+        &path,
+        "\u{feff}\"age, years\",\"note\nline\",label\r\n\"41\",1,yes\r\n30,0,\"yes\"\r\n\r\n22,1,no\r\n",
+    )
+    .unwrap();
+    let t = Tabular::from_csv(&path, None).unwrap();
+    // The BOM does not hide the `label` column: it is the label, not a feature.
+    assert_eq!(t.features, vec!["age, years", "note\nline"]);
+    // "yes" quoted and yes unquoted are one class.
+    assert_eq!(t.classes, vec!["no", "yes"]);
+    assert_eq!(t.y, vec![1, 1, 0]);
+    assert_eq!(t.x, vec![41.0, 1.0, 30.0, 0.0, 22.0, 1.0]);
+
+    let e = Tabular::from_csv(&path, Some("diagnosis")).unwrap_err().to_string();
+    assert!(
+        e.contains("has no column 'diagnosis'") && e.contains("age, years"),
+        "{e}"
+    );
+
+    // A row with too few fields names its line (counted as the file counts them).
+    std::fs::write(&path, "a,b,label\r\n1,2,x\r\n3\r\n").unwrap();
+    let e = Tabular::from_csv(&path, None).unwrap_err().to_string();
+    assert!(e.contains("line 3 has 1 fields, the header has 3"), "{e}");
 }

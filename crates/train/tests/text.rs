@@ -1,7 +1,8 @@
 //! `text-lstm` and `char-gpt`: checkpoints round-trip, runs are deterministic, and the bundled
 //! corpus trains `char-gpt` below its unigram baseline.
 
-use sustain_train::config::{Loss, Optimizer, TrainConfig};
+use sustain_train::Task;
+use sustain_train::config::{DeviceSpec, Loss, Optimizer, TrainConfig};
 use sustain_train::dataset::Standardizer;
 use sustain_train::gpt::GptShape;
 use sustain_train::lm::{self, Corpus};
@@ -10,9 +11,9 @@ use sustain_train::trainer::{
     Model, device, evaluate, load, logits, prepare_text, save, train_text,
 };
 
-fn config(task: &str, epochs: usize, lr: f64) -> TrainConfig {
+fn config(task: Task, epochs: usize, lr: f64) -> TrainConfig {
     TrainConfig {
-        task: task.into(),
+        task,
         dataset: "test".into(),
         dataset_sha256: String::new(),
         seed: 7,
@@ -27,7 +28,7 @@ fn config(task: &str, epochs: usize, lr: f64) -> TrainConfig {
             mean: vec![],
             std: vec![],
         },
-        device: "cpu".into(),
+        device: DeviceSpec::Cpu,
         vocab: None,
         gpt: None,
     }
@@ -79,9 +80,9 @@ fn reviews() -> TextData {
 fn text_lstm_learns_round_trips_and_is_deterministic() {
     sustain_train::set_flush_denormals();
     let data = reviews();
-    let a = train_text(config("text-lstm", 8, 3e-3), &data, |_| {}).unwrap();
+    let a = train_text(config(Task::TextLstm, 8, 3e-3), &data, |_| {}).unwrap();
     assert!(a.test.accuracy >= 0.9, "accuracy {}", a.test.accuracy);
-    let b = train_text(config("text-lstm", 8, 3e-3), &data, |_| {}).unwrap();
+    let b = train_text(config(Task::TextLstm, 8, 3e-3), &data, |_| {}).unwrap();
     let dev = device(0);
     let vocab = a.config.vocab.clone().unwrap();
     let (p, _) = prepare_text(&data, a.config.seed, Some(&vocab)).unwrap();
@@ -114,7 +115,7 @@ fn char_gpt_beats_the_unigram_baseline_round_trips_and_generates() {
         text: genesis,
         ..full
     };
-    let mut c = config("char-gpt", 1, 3e-3);
+    let mut c = config(Task::CharGpt, 1, 3e-3);
     c.batch_size = 32;
     c.gpt = Some(GptShape {
         d_model: 48,

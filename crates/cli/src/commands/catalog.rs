@@ -7,7 +7,7 @@ use sustain_core::hardware::{AcceleratorCatalog, CpuCatalog};
 use crate::cli::{CatalogArgs, CatalogCommand};
 use crate::config::Settings;
 use crate::exit::BadInput;
-use crate::render;
+use sustain_core::text;
 
 use super::out;
 
@@ -67,7 +67,7 @@ fn sites(args: CatalogArgs, settings: &Settings) -> Result<()> {
     if sites.is_empty() {
         return out("No site matches. Try a shorter --search, or no --kind.\n");
     }
-    out(&render::sites_table(&sites))
+    out(&text::sites_table(&sites))
 }
 
 fn hardware(args: CatalogArgs) -> Result<()> {
@@ -99,23 +99,23 @@ fn hardware(args: CatalogArgs) -> Result<()> {
         }));
         return out(&format!("{}\n", serde_json::to_string_pretty(&arr)?));
     }
-    let mut text = String::new();
+    let mut shown = String::new();
     if !devices.is_empty() {
-        text.push_str(&render::accelerators_table(&devices));
+        shown.push_str(&text::accelerators_table(&devices));
     }
     // Thousands of CPUs: list them only when asked for, or when a search narrows them.
     if args.kind.as_deref() == Some("cpu") || (args.search.is_some() && cpu_rows.len() <= 200) {
         if !cpu_rows.is_empty() {
-            text.push_str(&render::cpus_table(&cpu_rows));
+            shown.push_str(&text::cpus_table(&cpu_rows));
         }
     } else if want("cpu") {
-        text.push_str(&format!(
+        shown.push_str(&format!(
             "\n{} CPU models with their TDP (CodeCarbon's table); list them with --kind cpu [--search TEXT].\n",
             cpu_rows.len()
         ));
     }
-    if text.is_empty() {
-        text = "No hardware matches. Try a shorter --search, or no --kind.\n".into();
+    if shown.is_empty() {
+        shown = "No hardware matches. Try a shorter --search, or no --kind.\n".into();
     }
-    out(&text)
+    out(&shown)
 }

@@ -18,7 +18,7 @@ use crate::cli::{
     EstimateCommand, EstimateInferArgs, EstimateSciArgs, EstimateTrainArgs, RunsSciArgs, SortArg,
 };
 use crate::config::Settings;
-use crate::render;
+use sustain_estimate::text;
 
 use super::{open_ledger, out};
 
@@ -111,7 +111,7 @@ fn infer(args: EstimateInferArgs, settings: &Settings) -> Result<()> {
             serde_json::to_string_pretty(&e.to_json())?
         ))
     } else {
-        out(&render::infer_estimate(&e))
+        out(&text::infer_estimate(&e))
     }
 }
 
@@ -172,7 +172,7 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
                 serde_json::to_string_pretty(&e.to_json())?
             ))
         } else {
-            out(&render::train_estimate(&e))
+            out(&text::train_estimate(&e))
         };
     }
     let sort = sort_by(args.sort);
@@ -262,7 +262,7 @@ fn finish_sweep<E: Scored>(
         out(&format!("{}\n", serde_json::to_string_pretty(&arr)?))
     } else {
         let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
-        out(&render::sweep_table(&keys, points, top, header, cells))
+        out(&text::sweep_table(&keys, points, top, header, cells))
     }
 }
 

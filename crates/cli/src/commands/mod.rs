@@ -6,7 +6,6 @@ mod catalog;
 mod estimate;
 mod export;
 mod metered;
-mod remote;
 mod run;
 mod runs;
 mod scenario;
@@ -17,7 +16,7 @@ mod train;
 use std::io::Write;
 
 use anyhow::Result;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use sustain_ledger::{SqliteLedger, recover_incomplete};
 use sustain_meter::host::{Liveness, liveness};
 use sustain_meter::procfs::Procfs;
@@ -25,7 +24,7 @@ use tracing::warn;
 
 use crate::cli::{Cli, Command, RunsCommand};
 use crate::config::Settings;
-use crate::exit::{self, BadInput};
+use crate::exit;
 
 /// Runs the parsed command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -95,50 +94,10 @@ pub fn open_ledger(settings: &Settings) -> Result<SqliteLedger> {
     Ok(ledger)
 }
 
-/// Parses a `--since` value: RFC 3339, or a date (midnight UTC).
-pub fn parse_since(text: &str) -> Result<DateTime<Utc>, BadInput> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(t.and_utc());
-    }
-    Err(BadInput(format!(
-        "invalid time {text:?}: expected a date such as 2026-07-01 or an RFC 3339 time such as 2026-07-01T12:00:00Z"
-    )))
-}
-
 /// Writes to stdout; a closed pipe surfaces as an error that `main` treats as success.
 pub fn out(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn since_accepts_dates_and_rfc3339() {
-        assert_eq!(
-            parse_since("2026-07-01").unwrap().to_rfc3339(),
-            "2026-07-01T00:00:00+00:00"
-        );
-        assert_eq!(
-            parse_since("2026-07-01T12:00:00+02:00")
-                .unwrap()
-                .to_rfc3339(),
-            "2026-07-01T10:00:00+00:00"
-        );
-        assert!(
-            parse_since("yesterday")
-                .unwrap_err()
-                .0
-                .contains("2026-07-01")
-        );
-    }
 }

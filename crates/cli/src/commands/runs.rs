@@ -1,31 +1,19 @@
 //! `sustain runs list` and `sustain runs show`.
 
 use anyhow::Result;
-use sustain_core::run::RunStatus;
+use sustain_core::time::parse_since;
 use sustain_ledger::{Ledger, RunFilter};
 
-use crate::cli::{ListArgs, ShowArgs, StatusArg};
+use super::{open_ledger, out};
+use crate::cli::{ListArgs, ShowArgs};
 use crate::config::Settings;
-use crate::render;
-
-use super::{open_ledger, out, parse_since};
-
-fn status(s: StatusArg) -> RunStatus {
-    match s {
-        StatusArg::Running => RunStatus::Running,
-        StatusArg::Succeeded => RunStatus::Succeeded,
-        StatusArg::Failed => RunStatus::Failed,
-        StatusArg::Killed => RunStatus::Killed,
-        StatusArg::FailedToStart => RunStatus::FailedToStart,
-        StatusArg::Incomplete => RunStatus::Incomplete,
-    }
-}
+use sustain_core::text;
 
 /// `sustain runs list`.
 pub fn list(args: ListArgs, settings: &Settings) -> Result<()> {
     let filter = RunFilter {
         since: args.since.as_deref().map(parse_since).transpose()?,
-        status: args.status.map(status),
+        status: args.status,
         limit: Some(args.limit),
     };
     let ledger = open_ledger(settings)?;
@@ -39,7 +27,7 @@ pub fn list(args: ListArgs, settings: &Settings) -> Result<()> {
             settings.ledger_path.display()
         ))
     } else {
-        out(&render::runs_table(&runs))
+        out(&text::runs_table(&runs))
     }
 }
 
@@ -53,6 +41,6 @@ pub fn show(args: ShowArgs, settings: &Settings) -> Result<()> {
             serde_json::to_string_pretty(&view.to_json())?
         ))
     } else {
-        out(&render::run_detail(&view))
+        out(&text::run_detail(&view))
     }
 }
