@@ -14,6 +14,7 @@ pub mod format;
 pub mod hardware;
 pub mod impacts;
 pub mod run;
+pub mod run_json;
 pub mod site;
 pub mod suggest;
 pub mod units;

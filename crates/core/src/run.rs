@@ -16,7 +16,7 @@ use crate::site::SiteRecord;
 use crate::units::Energy;
 
 /// What kind of workload a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunKind {
     /// An external command wrapped by `sustain run`.
@@ -73,7 +73,7 @@ impl FromStr for RunKind {
 }
 
 /// How a run ended (or that it has not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Still running: its meter is alive.
@@ -135,7 +135,7 @@ impl fmt::Display for RunStatus {
 }
 
 /// Where an energy figure comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EnergySource {
     /// A hardware energy counter (RAPL, NVML).
@@ -247,7 +247,7 @@ impl EnergyBreakdown {
 }
 
 /// The machine a run executed on, as the meter saw it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HostInfo {
     /// Host name.
     pub hostname: String,
@@ -299,7 +299,7 @@ pub struct RunStart {
 }
 
 /// Identifies the process metering a run, across reboots and pid reuse.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MeterIdentity {
     /// Host name.
     pub hostname: String,
@@ -399,99 +399,6 @@ impl RunView {
     /// Current status: the end's, or running.
     pub fn status(&self) -> RunStatus {
         self.end.as_ref().map_or(RunStatus::Running, |e| e.status)
-    }
-
-    /// The stable JSON form that scripts rely on (see `docs/reference/run-json.md`).
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::{Value, json};
-        let s = &self.start;
-        let e = self.end.as_ref();
-        let energy = e.map(|e| &e.energy);
-        let comp = |f: fn(&EnergyBreakdown) -> &ComponentEnergy| -> Value {
-            energy.map_or(Value::Null, |b| json!(f(b).energy.wh()))
-        };
-        let src = |f: fn(&EnergyBreakdown) -> &ComponentEnergy| -> Value {
-            energy.map_or(Value::Null, |b| json!(f(b).source.as_str()))
-        };
-        let method = |f: fn(&EnergyBreakdown) -> &ComponentEnergy| -> Value {
-            energy.map_or(Value::Null, |b| json!(f(b).method))
-        };
-        let apportioned = |f: fn(&EnergyBreakdown) -> &ComponentEnergy| -> Value {
-            energy.map_or(Value::Null, |b| json!(f(b).apportioned))
-        };
-        let imp = e.map(|e| &e.impacts);
-        json!({
-            "id": s.id,
-            "name": s.name,
-            "kind": s.kind.as_str(),
-            "command": s.command,
-            "status": self.status().as_str(),
-            "exit_code": e.and_then(|e| e.exit_code),
-            "signal": e.and_then(|e| e.signal),
-            "started_at": s.started_at.to_rfc3339(),
-            "ended_at": e.map(|e| e.ended_at.to_rfc3339()),
-            "duration_s": e.map(|e| e.duration.as_secs_f64()),
-            "cpu_s": e.map(|e| e.cpu_time.as_secs_f64()),
-            "peak_rss_bytes": e.map(|e| e.peak_rss_bytes),
-            "site": s.site.id,
-            "site_factors": {
-                "intensity_g_per_kwh": s.site.intensity_g_per_kwh,
-                "market_g_per_kwh": s.site.market_g_per_kwh,
-                "pue": s.site.pue,
-                "wue_l_per_kwh": s.site.wue_l_per_kwh,
-                "offsite_water_l_per_kwh": s.site.offsite_water_l_per_kwh,
-                "price_per_kwh": s.site.price_per_kwh,
-                "currency": s.site.currency,
-                "source": s.site.source,
-                "year": s.site.year,
-            },
-            "host": s.host,
-            "interval_s": s.interval.as_secs_f64(),
-            "samples": self.samples,
-            "energy": {
-                "cpu_wh": comp(|b| &b.cpu),
-                "gpu_wh": comp(|b| &b.gpu),
-                "ram_wh": comp(|b| &b.ram),
-                "total_wh": energy.map(|b| b.total().wh()),
-                "facility_wh": imp.map(|i| i.facility_energy.wh()),
-                "sources": {
-                    "cpu": src(|b| &b.cpu),
-                    "gpu": src(|b| &b.gpu),
-                    "ram": src(|b| &b.ram),
-                },
-                "methods": {
-                    "cpu": method(|b| &b.cpu),
-                    "gpu": method(|b| &b.gpu),
-                    "ram": method(|b| &b.ram),
-                },
-                "apportioned": {
-                    "cpu": apportioned(|b| &b.cpu),
-                    "gpu": apportioned(|b| &b.gpu),
-                    "ram": apportioned(|b| &b.ram),
-                },
-            },
-            "co2e": {
-                "location_g": imp.map(|i| i.co2e_location.grams()),
-                "market_g": imp.and_then(|i| i.co2e_market.map(|m| m.grams())),
-            },
-            "embodied": {
-                "co2e_g": e.and_then(|e| e.embodied.as_ref().map(|m| m.co2e.grams())),
-                "method": e.and_then(|e| e.embodied.as_ref().map(|m| m.method.clone())),
-                "source": e.and_then(|e| e.embodied.as_ref().map(|_| "modelled")),
-            },
-            "water_l": imp.map(|i| i.water_total().litres()),
-            "water": {
-                "onsite_l": imp.map(|i| i.water_onsite.litres()),
-                "offsite_l": imp.and_then(|i| i.water_offsite.map(|w| w.litres())),
-            },
-            "cost": {
-                "amount": imp.and_then(|i| i.cost.as_ref().map(|c| c.amount)),
-                "currency": imp.and_then(|i| i.cost.as_ref().map(|c| c.currency.code().to_string())),
-            },
-            "tags": s.tags,
-            "notes": e.map(|e| e.notes.clone()).unwrap_or_default(),
-            "outcomes": e.map(|e| e.outcomes.clone()).unwrap_or_else(|| json!({})),
-        })
     }
 }
 
