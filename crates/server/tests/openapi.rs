@@ -460,6 +460,16 @@ fn upload(id: &str) -> Value {
     })
 }
 
+/// A request that must fail: method, documented path, URI, token, body, the status expected.
+type ErrorCase<'a> = (
+    Method,
+    &'a str,
+    String,
+    Option<&'a str>,
+    Option<Value>,
+    StatusCode,
+);
+
 #[tokio::test]
 async fn real_answers_and_their_requests_match_the_documented_schemas() {
     let f = server();
@@ -585,7 +595,7 @@ async fn real_answers_and_their_requests_match_the_documented_schemas() {
     s.answer(&post, "/api/v1/tokens/{id}/revoke", &revoked);
     // Errors: each status is documented for its operation, with the error body.
     #[rustfmt::skip]
-    let errors: Vec<(Method, &str, String, Option<&str>, Option<Value>, StatusCode)> = vec![
+    let errors: Vec<ErrorCase> = vec![
         (get.clone(), "/api/v1/accounts", "/api/v1/accounts?period=soon".into(), v, None, StatusCode::BAD_REQUEST),
         (get.clone(), "/api/v1/runs", "/api/v1/runs?limit=0".into(), v, None, StatusCode::BAD_REQUEST),
         (get.clone(), "/api/v1/runs", "/api/v1/runs?colour=red".into(), v, None, StatusCode::BAD_REQUEST),
