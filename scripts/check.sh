@@ -27,6 +27,8 @@ echo "== cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== the OpenAPI document against the OpenAPI 3.1 specification (openapi-spec-validator)"
+scripts/check-openapi.sh
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 echo "== all checks passed"

@@ -45,7 +45,7 @@ fn check_amount(what: &str, v: f64) -> Result<()> {
 }
 
 /// A product: something the company sells, whose runs carry the tag `product=NAME`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Product {
     /// Name, also the value of the runs' `product` tag.
     pub name: String,
@@ -100,7 +100,7 @@ impl Product {
 }
 
 /// Usage of a product on one day, and the revenue it earned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Usage {
     /// The product.
     pub product: String,
@@ -128,7 +128,7 @@ impl Usage {
 }
 
 /// A cost the meter cannot see (storage, staff, licences), booked on a day and a scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CostLine {
     /// The day it is booked on.
     pub day: NaiveDate,
@@ -172,7 +172,7 @@ impl CostLine {
 }
 
 /// The goal of a target: a change relative to the baseline (-0.30 is 30 % less), or a value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "lowercase")]
 pub enum Goal {
     /// A fraction of change from the baseline value.
@@ -225,7 +225,7 @@ impl Goal {
 }
 
 /// A strategy target: a metric of a scope's accounts, from a baseline period to a goal by a day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Target {
     /// Name (unique; adding it again supersedes).
     pub name: String,
@@ -342,7 +342,7 @@ mod tests {
 /// A social indicator entered by a user: an amount of something over a day or period, such as
 /// staff training hours, education investment or people reached by a community programme.
 /// Amounts in a report's period are summed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Indicator {
     /// Name (`training_hours`, `education_investment`, ...).
     pub name: String,
@@ -398,7 +398,7 @@ pub fn check_scope(scope: &str) -> Result<()> {
 }
 
 /// Which way an indicator is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// More is better (training hours).
@@ -429,7 +429,7 @@ impl Direction {
 /// How an indicator enters the social index: its weight, its direction, and the reference
 /// value that scores 100 (a target amount, or for `lower` indicators the level at or below
 /// which it scores 100).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IndexWeight {
     /// The indicator (a user indicator, or `fairness.demographic_parity_difference` /
     /// `fairness.equalized_odds_difference`).

@@ -28,7 +28,7 @@ pub const DEFAULT_HOST_LIFETIME_YEARS: f64 = 4.0;
 pub const DEFAULT_HOST_SOURCE: &str = "default: Green Software Foundation SCI Guide, Quick Guide (server embodied 1,230.3 kgCO2e, lifespan 4 years)";
 
 /// How much of the host a run is charged for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceShare {
     /// The share of the host's logical CPUs the run kept busy on average (its CPU time over
@@ -66,7 +66,7 @@ impl ResourceShare {
 
 /// The embodied-carbon figures of the machine a run executes on, recorded in the run's start
 /// so that the figure at its end can be recomputed from the record alone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HostEmbodied {
     /// Embodied emissions of the host without its accelerators (chassis, boards, CPUs,
     /// memory, storage), kgCO2e.

@@ -16,7 +16,7 @@ use crate::site::SiteRecord;
 use crate::units::Energy;
 
 /// What kind of workload a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum RunKind {
@@ -75,7 +75,7 @@ impl FromStr for RunKind {
 }
 
 /// How a run ended (or that it has not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum), value(rename_all = "snake_case"))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
@@ -138,7 +138,7 @@ impl fmt::Display for RunStatus {
 }
 
 /// Where an energy figure comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EnergySource {
     /// A hardware energy counter (RAPL, NVML).
@@ -250,7 +250,7 @@ impl EnergyBreakdown {
 }
 
 /// The machine a run executed on, as the meter saw it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HostInfo {
     /// Host name.
     pub hostname: String,
@@ -302,7 +302,7 @@ pub struct RunStart {
 }
 
 /// Identifies the process metering a run, across reboots and pid reuse.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MeterIdentity {
     /// Host name.
     pub hostname: String,
@@ -402,12 +402,6 @@ impl RunView {
     /// Current status: the end's, or running.
     pub fn status(&self) -> RunStatus {
         self.end.as_ref().map_or(RunStatus::Running, |e| e.status)
-    }
-
-    /// The stable JSON form as a value (see [`RunView::json`] and
-    /// `docs/reference/run-json.md`).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self.json()).unwrap_or(serde_json::Value::Null)
     }
 }
 

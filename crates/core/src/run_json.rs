@@ -1,204 +1,189 @@
-//! The stable JSON form of a run (`docs/reference/run-json.md`) as typed structs: what
-//! `sustain runs show --json`, `runs list --json`, `export --format json`, `run --json` and the
-//! server's run API print, and what scripts and the CLI's own printers read back. Fields are
-//! declared in alphabetical order, the order serde_json's maps print them in, so a `RunJson`
-//! printed directly and one printed through a `serde_json::Value` are the same text.
+//! The stable JSON form of a run (`docs/reference/run-json.md`), as typed structs. `sustain runs
+//! show --json`, the exports and the server's `/api/v1/runs` all print it; being a type, it is
+//! also the schema of those answers in the OpenAPI document, so the document cannot drift from
+//! what is sent. `null` means unknown (a running run has no end), never zero.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::embodied::HostEmbodied;
-use crate::run::{ComponentEnergy, EnergyBreakdown, HostInfo, RunView};
+use crate::run::{
+    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, RunEnd, RunKind, RunStatus, RunView,
+};
 
-/// One run as JSON. `None` prints `null`: unknown, never zero.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A run as scripts and the API see it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RunJson {
-    /// Location-based and market-based carbon.
-    pub co2e: Co2eJson,
-    /// The command line.
-    pub command: Vec<String>,
-    /// Energy cost and hardware-hour cost.
-    pub cost: CostJson,
-    /// CPU seconds of the whole process tree.
-    pub cpu_s: Option<f64>,
-    /// Wall-clock seconds.
-    pub duration_s: Option<f64>,
-    /// Embodied carbon allocated to the run.
-    pub embodied: EmbodiedJson,
-    /// RFC 3339 end time.
-    pub ended_at: Option<String>,
-    /// Energy by component, with sources and methods.
-    pub energy: EnergyJson,
-    /// Exit code as `sustain run` exited.
-    pub exit_code: Option<i32>,
-    /// The machine.
-    pub host: HostJson,
-    /// Run id (UUID).
+    /// Run id (a UUID); commands accept any unique prefix.
     pub id: String,
-    /// Sampling interval, seconds.
-    pub interval_s: f64,
-    /// `command`, `train`, `eval`, `infer`, `serve`, `data` or `schedule`.
-    pub kind: String,
     /// `--name`, or the program's file name.
     pub name: String,
-    /// Why a run is incomplete, sensor failures, figures not computed.
-    pub notes: Vec<String>,
-    /// What Sustain's own work produced (an object; empty for `sustain run`).
-    pub outcomes: serde_json::Value,
-    /// Peak resident memory of the tree, bytes.
-    pub peak_rss_bytes: Option<u64>,
-    /// Samples recorded.
-    pub samples: u64,
+    /// What kind of workload.
+    pub kind: RunKind,
+    /// The command line.
+    pub command: Vec<String>,
+    /// How it ended, or `running`.
+    pub status: RunStatus,
+    /// As `sustain run` exited: the command's code, 128+N for signal N, 126/127 when it could
+    /// not start; null while running or when incomplete.
+    pub exit_code: Option<i32>,
     /// The signal that ended the command.
     pub signal: Option<i32>,
+    /// Start time, RFC 3339 UTC.
+    #[schema(format = DateTime)]
+    pub started_at: String,
+    /// End time, RFC 3339 UTC; null while running.
+    #[schema(format = DateTime)]
+    pub ended_at: Option<String>,
+    /// Wall-clock seconds.
+    pub duration_s: Option<f64>,
+    /// CPU seconds of the whole process tree.
+    pub cpu_s: Option<f64>,
+    /// Peak resident memory of the tree, as sampled, bytes.
+    pub peak_rss_bytes: Option<u64>,
     /// Site id.
     pub site: String,
-    /// The site snapshot the impacts were computed with.
-    pub site_factors: SiteFactorsJson,
-    /// RFC 3339 start time.
-    pub started_at: String,
-    /// `running`, `succeeded`, `failed`, `killed`, `failed_to_start` or `incomplete`.
-    pub status: String,
+    /// The site's factors used for the impacts (the snapshot taken at the start).
+    pub site_factors: SiteFactors,
+    /// The machine.
+    pub host: HostInfo,
+    /// Sampling interval, s.
+    pub interval_s: f64,
+    /// Number of samples recorded.
+    pub samples: u64,
+    /// Energy by component, with the source and method of each figure.
+    pub energy: RunEnergy,
+    /// Operational carbon.
+    pub co2e: RunCo2e,
+    /// Embodied carbon allocated to the run (never added to `co2e`).
+    pub embodied: RunEmbodied,
+    /// On-site plus off-site water, L.
+    pub water_l: Option<f64>,
+    /// The parts of the water.
+    pub water: RunWater,
+    /// Energy cost plus hardware-hour cost.
+    pub cost: RunCost,
     /// `--tag KEY=VALUE` pairs.
     pub tags: BTreeMap<String, String>,
-    /// The parts of the water.
-    pub water: WaterJson,
-    /// On-site + off-site water, litres.
-    pub water_l: Option<f64>,
+    /// Why a run is incomplete, sensor failures, figures not computed.
+    pub notes: Vec<String>,
+    /// What Sustain's own work produced (empty for `sustain run`), as a JSON object.
+    pub outcomes: serde_json::Value,
 }
 
-/// `cost` of the run JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CostJson {
-    /// Amount.
-    pub amount: Option<f64>,
-    /// ISO 4217 code.
-    pub currency: Option<String>,
-}
-
-/// `co2e` of the run JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Co2eJson {
-    /// Location-based carbon, g.
-    pub location_g: Option<f64>,
-    /// Market-based carbon, g (null without a contractual factor).
-    pub market_g: Option<f64>,
-}
-
-/// `embodied` of the run JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EmbodiedJson {
-    /// Embodied carbon, g.
-    pub co2e_g: Option<f64>,
-    /// The terms, in words.
-    pub method: Option<String>,
-    /// Always `modelled` when known.
-    pub source: Option<String>,
-}
-
-/// A figure per component (`cpu`, `gpu`, `ram`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PerComponent<T> {
-    /// Processor packages.
-    pub cpu: Option<T>,
-    /// Accelerators.
-    pub gpu: Option<T>,
-    /// Memory.
-    pub ram: Option<T>,
-}
-
-/// `energy` of the run JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EnergyJson {
-    /// Whether a device-level measurement was split with other processes.
-    pub apportioned: PerComponent<bool>,
-    /// CPU energy, Wh.
-    pub cpu_wh: Option<f64>,
-    /// IT energy × PUE, Wh.
-    pub facility_wh: Option<f64>,
-    /// GPU energy, Wh.
-    pub gpu_wh: Option<f64>,
-    /// How each figure was obtained.
-    pub methods: PerComponent<String>,
-    /// Memory energy, Wh.
-    pub ram_wh: Option<f64>,
-    /// `measured`, `modelled` or `none`.
-    pub sources: PerComponent<String>,
-    /// IT energy, Wh.
-    pub total_wh: Option<f64>,
-}
-
-/// `host` of the run JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HostJson {
-    /// CPU model.
-    pub cpu_model: String,
-    /// The host's embodied figures in effect at the start (absent in older runs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embodied: Option<HostEmbodied>,
-    /// GPU names.
-    pub gpus: Vec<String>,
-    /// Host name.
-    pub hostname: String,
-    /// Logical CPUs.
-    pub logical_cpus: u32,
-    /// CPU packages.
-    pub packages: u32,
-    /// Total memory, bytes.
-    pub ram_total_bytes: u64,
-}
-
-/// `site_factors` of the run JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SiteFactorsJson {
-    /// Currency of the electricity price.
-    pub currency: Option<String>,
-    /// Location-based intensity, g/kWh.
+/// The site's factors a run's impacts were computed with.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SiteFactors {
+    /// Location-based grid intensity, gCO2e/kWh.
     pub intensity_g_per_kwh: f64,
-    /// Contractual (market-based) intensity, g/kWh.
+    /// Market-based (contractual) factor, gCO2e/kWh, when the site has one.
     pub market_g_per_kwh: Option<f64>,
-    /// Off-site (generation) water, L/kWh.
-    pub offsite_water_l_per_kwh: Option<f64>,
-    /// Electricity price per kWh.
-    pub price_per_kwh: Option<f64>,
     /// Power usage effectiveness.
     pub pue: f64,
-    /// Source of the factors.
-    pub source: String,
-    /// On-site water usage effectiveness, L/kWh.
+    /// On-site water usage effectiveness, L per IT kWh.
     pub wue_l_per_kwh: f64,
-    /// Year of the factors.
+    /// Water consumed generating the electricity, L per facility kWh, when known.
+    pub offsite_water_l_per_kwh: Option<f64>,
+    /// Electricity price per kWh, when known.
+    pub price_per_kwh: Option<f64>,
+    /// Currency of the price.
+    pub currency: Option<String>,
+    /// Source of the intensity figure.
+    pub source: String,
+    /// Year of the intensity figure.
     pub year: Option<i32>,
 }
 
-/// `water` of the run JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WaterJson {
-    /// Off-site water, litres.
-    pub offsite_l: Option<f64>,
-    /// On-site water, litres.
-    pub onsite_l: Option<f64>,
+/// A run's energy by component, Wh (null while running).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RunEnergy {
+    /// CPU energy, Wh.
+    pub cpu_wh: Option<f64>,
+    /// GPU energy, Wh.
+    pub gpu_wh: Option<f64>,
+    /// Memory energy, Wh.
+    pub ram_wh: Option<f64>,
+    /// IT energy: their sum, Wh.
+    pub total_wh: Option<f64>,
+    /// Facility energy: IT energy x PUE, Wh.
+    pub facility_wh: Option<f64>,
+    /// Where each figure comes from.
+    pub sources: PerComponent<Option<EnergySource>>,
+    /// How each figure was obtained, in words.
+    pub methods: PerComponent<Option<String>>,
+    /// Whether a device-level measurement was split with other processes.
+    pub apportioned: PerComponent<Option<bool>>,
 }
 
-impl From<&HostInfo> for HostJson {
-    fn from(h: &HostInfo) -> Self {
-        HostJson {
-            cpu_model: h.cpu_model.clone(),
-            embodied: h.embodied.clone(),
-            gpus: h.gpus.clone(),
-            hostname: h.hostname.clone(),
-            logical_cpus: h.logical_cpus,
-            packages: h.packages,
-            ram_total_bytes: h.ram_total_bytes,
-        }
+/// One value per component.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PerComponent<T> {
+    /// Processor packages.
+    pub cpu: T,
+    /// Accelerators.
+    pub gpu: T,
+    /// Memory.
+    pub ram: T,
+}
+
+/// A run's operational carbon, g.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RunCo2e {
+    /// Location-based carbon, gCO2e.
+    pub location_g: Option<f64>,
+    /// Market-based carbon, gCO2e; null when the site has no contractual factor.
+    pub market_g: Option<f64>,
+}
+
+/// A run's embodied carbon (`docs/methods/embodied.md`); null when its start has no host
+/// figures.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RunEmbodied {
+    /// Embodied carbon allocated to the run, gCO2e.
+    pub co2e_g: Option<f64>,
+    /// The terms, in words.
+    pub method: Option<String>,
+    /// Always `modelled`: no counter measures it.
+    pub source: Option<EnergySource>,
+}
+
+/// A run's water, L.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RunWater {
+    /// On-site water, L.
+    pub onsite_l: Option<f64>,
+    /// Water consumed generating the electricity, L, when known.
+    pub offsite_l: Option<f64>,
+}
+
+/// A run's cost.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RunCost {
+    /// Amount.
+    pub amount: Option<f64>,
+    /// Its currency.
+    pub currency: Option<String>,
+}
+
+impl RunView {
+    /// The stable JSON form that scripts rely on (see `docs/reference/run-json.md`), built
+    /// from its type, [`RunJson`]. (Here rather than in `run`, so that `run` does not depend
+    /// on this module: no module cycle.)
+    pub fn to_json(&self) -> serde_json::Value {
+        // A struct of strings, numbers and string-keyed maps always serializes.
+        serde_json::to_value(RunJson::from(self)).unwrap_or_default()
+    }
+
+    /// The stable JSON form as its type.
+    pub fn json(&self) -> RunJson {
+        RunJson::from(self)
     }
 }
 
-fn per<T>(
+fn per_component<T>(
     energy: Option<&EnergyBreakdown>,
     f: impl Fn(&ComponentEnergy) -> T,
-) -> PerComponent<T> {
+) -> PerComponent<Option<T>> {
     PerComponent {
         cpu: energy.map(|b| f(&b.cpu)),
         gpu: energy.map(|b| f(&b.gpu)),
@@ -206,75 +191,304 @@ fn per<T>(
     }
 }
 
-impl RunView {
-    /// The stable JSON form that scripts rely on (see `docs/reference/run-json.md`).
-    pub fn json(&self) -> RunJson {
-        let s = &self.start;
-        let e = self.end.as_ref();
+impl From<&RunView> for RunJson {
+    fn from(v: &RunView) -> Self {
+        let s = &v.start;
+        let e: Option<&RunEnd> = v.end.as_ref();
         let energy = e.map(|e| &e.energy);
         let imp = e.map(|e| &e.impacts);
         let embodied = e.and_then(|e| e.embodied.as_ref());
         RunJson {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind: s.kind,
             command: s.command.clone(),
-            cost: CostJson {
-                amount: imp.and_then(|i| i.cost.as_ref().map(|c| c.amount)),
-                currency: imp.and_then(|i| i.cost.as_ref().map(|c| c.currency.code().to_string())),
-            },
+            status: v.status(),
+            exit_code: e.and_then(|e| e.exit_code),
+            signal: e.and_then(|e| e.signal),
+            started_at: s.started_at.to_rfc3339(),
+            ended_at: e.map(|e| e.ended_at.to_rfc3339()),
+            duration_s: e.map(|e| e.duration.as_secs_f64()),
             cpu_s: e.map(|e| e.cpu_time.as_secs_f64()),
-            co2e: Co2eJson {
+            peak_rss_bytes: e.map(|e| e.peak_rss_bytes),
+            site: s.site.id.clone(),
+            site_factors: SiteFactors {
+                intensity_g_per_kwh: s.site.intensity_g_per_kwh,
+                market_g_per_kwh: s.site.market_g_per_kwh,
+                pue: s.site.pue,
+                wue_l_per_kwh: s.site.wue_l_per_kwh,
+                offsite_water_l_per_kwh: s.site.offsite_water_l_per_kwh,
+                price_per_kwh: s.site.price_per_kwh,
+                currency: s.site.currency.clone(),
+                source: s.site.source.clone(),
+                year: s.site.year,
+            },
+            host: s.host.clone(),
+            interval_s: s.interval.as_secs_f64(),
+            samples: v.samples,
+            energy: RunEnergy {
+                cpu_wh: energy.map(|b| b.cpu.energy.wh()),
+                gpu_wh: energy.map(|b| b.gpu.energy.wh()),
+                ram_wh: energy.map(|b| b.ram.energy.wh()),
+                total_wh: energy.map(|b| b.total().wh()),
+                facility_wh: imp.map(|i| i.facility_energy.wh()),
+                sources: per_component(energy, |c| c.source),
+                methods: per_component(energy, |c| c.method.clone()),
+                apportioned: per_component(energy, |c| c.apportioned),
+            },
+            co2e: RunCo2e {
                 location_g: imp.map(|i| i.co2e_location.grams()),
                 market_g: imp.and_then(|i| i.co2e_market.map(|m| m.grams())),
             },
-            duration_s: e.map(|e| e.duration.as_secs_f64()),
-            embodied: EmbodiedJson {
+            embodied: RunEmbodied {
                 co2e_g: embodied.map(|m| m.co2e.grams()),
                 method: embodied.map(|m| m.method.clone()),
-                source: embodied.map(|_| "modelled".to_string()),
+                source: embodied.map(|_| EnergySource::Modelled),
             },
-            ended_at: e.map(|e| e.ended_at.to_rfc3339()),
-            energy: EnergyJson {
-                apportioned: per(energy, |c| c.apportioned),
-                cpu_wh: energy.map(|b| b.cpu.energy.wh()),
-                facility_wh: imp.map(|i| i.facility_energy.wh()),
-                gpu_wh: energy.map(|b| b.gpu.energy.wh()),
-                methods: per(energy, |c| c.method.clone()),
-                ram_wh: energy.map(|b| b.ram.energy.wh()),
-                sources: per(energy, |c| c.source.as_str().to_string()),
-                total_wh: energy.map(|b| b.total().wh()),
-            },
-            exit_code: e.and_then(|e| e.exit_code),
-            host: HostJson::from(&s.host),
-            id: s.id.clone(),
-            interval_s: s.interval.as_secs_f64(),
-            kind: s.kind.as_str().to_string(),
-            name: s.name.clone(),
-            notes: e.map(|e| e.notes.clone()).unwrap_or_default(),
-            outcomes: e
-                .map(|e| e.outcomes.clone())
-                .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
-            peak_rss_bytes: e.map(|e| e.peak_rss_bytes),
-            signal: e.and_then(|e| e.signal),
-            samples: self.samples,
-            site: s.site.id.clone(),
-            site_factors: SiteFactorsJson {
-                currency: s.site.currency.clone(),
-                intensity_g_per_kwh: s.site.intensity_g_per_kwh,
-                market_g_per_kwh: s.site.market_g_per_kwh,
-                offsite_water_l_per_kwh: s.site.offsite_water_l_per_kwh,
-                price_per_kwh: s.site.price_per_kwh,
-                pue: s.site.pue,
-                source: s.site.source.clone(),
-                wue_l_per_kwh: s.site.wue_l_per_kwh,
-                year: s.site.year,
-            },
-            started_at: s.started_at.to_rfc3339(),
-            status: self.status().as_str().to_string(),
-            tags: s.tags.clone(),
             water_l: imp.map(|i| i.water_total().litres()),
-            water: WaterJson {
-                offsite_l: imp.and_then(|i| i.water_offsite.map(|w| w.litres())),
+            water: RunWater {
                 onsite_l: imp.map(|i| i.water_onsite.litres()),
+                offsite_l: imp.and_then(|i| i.water_offsite.map(|w| w.litres())),
             },
+            cost: RunCost {
+                amount: imp.and_then(|i| i.cost.as_ref().map(|c| c.amount)),
+                currency: imp.and_then(|i| i.cost.as_ref().map(|c| c.currency.code().to_string())),
+            },
+            tags: s.tags.clone(),
+            notes: e.map(|e| e.notes.clone()).unwrap_or_default(),
+            outcomes: e.map_or_else(
+                || serde_json::Value::Object(Default::default()),
+                |e| e.outcomes.clone(),
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    use super::*;
+    use crate::embodied::HostEmbodied;
+    use crate::run::{MeterIdentity, RunStart};
+    use crate::site::{Site, SiteRecord};
+    use crate::units::{Currency, Energy, HourlyRate};
+
+    fn site() -> Site {
+        Site::from_record(SiteRecord {
+            id: "dc".into(),
+            name: "DC".into(),
+            kind: "custom".into(),
+            country_iso2: None,
+            provider: None,
+            intensity_g_per_kwh: 100.0,
+            year: Some(2025),
+            source: "test".into(),
+            renewable_share: None,
+            pue: 1.5,
+            pue_source: String::new(),
+            wue_l_per_kwh: 2.0,
+            wue_source: String::new(),
+            offsite_water_l_per_kwh: Some(1.0),
+            offsite_water_source: String::new(),
+            price_per_kwh: Some(0.2),
+            currency: Some("EUR".into()),
+            price_source: String::new(),
+            market_g_per_kwh: Some(10.0),
+            market_source: String::new(),
+        })
+        .unwrap()
+    }
+
+    fn view(ended: bool) -> RunView {
+        let site = site();
+        let host = HostInfo {
+            hostname: "h".into(),
+            cpu_model: "cpu".into(),
+            logical_cpus: 8,
+            packages: 1,
+            ram_total_bytes: 1 << 30,
+            gpus: vec![],
+            embodied: Some(HostEmbodied::default()),
+        };
+        let start = RunStart {
+            id: "0190-run".into(),
+            name: "train".into(),
+            kind: RunKind::Train,
+            command: vec!["python".into(), "train.py".into()],
+            started_at: Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap(),
+            site: site.record.clone(),
+            host: host.clone(),
+            meter: MeterIdentity::default(),
+            interval: Duration::from_secs(1),
+            methods: BTreeMap::new(),
+            tags: BTreeMap::from([("model".into(), "m1".into())]),
+            hourly_rate: Some((3.6, "EUR".into())),
+        };
+        let energy = EnergyBreakdown {
+            cpu: ComponentEnergy {
+                energy: Energy::from_joules(7200.0),
+                source: EnergySource::Measured,
+                apportioned: true,
+                method: "RAPL".into(),
+            },
+            gpu: ComponentEnergy::default(),
+            ram: ComponentEnergy {
+                energy: Energy::from_joules(3600.0),
+                source: EnergySource::Modelled,
+                apportioned: false,
+                method: "RSS model".into(),
+            },
+        };
+        let duration = Duration::from_secs(3600);
+        let rate = HourlyRate::per_hour(3.6, Currency::new("EUR").unwrap()).unwrap();
+        let mut notes = vec![];
+        let (impacts, embodied) = crate::run::end_figures(
+            &host,
+            &energy,
+            (duration, Duration::from_secs(1800)),
+            &site,
+            Some(&rate),
+            &mut notes,
+        );
+        let end = RunEnd {
+            run_id: start.id.clone(),
+            ended_at: Utc.with_ymd_and_hms(2026, 7, 1, 13, 0, 0).unwrap(),
+            status: RunStatus::Succeeded,
+            exit_code: Some(0),
+            signal: None,
+            duration,
+            cpu_time: Duration::from_secs(1800),
+            peak_rss_bytes: 1000,
+            energy,
+            impacts,
+            embodied,
+            notes,
+            outcomes: json!({"epochs": 3}),
+        };
+        RunView {
+            start,
+            end: ended.then_some(end),
+            samples: 3600,
+        }
+    }
+
+    #[test]
+    fn a_finished_run_has_its_figures_sources_and_times() {
+        let j = view(true).to_json();
+        let mut keys: Vec<&str> = j.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "co2e",
+                "command",
+                "cost",
+                "cpu_s",
+                "duration_s",
+                "embodied",
+                "ended_at",
+                "energy",
+                "exit_code",
+                "host",
+                "id",
+                "interval_s",
+                "kind",
+                "name",
+                "notes",
+                "outcomes",
+                "peak_rss_bytes",
+                "samples",
+                "signal",
+                "site",
+                "site_factors",
+                "started_at",
+                "status",
+                "tags",
+                "water",
+                "water_l",
+            ]
+        );
+        assert_eq!(j["kind"], "train");
+        assert_eq!(j["status"], "succeeded");
+        assert_eq!(j["started_at"], "2026-07-01T12:00:00+00:00");
+        assert_eq!(j["ended_at"], "2026-07-01T13:00:00+00:00");
+        assert_eq!(j["duration_s"], 3600.0);
+        assert_eq!(j["energy"]["cpu_wh"], 2.0);
+        assert_eq!(j["energy"]["ram_wh"], 1.0);
+        assert_eq!(j["energy"]["total_wh"], 3.0);
+        assert_eq!(
+            j["energy"]["sources"],
+            json!({"cpu": "measured", "gpu": "none", "ram": "modelled"})
+        );
+        assert_eq!(
+            j["energy"]["apportioned"],
+            json!({"cpu": true, "gpu": false, "ram": false})
+        );
+        assert_eq!(j["energy"]["methods"]["ram"], "RSS model");
+        let close = |v: &serde_json::Value, want: f64| {
+            let got = v.as_f64().unwrap();
+            assert!((got - want).abs() < 1e-9, "{got} != {want}");
+        };
+        // Facility 4.5 Wh at 100 g/kWh (10 g/kWh market), WUE 2 L/kWh on the 3 Wh of IT
+        // energy, 1 L/kWh offsite, 0.2 EUR/kWh and 3.6 EUR/h for an hour.
+        close(&j["energy"]["facility_wh"], 4.5);
+        close(&j["co2e"]["location_g"], 0.45);
+        close(&j["co2e"]["market_g"], 0.045);
+        close(&j["water"]["onsite_l"], 0.006);
+        close(&j["water"]["offsite_l"], 0.0045);
+        close(&j["water_l"], 0.0105);
+        close(&j["cost"]["amount"], 3.6009);
+        assert_eq!(j["cost"]["currency"], "EUR");
+        assert_eq!(j["embodied"]["source"], "modelled");
+        assert!(j["embodied"]["co2e_g"].as_f64().unwrap() > 0.0);
+        assert_eq!(j["site"], "dc");
+        assert_eq!(j["site_factors"]["market_g_per_kwh"], 10.0);
+        assert_eq!(j["site_factors"]["year"], 2025);
+        assert_eq!(j["host"]["embodied"]["share"], "used");
+        assert_eq!(j["tags"], json!({"model": "m1"}));
+        assert_eq!(j["outcomes"], json!({"epochs": 3}));
+        assert_eq!(j["samples"], 3600);
+    }
+
+    #[test]
+    fn a_running_run_has_nulls_for_what_is_not_known_yet() {
+        let j = view(false).to_json();
+        assert_eq!(j["status"], "running");
+        for (part, field) in [
+            ("energy", "cpu_wh"),
+            ("energy", "total_wh"),
+            ("energy", "facility_wh"),
+            ("co2e", "location_g"),
+            ("embodied", "co2e_g"),
+            ("embodied", "source"),
+            ("water", "onsite_l"),
+            ("cost", "amount"),
+        ] {
+            assert!(
+                j[part][field].is_null(),
+                "{part}.{field}: {}",
+                j[part][field]
+            );
+        }
+        for top in [
+            "ended_at",
+            "duration_s",
+            "exit_code",
+            "water_l",
+            "peak_rss_bytes",
+        ] {
+            assert!(j[top].is_null(), "{top}");
+        }
+        assert_eq!(
+            j["energy"]["sources"],
+            json!({"cpu": null, "gpu": null, "ram": null})
+        );
+        assert_eq!(j["notes"], json!([]));
+        assert_eq!(j["outcomes"], json!({}));
+        assert_eq!(j["started_at"], "2026-07-01T12:00:00+00:00");
     }
 }

@@ -20,7 +20,7 @@ pub const DEFAULT_SITE_ID: &str = "WORLD";
 
 /// One site as stored in data files, config files, the ledger and JSON output: flat, with the
 /// unit in each numeric field's name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SiteRecord {
     /// Unique id, such as `FR`, `US-CA`, `gcp:europe-west1`.
     pub id: String,

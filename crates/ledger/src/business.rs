@@ -95,7 +95,7 @@ pub struct RunTotals {
 }
 
 /// Usage of one product in one currency over a period.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct UsageTotal {
     /// Product.
     pub product: String,

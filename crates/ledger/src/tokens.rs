@@ -22,7 +22,7 @@ use crate::error::{LedgerError, Result};
 use crate::sqlite::{SqliteLedger, parse_ts, ts};
 
 /// What a token may do. Each role may do what the roles below it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Read everything: runs, accounts, reports, metrics.
@@ -65,7 +65,7 @@ impl FromStr for Role {
 }
 
 /// A token as lists show it: never its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     /// Public id (12 hex digits), the `<id>` of `sst_<id>_<secret>`.
     pub id: String,

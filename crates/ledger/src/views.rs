@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::sqlite::{SqliteLedger, parse_ts, ts};
 
 /// A model version: the weights one training run wrote.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelVersion {
     /// SHA-256 of the weights.
     pub sha256: String,
@@ -36,7 +36,7 @@ pub struct ModelVersion {
 }
 
 /// A dataset version: data that models were trained on, by content hash.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DatasetVersion {
     /// SHA-256 of the data.
     pub sha256: String,

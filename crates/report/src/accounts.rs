@@ -17,7 +17,7 @@ pub use crate::social::Social;
 const J_PER_WH: f64 = 3600.0;
 
 /// Totals of a group of runs (a site, a kind, a month, a product).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Breakdown {
     /// The group.
     pub group: String,
@@ -50,7 +50,7 @@ impl From<&RunTotals> for Breakdown {
 }
 
 /// Energy by component, Wh.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EnergyWh {
     /// CPU.
     pub cpu: f64,
@@ -66,7 +66,7 @@ pub struct EnergyWh {
 
 /// Per functional unit of a product. The SCI is `(E x I + M) / R`: location-based operational
 /// carbon plus the embodied carbon the runs recorded, per unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProductUnit {
     /// Product.
     pub product: String,
@@ -94,7 +94,7 @@ pub struct ProductUnit {
 }
 
 /// The environmental account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Environmental {
     /// Ended runs started in the period.
     pub runs: u64,
@@ -134,7 +134,7 @@ pub struct Environmental {
 }
 
 /// The economic account. Amounts are per currency: nothing is converted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Economic {
     /// Cost of runs (energy x price, hardware-hours x rate), by currency.
     pub run_cost: BTreeMap<String, f64>,
@@ -165,7 +165,7 @@ pub struct Economic {
 }
 
 /// The headline figures, for the change against the previous period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Headline {
     /// The period.
     pub period: String,
@@ -188,7 +188,7 @@ pub struct Headline {
 }
 
 /// The accounts of one period and scope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Accounts {
     /// The period.
     pub period: Period,

@@ -167,8 +167,8 @@ fn write_csv_row<W: Write>(w: &mut csv::Writer<W>, r: &RunView) -> csv::Result<(
     let row: Vec<String> = vec![
         j.id,
         j.name,
-        j.kind,
-        j.status,
+        num(Some(j.kind)),
+        num(Some(j.status)),
         num(j.exit_code),
         j.started_at,
         num(j.ended_at),

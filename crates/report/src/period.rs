@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::error::{ReportError, Result};
 
 /// A half-open range of days `[from, to)`, with the label it was given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Period {
     /// As written (`2026-Q3`).
     pub label: String,

@@ -541,7 +541,7 @@ struct Cell {
 }
 
 /// Totals of cells and usage: the figures a scenario compares.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     /// Runs.
     pub runs: u64,
@@ -572,7 +572,7 @@ pub struct Figures {
 }
 
 /// What one lever moved (its marginal effect, after the levers before it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeverEffect {
     /// 1-based position in the file.
     pub index: usize,
@@ -597,7 +597,7 @@ pub struct LeverEffect {
 }
 
 /// A scenario's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScenarioResult {
     /// Name.
     pub name: String,

@@ -20,7 +20,7 @@ pub const FAIRNESS_INDICATORS: &[&str] = &[
 ];
 
 /// One evaluation's fairness figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FairnessEval {
     /// The eval run.
     pub run_id: String,
@@ -47,7 +47,7 @@ pub struct FairnessEval {
 }
 
 /// A user indicator summed over the period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct IndicatorTotal {
     /// Name.
     pub name: String,
@@ -60,7 +60,7 @@ pub struct IndicatorTotal {
 }
 
 /// One indicator's part of the index.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct IndexComponent {
     /// Indicator.
     pub indicator: String,
@@ -77,7 +77,7 @@ pub struct IndexComponent {
 }
 
 /// The social index: the weighted mean of the component scores that have data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SocialIndex {
     /// 0..=100; none when no weighted indicator has data.
     pub score: Option<f64>,
@@ -88,7 +88,7 @@ pub struct SocialIndex {
 }
 
 /// The social account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Social {
     /// Whether any fairness evaluation or indicator is recorded for the period and scope.
     pub has_data: bool,

@@ -14,7 +14,7 @@ use crate::period::Period;
 use crate::scope::Scope;
 
 /// Whether less or more of a metric is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Better {
     /// Less is better (carbon, energy, cost).
@@ -225,7 +225,7 @@ pub fn check(t: &Target) -> Result<()> {
 }
 
 /// How a target stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The goal is met.
@@ -239,7 +239,7 @@ pub enum Verdict {
 }
 
 /// A target's progress as of a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     /// The target.
     pub target: Target,

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use sustain_ledger::LedgerError;
 use sustain_report::ReportError;
 
@@ -130,14 +130,16 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut body = json!({
-            "error": message,
-            "status": status.as_u16(),
-            "request_id": request_id::current(),
-        });
-        if let ApiError::BadRequest { field: Some(f), .. } = &self {
-            body["field"] = json!(f);
-        }
+        let field = match &self {
+            ApiError::BadRequest { field, .. } => field.clone(),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: message,
+            field,
+            request_id: request_id::current(),
+            status: status.as_u16(),
+        };
         let mut res = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
@@ -147,6 +149,22 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// The JSON body of every error answer.
+// Fields in alphabetical order: the order of the keys this body has always had.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What is wrong and what would be right (for a 500, only that it was logged).
+    pub error: String,
+    /// The query parameter or JSON field at fault, when one is (400 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+    /// The request's id, also in the `x-request-id` header and in the server's log.
+    pub request_id: String,
+    /// The HTTP status, repeated.
+    pub status: u16,
 }
 
 /// Result with [`ApiError`].

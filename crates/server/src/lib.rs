@@ -30,9 +30,8 @@ pub mod state;
 pub mod wire;
 
 use axum::Router;
-use axum::routing::get;
 use axum::{Json, middleware};
-use serde_json::{Value, json};
+use serde::Serialize;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, ApiResult};
@@ -40,23 +39,27 @@ pub use state::AppState;
 
 /// The whole application: API, metrics, OpenAPI document, pages.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(api::router())
-        .route("/metrics", get(metrics::metrics))
-        .route("/openapi.json", get(openapi_json))
-        .route("/healthz", get(healthz))
+    // Every route but the pages comes with its operation of the OpenAPI document.
+    let (documented, _) = openapi::router().split_for_parts();
+    documented
         .merge(pages::router())
         .fallback(api::not_found)
         .layer(middleware::from_fn(request_id::layer))
         .with_state(state)
 }
 
-async fn openapi_json() -> Json<Value> {
-    Json(openapi::document())
+/// Liveness.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(pattern = "^ok$")]
+    pub status: &'static str,
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// Liveness: {"status": "ok"}.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Alive", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves.

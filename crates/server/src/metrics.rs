@@ -10,7 +10,7 @@ use std::fmt::Write;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use sustain_ledger::{Ledger, ScopeTotals, SqliteLedger, Views};
+use sustain_ledger::{Ledger, Role, ScopeTotals, SqliteLedger, Views};
 
 use crate::auth::Viewer;
 use crate::error::ApiResult;
@@ -167,7 +167,16 @@ fn open_runs(l: &SqliteLedger) -> ApiResult<String> {
     ))
 }
 
-/// `GET /metrics`.
+/// All-time totals in the Prometheus text format, by site, kind and product.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The metric families (text format 0.0.4)",
+            content((String = "text/plain; version=0.0.4; charset=utf-8")))
+    )
+)]
 pub async fn metrics(_auth: Viewer, State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let st = state.clone();
     let text = state

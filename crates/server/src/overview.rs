@@ -16,7 +16,7 @@ use sustain_report::accounts::Headline;
 use crate::error::ApiResult;
 
 /// This month against the previous one, for the whole company.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     /// This month's headline figures.
     pub headline: Headline,
@@ -29,7 +29,7 @@ pub struct Overview {
 }
 
 /// Changes in percent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Change {
     /// Runs.
     pub runs: Option<f64>,

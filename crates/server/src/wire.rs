@@ -22,7 +22,7 @@ use crate::error::ApiError;
 pub const MAX_SAMPLES: usize = 200_000;
 
 /// A finished run: start, samples, end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunUpload {
     /// What was started.
@@ -35,7 +35,7 @@ pub struct RunUpload {
 }
 
 /// The start of a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireStart {
     /// Unique id: 1 to 64 letters, digits and `-`.
@@ -68,7 +68,7 @@ pub struct WireStart {
 }
 
 /// Energy of one component.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireComponent {
     /// Energy, J.
@@ -84,7 +84,7 @@ pub struct WireComponent {
 }
 
 /// Energy by component.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireEnergy {
     /// CPU.
@@ -96,7 +96,7 @@ pub struct WireEnergy {
 }
 
 /// One sampling interval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireSample {
     /// Sequence number, from 0.
@@ -114,7 +114,7 @@ pub struct WireSample {
 }
 
 /// The end of a run. Impacts are not sent: the server computes them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireEnd {
     /// When it ended.

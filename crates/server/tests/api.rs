@@ -1,7 +1,7 @@
 //! The server driven in process (`tower::ServiceExt::oneshot`, no socket) on a fixture ledger,
 //! plus one test on a real port: authentication and roles, validation answers, figures equal to
-//! the report crate's, writes through the API, pushed runs, the OpenAPI document, metrics and
-//! the pages.
+//! the report crate's, writes through the API, pushed runs, metrics and the pages. The OpenAPI
+//! document against the router is in `tests/openapi.rs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -919,48 +919,6 @@ async fn internal_errors_are_logged_not_leaked() {
         a.text()
     );
     assert!(j["error"].as_str().unwrap().contains("request id"));
-}
-
-#[tokio::test]
-async fn every_operation_of_the_openapi_document_is_routed() {
-    let f = fixture();
-    let doc = call(&f.app, Method::GET, "/openapi.json", None, None)
-        .await
-        .json();
-    assert_eq!(doc["openapi"], "3.1.0");
-    let paths = doc["paths"].as_object().unwrap();
-    let mut n = 0;
-    for (path, ops) in paths {
-        for (method, op) in ops.as_object().unwrap() {
-            n += 1;
-            let uri = path.replace("{id}", "nobody");
-            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let body = (m == Method::POST).then(|| json!({}));
-            let a = call(&f.app, m.clone(), &uri, Some(&f.admin), body).await;
-            assert_ne!(a.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-            if a.status == StatusCode::NOT_FOUND {
-                assert!(
-                    !a.text().contains("no such API route"),
-                    "{method} {path} is not routed"
-                );
-            }
-            // Routes that need a token say so, and refuse without one.
-            let needs = op["security"].as_array().is_some_and(|s| !s.is_empty());
-            let anon = call(&f.app, m, &uri, None, None).await.status;
-            assert_eq!(
-                anon == StatusCode::UNAUTHORIZED,
-                needs,
-                "{method} {path}: {anon}"
-            );
-        }
-    }
-    assert_eq!(n, sustain_server::openapi::OPERATIONS.len());
-    // Schemas named by request bodies exist.
-    for o in sustain_server::openapi::OPERATIONS {
-        if let Some(b) = o.body {
-            assert!(doc["components"]["schemas"][b].is_object(), "{b}");
-        }
-    }
 }
 
 fn metric_sum(text: &str, name: &str, filter: &str) -> f64 {

@@ -274,7 +274,7 @@ impl Tabular {
         let mut x = Vec::new();
         for record in records {
             let record = record.map_err(bad_csv)?;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = line_of(text.as_bytes(), &record);
             if record.len() != cols.len() {
                 return Err(data_err(
                     &name,
@@ -384,6 +384,20 @@ pub(crate) fn label_classes(name: &str, raw: &[String]) -> Result<(Vec<String>, 
         .map(|l| index.get(l.as_str()).copied().unwrap_or(0))
         .collect();
     Ok((classes, y))
+}
+
+/// The 1-based line of `text` a CSV record starts on, as an editor shows it. (The csv
+/// crate's own line count lags by one after a CRLF line end, whose `\n` it reads as the start
+/// of the next record, so the line is counted here from the record's byte offset.)
+pub(crate) fn line_of(text: &[u8], record: &csv::StringRecord) -> usize {
+    let Some(pos) = record.position() else {
+        return 0;
+    };
+    let mut at = (pos.byte() as usize).min(text.len());
+    while at < text.len() && matches!(text[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    1 + text[..at].iter().filter(|&&b| b == b'\n').count()
 }
 
 /// A reader of headerless, trimmed CSV records of any width (widths are checked by callers).

@@ -36,7 +36,7 @@ fn footer(view: &RunView, dir: &Path) -> String {
     format!(
         "Energy {} Wh ({}), carbon {} g location-based; model in {}; run {}\n",
         sig(j.energy.total_wh.unwrap_or(0.0)),
-        j.energy.sources.cpu.unwrap_or_default(),
+        j.energy.sources.cpu.map_or("", |s| s.as_str()),
         sig(j.co2e.location_g.unwrap_or(0.0)),
         term(&dir.display().to_string()),
         view.start.id,

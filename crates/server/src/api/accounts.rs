@@ -1,26 +1,29 @@
 //! Accounts, the overview's headline figures, and reports in every format of `sustain report`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
+use sustain_ledger::Role;
 use sustain_report::render::{Format, render};
 use sustain_report::{Accounts, Scope};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Viewer;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
+use crate::openapi::ReportJson;
 use crate::overview::Overview;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/overview", get(overview))
-        .route("/api/v1/accounts", get(accounts))
-        .route("/api/v1/reports", get(report))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview))
+        .routes(routes!(accounts))
+        .routes(routes!(report))
 }
 
 /// The company's accounts of this month (cached while the ledger does not change).
@@ -32,6 +35,13 @@ pub(crate) async fn this_month(state: &AppState) -> ApiResult<std::sync::Arc<Acc
         .await
 }
 
+/// Headline figures of this month against the previous month (company).
+#[utoipa::path(
+    get,
+    path = "/api/v1/overview",
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses((status = 200, description = "This month and the previous one", body = Overview))
+)]
 async fn overview(_auth: Viewer, State(state): State<AppState>) -> ApiResult<Json<Overview>> {
     Ok(Json((*overview_now(&state).await?).clone()))
 }
@@ -43,13 +53,27 @@ pub(crate) async fn overview_now(state: &AppState) -> ApiResult<std::sync::Arc<O
     state.ledger(move |l| st.cache().overview(l, &month)).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AccountsQuery {
+    /// 2026, 2026-Q3, 2026-09, 2026-09-14 or 2026-07-01..2026-09-30 (default: this month, UTC)
     period: Option<String>,
+    /// company (default), product:NAME, model:NAME, team:NAME, site:ID, kind:KIND or tag:KEY=VALUE
     scope: Option<String>,
 }
 
+/// The accounts of a period and scope (the JSON of `sustain report --format json`, without targets).
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    params(AccountsQuery),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The accounts", body = Accounts),
+        (status = 400, description = "An invalid period or scope", body = ErrorBody),
+    )
+)]
 async fn accounts(
     _auth: Viewer,
     State(state): State<AppState>,
@@ -66,15 +90,37 @@ async fn accounts(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ReportQuery {
+    /// 2026, 2026-Q3, 2026-09, 2026-09-14 or 2026-07-01..2026-09-30 (default: this month, UTC)
     period: Option<String>,
+    /// company (default), product:NAME, model:NAME, team:NAME, site:ID, kind:KIND or tag:KEY=VALUE
     scope: Option<String>,
+    /// json (default), md, csv or html
+    #[param(pattern = "^(json|md|markdown|csv|html)$")]
     format: Option<String>,
 }
 
-/// A report as `sustain report` writes it, with the targets of its scope.
+/// A report with the targets of its scope, as `sustain report` writes it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    params(ReportQuery),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The report in the format asked for",
+            content(
+                (ReportJson = "application/json"),
+                (String = "text/markdown; charset=utf-8"),
+                (String = "text/csv; charset=utf-8"),
+                (String = "text/html; charset=utf-8"),
+            )
+        ),
+        (status = 400, description = "An invalid period, scope or format", body = ErrorBody),
+    )
+)]
 async fn report(
     _auth: Viewer,
     State(state): State<AppState>,

@@ -1,35 +1,48 @@
 //! Products, usage, cost lines and targets: read with a viewer token, added with an editor
 //! token through the ledger's `Business` methods (audited with the token's name).
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sustain_core::business::{CostLine, Goal, Product, Target, Usage};
-use sustain_ledger::{Business, SqliteLedger};
+use sustain_ledger::{Business, Role, SqliteLedger, UsageTotal};
 use sustain_report::targets::{self, Progress};
 use sustain_report::{Period, Scope};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{OneOfBuilder, RefOr};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Editor, Viewer};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/products", get(products).post(add_product))
-        .route("/api/v1/usage", get(usage).post(add_usage))
-        .route("/api/v1/costs", get(costs).post(add_cost))
-        .route("/api/v1/targets", get(list_targets).post(add_target))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(products, add_product))
+        .routes(routes!(usage, add_usage))
+        .routes(routes!(costs, add_cost))
+        .routes(routes!(list_targets, add_target))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PeriodQuery {
+    /// 2026, 2026-Q3, 2026-09, 2026-09-14 or 2026-07-01..2026-09-30 (default: this month, UTC)
     pub period: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct TargetsQuery {
+    /// judge every target on this period (default: the period of its baseline's kind that contains today)
+    period: Option<String>,
 }
 
 fn day(field: &str, given: Option<&str>) -> ApiResult<NaiveDate> {
@@ -44,19 +57,34 @@ fn day(field: &str, given: Option<&str>) -> ApiResult<NaiveDate> {
     }
 }
 
+/// The current products.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products",
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses((status = 200, description = "The products", body = Vec<Product>))
+)]
 async fn products(_auth: Viewer, State(state): State<AppState>) -> ApiResult<Json<Vec<Product>>> {
     Ok(Json(state.ledger(|l| Ok(l.products()?)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A product to add.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewProduct {
+pub(crate) struct NewProduct {
+    /// Name, also the value of the runs' `product` tag.
     name: String,
+    /// Its functional unit (`request`, `1k tokens`, ...).
     #[serde(default = "request")]
+    #[schema(default = "request")]
     unit: String,
+    /// Price per 1,000 requests, if requests are billed.
     price_per_1k_requests: Option<f64>,
+    /// Price per 1,000,000 tokens, if tokens are billed.
     price_per_1m_tokens: Option<f64>,
+    /// Currency of the prices (needed with a price).
     currency: Option<String>,
+    /// Free text.
     #[serde(default)]
     description: String,
 }
@@ -65,6 +93,18 @@ fn request() -> String {
     "request".into()
 }
 
+/// Adds a product, or supersedes one of the same name.
+#[utoipa::path(
+    post,
+    path = "/api/v1/products",
+    request_body = NewProduct,
+    extensions(("x-role" = json!(Role::Editor))),
+    responses(
+        (status = 201, description = "Recorded", body = Product),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "Refused by the ledger's rules", body = ErrorBody),
+    )
+)]
 async fn add_product(
     auth: Editor,
     State(state): State<AppState>,
@@ -88,27 +128,58 @@ async fn add_product(
     Ok((StatusCode::CREATED, Json(p)))
 }
 
+/// The usage of a period.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct UsageList {
+    /// The period, as given.
+    period: String,
+    /// Usage per product and currency.
+    usage: Vec<UsageTotal>,
+}
+
+/// Usage per product of a period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/usage",
+    params(PeriodQuery),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The usage", body = UsageList),
+        (status = 400, description = "An invalid period", body = ErrorBody),
+    )
+)]
 async fn usage(
     _auth: Viewer,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UsageList>> {
     let period = super::period(q.period.as_deref())?;
     let (from, to) = (period.from, period.to);
     let totals = state.ledger(move |l| Ok(l.usage_totals(from, to)?)).await?;
-    Ok(Json(json!({"period": period.label, "usage": totals})))
+    Ok(Json(UsageList {
+        period: period.label,
+        usage: totals,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A day's usage of a product.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewUsage {
+pub(crate) struct NewUsage {
+    /// The product (added before).
     product: String,
+    /// The day, default: today (UTC).
+    #[schema(format = Date)]
     day: Option<String>,
+    /// Requests served.
     #[serde(default)]
     requests: u64,
+    /// Tokens served.
     #[serde(default)]
     tokens: u64,
+    /// Revenue; default: from the product's prices.
     revenue: Option<f64>,
+    /// Currency of the revenue (only with revenue).
     currency: Option<String>,
 }
 
@@ -170,6 +241,18 @@ fn usage_row(l: &SqliteLedger, u: NewUsage, day: NaiveDate) -> ApiResult<Usage> 
     Ok(row)
 }
 
+/// Records a day's usage of a product; revenue from the product's prices unless given.
+#[utoipa::path(
+    post,
+    path = "/api/v1/usage",
+    request_body = NewUsage,
+    extensions(("x-role" = json!(Role::Editor))),
+    responses(
+        (status = 201, description = "Recorded", body = Usage),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "An unknown product", body = ErrorBody),
+    )
+)]
 async fn add_usage(
     auth: Editor,
     State(state): State<AppState>,
@@ -187,26 +270,59 @@ async fn add_usage(
     Ok((StatusCode::CREATED, Json(row)))
 }
 
+/// The cost lines of a period.
+// Fields in alphabetical order: the order of the keys this answer has always had.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CostList {
+    /// The cost lines.
+    cost_lines: Vec<CostLine>,
+    /// The period, as given.
+    period: String,
+}
+
+/// Cost lines of a period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/costs",
+    params(PeriodQuery),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The cost lines", body = CostList),
+        (status = 400, description = "An invalid period", body = ErrorBody),
+    )
+)]
 async fn costs(
     _auth: Viewer,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CostList>> {
     let period = super::period(q.period.as_deref())?;
     let (from, to) = (period.from, period.to);
     let lines = state.ledger(move |l| Ok(l.cost_lines(from, to)?)).await?;
-    Ok(Json(json!({"period": period.label, "cost_lines": lines})))
+    Ok(Json(CostList {
+        cost_lines: lines,
+        period: period.label,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A cost line to record.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewCost {
+pub(crate) struct NewCost {
+    /// Amount, >= 0.
     amount: f64,
+    /// Currency (ISO 4217).
     currency: String,
+    /// Category, such as `storage` or `staff`.
     category: String,
+    /// `company`, or `product:NAME`, `team:NAME`, `model:NAME`, `site:ID`.
     #[serde(default = "company")]
+    #[schema(default = "company")]
     scope: String,
+    /// The day it is booked on, default: today (UTC).
+    #[schema(format = Date)]
     day: Option<String>,
+    /// Free text.
     #[serde(default)]
     description: String,
 }
@@ -215,6 +331,18 @@ fn company() -> String {
     "company".into()
 }
 
+/// Records a cost line.
+#[utoipa::path(
+    post,
+    path = "/api/v1/costs",
+    request_body = NewCost,
+    extensions(("x-role" = json!(Role::Editor))),
+    responses(
+        (status = 201, description = "Recorded", body = CostLine),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "Refused by the ledger's rules", body = ErrorBody),
+    )
+)]
 async fn add_cost(
     auth: Editor,
     State(state): State<AppState>,
@@ -253,10 +381,21 @@ pub(crate) fn progress(l: &SqliteLedger, period: Option<&Period>) -> ApiResult<V
         .collect()
 }
 
+/// Targets with their progress and verdict.
+#[utoipa::path(
+    get,
+    path = "/api/v1/targets",
+    params(TargetsQuery),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "Each target's progress", body = Vec<Progress>),
+        (status = 400, description = "An invalid period", body = ErrorBody),
+    )
+)]
 async fn list_targets(
     _auth: Viewer,
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<PeriodQuery>,
+    ApiQuery(q): ApiQuery<TargetsQuery>,
 ) -> ApiResult<Json<Vec<Progress>>> {
     let period = q
         .period
@@ -269,19 +408,48 @@ async fn list_targets(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// A target to add.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewTarget {
+pub(crate) struct NewTarget {
+    /// Name (adding it again supersedes).
     name: String,
+    /// The account metric (`co2e_location_g`, `co2e_g_per_1k_requests`, ...).
     metric: String,
+    /// The scope (`company`, `product:chat`, ...).
     #[serde(default = "company")]
+    #[schema(default = "company")]
     scope: String,
+    /// The baseline period (`2026-Q1`).
     baseline: String,
     /// `-30%` or a value.
+    #[schema(schema_with = goal_schema)]
     goal: Value,
+    /// The deadline.
+    #[schema(format = Date)]
     by: String,
 }
 
+/// A goal is a string (`-30%`) or a number (a value).
+fn goal_schema() -> impl Into<RefOr<Schema>> {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .description(Some("-30% or a value"))
+}
+
+/// Adds a target, or supersedes one of the same name.
+#[utoipa::path(
+    post,
+    path = "/api/v1/targets",
+    request_body = NewTarget,
+    extensions(("x-role" = json!(Role::Editor))),
+    responses(
+        (status = 201, description = "Recorded", body = Target),
+        (status = 400, description = "A field is invalid", body = ErrorBody),
+        (status = 422, description = "An unknown product in the scope, or refused by the ledger's rules", body = ErrorBody),
+    )
+)]
 async fn add_target(
     auth: Editor,
     State(state): State<AppState>,

@@ -1,5 +1,9 @@
 //! The JSON API under `/api/v1`: one module per area, each with its `router()`, merged here.
 //! Every route needs a token: reads a viewer's, writes an editor's, token admin an admin's.
+//!
+//! Each handler is declared once, with `#[utoipa::path]` (its method, path, parameters, body,
+//! answers and role in `x-role`), and registered with `utoipa_axum::routes!`, which puts it in
+//! the router and in the OpenAPI document together (`crate::openapi`).
 
 pub(crate) mod accounts;
 pub(crate) mod business;
@@ -9,19 +13,21 @@ mod social;
 mod tokens;
 
 use axum::Json;
-use axum::Router;
-use axum::routing::get;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sustain_ledger::Role;
 use sustain_report::{Period, Scope};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The API's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/whoami", get(whoami))
+/// The API's routes, each with its operation of the OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(whoami))
         .merge(runs::router())
         .merge(lineage::router())
         .merge(business::router())
@@ -30,10 +36,35 @@ pub fn router() -> Router<AppState> {
         .merge(social::router())
 }
 
-/// The caller's token: id, name, role.
-async fn whoami(auth: Viewer) -> Json<Value> {
+/// The caller's token.
+// Fields in alphabetical order: the order of the keys this answer has always had.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WhoAmI {
+    /// When the token was created.
+    created_at: DateTime<Utc>,
+    /// The token's public id.
+    id: String,
+    /// Its name.
+    name: String,
+    /// Its role.
+    role: Role,
+}
+
+/// The caller's token: id, name and role.
+#[utoipa::path(
+    get,
+    path = "/api/v1/whoami",
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses((status = 200, description = "The caller's token", body = WhoAmI))
+)]
+async fn whoami(auth: Viewer) -> Json<WhoAmI> {
     let t = auth.caller.0;
-    Json(json!({"id": t.id, "name": t.name, "role": t.role, "created_at": t.created_at}))
+    Json(WhoAmI {
+        created_at: t.created_at,
+        id: t.id,
+        name: t.name,
+        role: t.role,
+    })
 }
 
 /// The period of a query (`period=2026-Q3`), this month by default.

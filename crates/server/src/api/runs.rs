@@ -1,16 +1,18 @@
 //! Runs: list, one run, its samples, and pushing a finished run (`sustain run --remote`).
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sustain_core::run::RunStatus;
-use sustain_ledger::{Ledger, LedgerError, RunFilter};
+use sustain_core::run_json::RunJson;
+use sustain_ledger::{Ledger, LedgerError, Role, RunFilter};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::auth::{Editor, Viewer};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use crate::wire::{RunUpload, WireSample};
@@ -18,27 +20,38 @@ use crate::wire::{RunUpload, WireSample};
 /// Pushed runs may be large (many samples).
 const PUSH_LIMIT: usize = 64 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/runs",
-            get(list)
-                .post(push)
-                .layer(DefaultBodyLimit::max(PUSH_LIMIT)),
-        )
-        .route("/api/v1/runs/{id}", get(show))
-        .route("/api/v1/runs/{id}/samples", get(samples))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, push).layer(DefaultBodyLimit::max(PUSH_LIMIT)))
+        .routes(routes!(show))
+        .routes(routes!(samples))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// 1 to 1000 (default 50)
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// a date or RFC 3339 time
     since: Option<String>,
+    /// running, succeeded, failed, killed, failed_to_start or incomplete
+    #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
 }
 
-/// Newest first.
+/// Runs, newest first, in the stable run JSON (docs/reference/run-json.md).
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs",
+    params(ListQuery),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The runs, newest first", body = Vec<RunJson>),
+        (status = 400, description = "An invalid limit, since or status", body = ErrorBody),
+    )
+)]
 async fn list(
     _auth: Viewer,
     State(state): State<AppState>,
@@ -91,7 +104,18 @@ async fn list(
     )))
 }
 
-/// One run by id or unique prefix.
+/// One run, by id or unique prefix.
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{id}",
+    params(("id" = String, Path, description = "run id or unique prefix")),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The run", body = RunJson),
+        (status = 400, description = "The prefix matches several runs", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+    )
+)]
 async fn show(
     _auth: Viewer,
     State(state): State<AppState>,
@@ -102,6 +126,17 @@ async fn show(
 }
 
 /// The samples of a run.
+#[utoipa::path(
+    get,
+    path = "/api/v1/runs/{id}/samples",
+    params(("id" = String, Path, description = "run id or unique prefix")),
+    extensions(("x-role" = json!(Role::Viewer))),
+    responses(
+        (status = 200, description = "The samples, in order", body = Vec<WireSample>),
+        (status = 400, description = "The prefix matches several runs", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+    )
+)]
 async fn samples(
     _auth: Viewer,
     State(state): State<AppState>,
@@ -116,12 +151,35 @@ async fn samples(
     Ok(Json(samples.iter().map(WireSample::from).collect()))
 }
 
-/// Records a finished run pushed by `sustain run --remote`.
+/// The answer to a pushed run.
+// Fields in alphabetical order: the order of the keys this answer has always had.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PushedRun {
+    /// The run's id.
+    id: String,
+    /// The run as recorded, with the impacts the server computed.
+    #[schema(value_type = RunJson)]
+    run: Value,
+}
+
+/// Records a finished run (start, samples, end), as `sustain run --remote` pushes it; impacts are computed by the server.
+#[utoipa::path(
+    post,
+    path = "/api/v1/runs",
+    request_body = RunUpload,
+    extensions(("x-role" = json!(Role::Editor))),
+    responses(
+        (status = 201, description = "Recorded", body = PushedRun),
+        (status = 400, description = "A field is invalid (named in `field`)", body = ErrorBody),
+        (status = 409, description = "The run is already recorded", body = ErrorBody),
+        (status = 422, description = "Refused by the ledger's rules", body = ErrorBody),
+    )
+)]
 async fn push(
     auth: Editor,
     State(state): State<AppState>,
     ApiJson(upload): ApiJson<RunUpload>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<PushedRun>)> {
     let (start, samples, end) = upload.into_records()?;
     let actor = auth.caller.actor();
     let view = state
@@ -147,6 +205,9 @@ async fn push(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": view.start.id, "run": view.to_json()})),
+        Json(PushedRun {
+            id: view.start.id.clone(),
+            run: view.to_json(),
+        }),
     ))
 }

@@ -199,7 +199,7 @@ fn rows(inputs: &[String], width: usize) -> Result<Vec<Vec<f32>>> {
                 if record.iter().all(str::is_empty) {
                     continue;
                 }
-                let line = record.position().map_or(0, |p| p.line());
+                let line = crate::dataset::line_of(&bytes, &record);
                 match numbers(&record, width, &format!("{input} line {line}"))? {
                     Some(v) => rows.push(v),
                     None if first => {} // a header row
