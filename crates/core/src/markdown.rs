@@ -56,6 +56,20 @@ pub fn code_span(s: &str, in_table: bool) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
+/// `text` as a fenced code block in `lang`: the fence is longer than any run of backticks in
+/// the text, so no line of it can close the block early.
+pub fn code_block(lang: &str, text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let lang: String = lang.chars().filter(char::is_ascii_alphanumeric).collect();
+    let nl = if text.ends_with('\n') || text.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
+    format!("{fence}{lang}\n{text}{nl}{fence}\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +94,14 @@ mod tests {
         assert_eq!(code_span("`x", false), "`` `x ``");
         assert_eq!(code_span("a|b\nc", true), "`a\\|b c`");
         assert_eq!(code_span("a|b", false), "`a|b`");
+    }
+
+    #[test]
+    fn code_blocks_cannot_be_closed_from_inside() {
+        assert_eq!(code_block("yaml", "a: 1\n"), "```yaml\na: 1\n```\n");
+        assert_eq!(
+            code_block("mermaid", "x\n```\n<script>"),
+            "````mermaid\nx\n```\n<script>\n````\n"
+        );
     }
 }
