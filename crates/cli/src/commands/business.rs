@@ -11,8 +11,8 @@ use sustain_core::business::{
 };
 use sustain_ledger::Business;
 use sustain_report::render::{Format, targets_markdown};
-use sustain_report::targets::{self, Progress};
-use sustain_report::{Period, Scope, accounts};
+use sustain_report::targets;
+use sustain_report::{Period, Scope};
 
 use crate::cli::{
     AuditArgs, CostCommand, IndicatorCommand, ProductCommand, ReportArgs, TargetCommand,
@@ -487,7 +487,6 @@ pub fn target(cmd: TargetCommand, settings: &Settings) -> Result<()> {
             ))
         }
         TargetCommand::List(a) => {
-            let list = ledger.targets()?;
             let given = a.period.as_deref().map(Period::parse).transpose()?;
             let progress = targets::all(&ledger, given.as_ref(), Utc::now().date_naive())?;
             if a.json {

@@ -115,7 +115,7 @@ pub fn scenario(cmd: ScenarioCommand, settings: &Settings) -> Result<()> {
                     .map(|f| {
                         f.levers
                             .iter()
-                            .map(|l| l.kind.clone())
+                            .map(|l| l.kind().name())
                             .collect::<Vec<_>>()
                             .join(", ")
                     })
