@@ -34,9 +34,11 @@ fn line(o: &mut String, l: &Line, in_table: bool) {
 
 fn row(o: &mut String, cells: &[Line]) {
     for c in cells {
+        let mut cell = String::new();
+        line(&mut cell, c, true);
         o.push_str("| ");
-        if !c.is_empty() {
-            line(o, c, true);
+        if !cell.is_empty() {
+            o.push_str(&cell);
             o.push(' ');
         }
     }

@@ -134,7 +134,14 @@ pub fn sheets(d: &mut Doc, sheets: &[ModelSheet]) {
         d.para(vec![lit("EU AI Act Annex XI, section 1:")]);
         let mut t = Table::new(&[("field", L), ("value", L)]);
         for (k, v) in s.annex_xi() {
-            t.row([lit(k), text(v)]);
+            // Commands in the fields are between backticks: shown as code.
+            let value = v
+                .split('`')
+                .enumerate()
+                .filter(|(_, part)| !part.is_empty())
+                .map(|(i, part)| if i % 2 == 1 { code(part) } else { text(part) })
+                .collect();
+            t.row_lines(vec![vec![lit(k)], value]);
         }
         d.table(t);
     }
