@@ -411,3 +411,20 @@ pub fn progress(ledger: &impl Business, t: &Target, period: &Period) -> Result<P
         explanation,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_read_as_in_json() {
+        for v in [
+            Verdict::Achieved,
+            Verdict::OnTrack,
+            Verdict::OffTrack,
+            Verdict::NoData,
+        ] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
+    }
+}

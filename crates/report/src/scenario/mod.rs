@@ -7,14 +7,16 @@
 //! Method: `docs/methods/scenarios.md`.
 //!
 //! One concept per module: the file format and its errors (`file`), the levers as a tagged
-//! enum (`lever`), the cells and the figures they sum to (`cells`), what each lever does
-//! (`apply`), running a scenario (`run`), its result (`result`) and the intensity series of
-//! `shift-hours` (`series`). Rendering a result is the report's (`render::scenario_markdown`,
-//! `render::scenario_html`), so this module depends on nothing that renders.
+//! enum (`lever`) and their kinds (`kind`), the cells and the figures they sum to (`cells`),
+//! what each lever does (`apply`), running a scenario (`run`), its result (`result`) and the
+//! intensity series of `shift-hours` (`series`). Rendering a result is the report's
+//! (`render::scenario_markdown`, `render::scenario_html`): this module depends on nothing that
+//! renders, so `render` -> `scenario` is one-way.
 
 mod apply;
 mod cells;
 mod file;
+mod kind;
 mod lever;
 mod result;
 mod run;
