@@ -408,14 +408,7 @@ fn the_cli_report_and_the_api_report_are_byte_identical() {
         "--",
         "true",
     ]);
-    ok(&[
-        "usage",
-        "add",
-        "--product",
-        "chat",
-        "--requests",
-        "1200",
-    ]);
+    ok(&["usage", "add", "--product", "chat", "--requests", "1200"]);
     ok(&[
         "cost",
         "add",

@@ -42,11 +42,7 @@ pub fn code_span(s: &str, in_table: bool) -> String {
     if in_table {
         body = body.replace('|', "\\|");
     }
-    let longest = body
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if body.starts_with('`') || body.ends_with('`') {
         " "
@@ -81,7 +77,10 @@ mod tests {
             "\\<script\\>alert(1)\\</script\\>"
         );
         assert_eq!(escape("a|b"), "a\\|b");
-        assert_eq!(escape("*x* _y_ [z](u) `c`"), "\\*x\\* \\_y\\_ \\[z\\](u) \\`c\\`");
+        assert_eq!(
+            escape("*x* _y_ [z](u) `c`"),
+            "\\*x\\* \\_y\\_ \\[z\\](u) \\`c\\`"
+        );
         assert_eq!(escape("two\nlines\r\n"), "two lines  ");
         assert_eq!(escape("plain text, 1.5 %"), "plain text, 1.5 %");
         assert_eq!(escape("\\"), "\\\\");

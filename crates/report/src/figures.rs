@@ -29,7 +29,11 @@ pub fn money(m: &BTreeMap<String, f64>) -> String {
 /// are zero.
 pub fn change(before: f64, now: f64) -> String {
     if before == 0.0 {
-        if now == 0.0 { "—".into() } else { "new".into() }
+        if now == 0.0 {
+            "—".into()
+        } else {
+            "new".into()
+        }
     } else {
         format!("{:+.1} %", 100.0 * (now - before) / before)
     }

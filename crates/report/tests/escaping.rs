@@ -97,7 +97,10 @@ fn record(l: &SqliteLedger, id: &str, tags: &[(&str, String)], cpu_model: &str) 
         },
         interval: Duration::from_secs(1),
         methods: BTreeMap::new(),
-        tags: tags.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
         hourly_rate: None,
     };
     l.start_run(&start).unwrap();
@@ -177,7 +180,12 @@ fn hostile_report() -> (tempfile::TempDir, sustain_report::Report) {
     };
     let q3 = Period::parse("2026-Q3").unwrap();
     let mut r = sustain_report::Report::build(&l, &q3, &Scope::Company, &ctx).unwrap();
-    assert_eq!(r.extras.scenarios.len(), 1, "{:?}", r.extras.scenario_errors);
+    assert_eq!(
+        r.extras.scenarios.len(),
+        1,
+        "{:?}",
+        r.extras.scenario_errors
+    );
     assert_eq!(r.extras.model_sheets.len(), 1);
     assert_eq!(r.targets.len(), 1);
     // What the ledger refuses as names, set on the report: the renderers escape it anyway.
@@ -274,7 +282,10 @@ fn every_user_string_stays_text_in_the_markdown_report() {
     let (_dir, mut r) = hostile_report();
     r.accounts.economic.usage[0].product = "two\nlines | here".into();
     let md = r.render(Format::Markdown);
-    assert!(md.contains("| two lines \\| here | 10 | 20 | 1.00 USD |"), "{md}");
+    assert!(
+        md.contains("| two lines \\| here | 10 | 20 | 1.00 USD |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -302,9 +313,19 @@ fn csv_fields_with_commas_quotes_and_line_breaks_read_back_whole() {
         rows.iter()
             .any(|r| r[0] == *section && r[1] == *metric && r[2] == *group && r[4] == *unit)
     };
-    assert!(has("economic", "cost_lines", &format!("category:{nasty}"), "USD"));
+    assert!(has(
+        "economic",
+        "cost_lines",
+        &format!("category:{nasty}"),
+        "USD"
+    ));
     assert!(has("social", nasty, "all", &format!("{nasty} unit")));
-    assert!(has("scenario", "co2e_location", &format!("{nasty}:actual"), "g"));
+    assert!(has(
+        "scenario",
+        "co2e_location",
+        &format!("{nasty}:actual"),
+        "g"
+    ));
     assert!(has(
         "environmental",
         "runs",

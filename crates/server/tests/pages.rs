@@ -195,7 +195,9 @@ async fn send(app: &Router, req: Request<Body>) -> Answer {
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 64 << 20)
+        .await
+        .unwrap();
     Answer {
         status,
         headers,
@@ -291,7 +293,10 @@ async fn every_page_and_the_html_report_show_hostile_text_escaped() {
                 assert!(a.text.contains(&escaped(&h)), "{uri}: {field} not shown");
             }
         }
-        assert!(!a.text.contains("<script>") && !a.text.contains("<img"), "{uri}");
+        assert!(
+            !a.text.contains("<script>") && !a.text.contains("<img"),
+            "{uri}"
+        );
     }
     // The API's HTML report, read with a token: the accounts, the model sheet, the scenario.
     let req = Request::builder()
@@ -356,12 +361,20 @@ async fn every_response_carries_the_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
         assert!(csp.contains("default-src 'none'"), "{what}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
-        assert_eq!(a.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{what}");
+        assert_eq!(
+            a.headers[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{what}"
+        );
         assert_eq!(a.headers[header::X_FRAME_OPTIONS], "DENY", "{what}");
     }
     // No page has an inline script; the report's one inline stylesheet is allowed by its hash.
     let (_, login, _) = &answers[0];
-    assert!(login.text.contains("<script src=\"/assets/app.js\" defer></script>"));
+    assert!(
+        login
+            .text
+            .contains("<script src=\"/assets/app.js\" defer></script>")
+    );
     let (_, report, _) = &answers[7];
     assert!(!report.text.contains("<script"));
     let css = report
@@ -374,7 +387,10 @@ async fn every_response_carries_the_security_headers() {
     let csp = report.headers[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap();
-    assert!(csp.contains(&format!("style-src 'self' 'sha256-{hash}'")), "{csp}");
+    assert!(
+        csp.contains(&format!("style-src 'self' 'sha256-{hash}'")),
+        "{csp}"
+    );
 }
 
 #[tokio::test]
@@ -413,7 +429,10 @@ async fn the_public_login_page_shows_nothing_of_the_ledger() {
     let path = f.path.display().to_string();
     let login = send(
         &f.app,
-        Request::builder().uri("/login").body(Body::empty()).unwrap(),
+        Request::builder()
+            .uri("/login")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(login.status, StatusCode::OK);

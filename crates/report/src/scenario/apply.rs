@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::cells::{Cell, State, selects};
 use super::lever::{Lever, parse_change};
-use super::series::Series;
 use super::run::Context;
+use super::series::Series;
 use crate::error::{ReportError, Result};
 
 /// Looks up the measured energy factor of an optimization (`quantize`, `prune`) of a model.

@@ -178,15 +178,23 @@ mod tests {
         let e = err("name = \"x\"\n[[lever]]\nto = \"FR\"\n");
         assert!(e.contains("no type") && e.contains("move-site"), "{e}");
         let e = err("name = \"x\"\n[[lever]]\ntype = \"pue\"\npue = \"high\"\n");
-        assert!(e.contains("lever 1 (pue)") && e.contains("invalid type"), "{e}");
+        assert!(
+            e.contains("lever 1 (pue)") && e.contains("invalid type"),
+            "{e}"
+        );
         let e = err("name = \"x\"\n[[lever]]\ntype = \"energy-price\"\nprice_per_kwh = 0.1\n");
         assert!(e.contains("no currency") && e.contains("EUR"), "{e}");
         let e = err("name = \"x\"\n[[lever]]\ntype = \"hardware\"\nfrom = \"a100-80gb\"\n");
         assert!(e.contains("no from/to"), "{e}");
-        let e = err("name = \"x\"\n[[lever]]\ntype = \"shift-hours\"\nseries = \"s.csv\"\nwindow_hours = 500\n");
+        let e = err(
+            "name = \"x\"\n[[lever]]\ntype = \"shift-hours\"\nseries = \"s.csv\"\nwindow_hours = 500\n",
+        );
         assert!(e.contains("1 to 336 hours"), "{e}");
         let e = err("name = \"x\"\nlevers = 1\n");
-        assert!(e.contains("unknown field `levers`") && e.contains("line 2"), "{e}");
+        assert!(
+            e.contains("unknown field `levers`") && e.contains("line 2"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -68,7 +68,9 @@ impl LeverKind {
     /// What it does.
     pub fn description(self) -> &'static str {
         match self {
-            LeverKind::MoveSite => "move workloads to another site (its grid, PUE, water and price)",
+            LeverKind::MoveSite => {
+                "move workloads to another site (its grid, PUE, water and price)"
+            }
             LeverKind::Hardware => {
                 "change accelerators: energy scales by the ratio of energy per operation"
             }

@@ -392,7 +392,11 @@ impl Lever {
         if let Some(e) = self.energy_factor()
             && !(e.is_finite() && e >= 0.0)
         {
-            return bad("energy_factor", e.to_string(), "a multiplier >= 0, such as 0.6");
+            return bad(
+                "energy_factor",
+                e.to_string(),
+                "a multiplier >= 0, such as 0.6",
+            );
         }
         match self {
             Lever::Hardware {
@@ -413,8 +417,7 @@ impl Lever {
                 bad("pue", pue.to_string(), "a PUE >= 1")
             }
             Lever::ContractualPower {
-                g_per_kwh: Some(g),
-                ..
+                g_per_kwh: Some(g), ..
             } if !(g.is_finite() && *g >= 0.0) => bad("g_per_kwh", g.to_string(), "a factor >= 0"),
             Lever::EnergyPrice { price_per_kwh, .. }
                 if !(price_per_kwh.is_finite() && *price_per_kwh >= 0.0) =>

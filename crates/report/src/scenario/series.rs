@@ -46,7 +46,10 @@ impl Series {
                 .position()
                 .map_or(counted_to, |p| (p.byte() as usize + 1).min(bytes.len()))
                 .max(counted_to);
-            newlines += bytes[counted_to..end].iter().filter(|b| **b == b'\n').count();
+            newlines += bytes[counted_to..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
             counted_to = end;
             let line = newlines + 1;
             let err = || {

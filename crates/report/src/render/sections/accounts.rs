@@ -96,7 +96,12 @@ pub fn summary(d: &mut Doc, a: &Accounts) {
         change(p.water_l, h.water_l),
     );
     row("cost", money(&h.cost), money(&p.cost), String::new());
-    row("revenue", money(&h.revenue), money(&p.revenue), String::new());
+    row(
+        "revenue",
+        money(&h.revenue),
+        money(&p.revenue),
+        String::new(),
+    );
     row(
         "requests",
         h.requests.to_string(),
@@ -147,10 +152,17 @@ pub fn environmental(d: &mut Doc, a: &Accounts) {
     ]);
     let w = &e.energy_wh;
     t.row_lines(
-        [None, Some(w.cpu), Some(w.gpu), Some(w.ram), Some(w.it), Some(w.facility)]
-            .into_iter()
-            .map(|v| v.map_or(vec![], |v| vec![text(fig(v))]))
-            .collect(),
+        [
+            None,
+            Some(w.cpu),
+            Some(w.gpu),
+            Some(w.ram),
+            Some(w.it),
+            Some(w.facility),
+        ]
+        .into_iter()
+        .map(|v| v.map_or(vec![], |v| vec![text(fig(v))]))
+        .collect(),
     );
     d.table(t);
     d.para(vec![text(format!(
@@ -187,7 +199,10 @@ pub fn environmental(d: &mut Doc, a: &Accounts) {
             "CO2e, embodied: no data (no run recorded its host's embodied figures)",
         )],
     });
-    items.push(vec![lit("water: "), strong(format!("{} L", fig(e.water_l)))]);
+    items.push(vec![
+        lit("water: "),
+        strong(format!("{} L", fig(e.water_l))),
+    ]);
     items.push(match e.renewable_share {
         Some(r) => vec![
             lit("renewable share of the electricity: "),

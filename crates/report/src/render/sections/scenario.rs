@@ -23,12 +23,7 @@ pub fn scenario(d: &mut Doc, r: &ScenarioResult) {
     if !r.description.is_empty() {
         d.para(vec![text(&r.description)]);
     }
-    let mut t = Table::new(&[
-        ("figure", L),
-        ("actual", R),
-        ("scenario", R),
-        ("change", R),
-    ]);
+    let mut t = Table::new(&[("figure", L), ("actual", R), ("scenario", R), ("change", R)]);
     let (a, s) = (&r.actual, &r.scenario);
     let mut row = |name: Vec<crate::render::doc::Span>, x: f64, y: f64| {
         t.row_lines(vec![
@@ -69,10 +64,18 @@ pub fn scenario(d: &mut Doc, r: &ScenarioResult) {
         row(per("cost", c), 0.0, *v);
     }
     for (c, v) in &a.revenue {
-        row(per("revenue", c), *v, s.revenue.get(c).copied().unwrap_or(0.0));
+        row(
+            per("revenue", c),
+            *v,
+            s.revenue.get(c).copied().unwrap_or(0.0),
+        );
     }
     for (c, v) in &a.profit {
-        row(per("profit", c), *v, s.profit.get(c).copied().unwrap_or(0.0));
+        row(
+            per("profit", c),
+            *v,
+            s.profit.get(c).copied().unwrap_or(0.0),
+        );
     }
     if a.requests > 0.0 || s.requests > 0.0 {
         row(named("requests"), a.requests, s.requests);

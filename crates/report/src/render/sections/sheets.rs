@@ -22,7 +22,11 @@ pub fn sheets(d: &mut Doc, sheets: &[ModelSheet]) {
         row("task", vec![text(&s.task)]);
         let mut data = vec![text(&s.dataset)];
         if let Some(h) = &s.dataset_sha256 {
-            data.extend([lit(" (SHA-256 "), code(format!("{}…", short(h, 12))), lit(")")]);
+            data.extend([
+                lit(" (SHA-256 "),
+                code(format!("{}…", short(h, 12))),
+                lit(")"),
+            ]);
         }
         row("data", data);
         row(

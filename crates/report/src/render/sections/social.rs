@@ -1,7 +1,7 @@
 //! The social account's section: fairness of evaluated models, indicators, the social index.
 
-use crate::figures::fig;
 use super::ci;
+use crate::figures::fig;
 use crate::render::doc::{Align, Doc, Table, code, lit, strong, text};
 use crate::social::Social;
 

@@ -42,13 +42,7 @@ pub fn targets(d: &mut Doc, targets: &[Progress]) {
     d.list(
         targets
             .iter()
-            .map(|p| {
-                vec![
-                    strong(&p.target.name),
-                    lit(": "),
-                    text(&p.explanation),
-                ]
-            })
+            .map(|p| vec![strong(&p.target.name), lit(": "), text(&p.explanation)])
             .collect(),
     );
 }
