@@ -12,7 +12,7 @@ const SPECIAL: &[char] = &[
     '\\', '`', '*', '_', '[', ']', '<', '>', '|', '&', '#', '~', '!',
 ];
 
-/// `s` as literal Markdown text: the characters of [`SPECIAL`] backslash-escaped, line breaks
+/// `s` as literal Markdown text: `` \ ` * _ [ ] < > | & # ~ ! `` backslash-escaped, line breaks
 /// (`\n`, `\r`) and other control characters turned into spaces, so the text stays on its line
 /// (a table row, a list item) and shows exactly as given.
 pub fn escape(s: &str) -> String {
