@@ -358,3 +358,136 @@ fn a_run_the_server_cannot_take_is_kept_in_the_local_ledger() {
     assert_eq!(local[0]["name"], "orphan");
     assert_eq!(local[0]["status"], "succeeded");
 }
+
+/// `sustain report` and `GET /api/v1/reports` are one assembly: for the same ledger, period and
+/// scope they give the same bytes in every format, saved scenarios, model sheets, strategy map
+/// and targets included (the API's report once lacked them).
+#[test]
+fn the_cli_report_and_the_api_report_are_byte_identical() {
+    let env = Env::new();
+    let ok = |args: &[&str]| {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    ok(&[
+        "product",
+        "add",
+        "chat",
+        "--price-per-1k-requests",
+        "2.50",
+        "--currency",
+        "USD",
+    ]);
+    // A training run of a model (its sheet), a run of the product tagged with text that
+    // Markdown and HTML must escape.
+    ok(&[
+        "run",
+        "--quiet",
+        "--site",
+        "FR",
+        "--kind",
+        "train",
+        "--tag",
+        "model=m1",
+        "--tag",
+        "product=chat",
+        "--",
+        "true",
+    ]);
+    ok(&[
+        "run",
+        "--quiet",
+        "--site",
+        "DE",
+        "--tag",
+        "product=chat",
+        "--tag",
+        "model=<b>x|y</b>",
+        "--",
+        "true",
+    ]);
+    ok(&["usage", "add", "--product", "chat", "--requests", "1200"]);
+    ok(&[
+        "cost",
+        "add",
+        "--amount",
+        "12.5",
+        "--currency",
+        "USD",
+        "--category",
+        "storage",
+    ]);
+    for scope in ["company", "product:chat"] {
+        ok(&[
+            "target",
+            "add",
+            &format!("carbon-{}", scope.replace(':', "-")),
+            "--metric",
+            "co2e_location_g",
+            "--scope",
+            scope,
+            "--baseline",
+            &month,
+            "--goal",
+            "-30%",
+            "--by",
+            "2030-12-31",
+        ]);
+    }
+    std::fs::write(
+        env.path("plan.toml"),
+        "name = \"to-france\"\ndescription = \"all <i>in</i> FR\"\n[[lever]]\ntype = \"move-site\"\nto = \"FR\"\n",
+    )
+    .unwrap();
+    ok(&["scenario", "run", "plan.toml", "--period", &month, "--save"]);
+    let viewer = env.token("viewer", "dash");
+    let server = env.serve();
+    for scope in ["company", "product:chat"] {
+        for format in ["md", "html", "json", "csv"] {
+            let file = env.path(&format!("report-{}.{format}", scope.replace(':', "-")));
+            ok(&[
+                "report",
+                "--period",
+                &month,
+                "--scope",
+                scope,
+                "--format",
+                format,
+                "--output",
+                file.to_str().unwrap(),
+            ]);
+            let cli = std::fs::read_to_string(&file).unwrap();
+            let (status, api) = server.get(
+                &format!("/api/v1/reports?period={month}&scope={scope}&format={format}"),
+                &viewer,
+            );
+            assert_eq!(status, 200, "{scope} {format}: {api}");
+            assert!(
+                cli == api,
+                "{scope} {format}: the CLI's and the API's reports differ:\n--- cli\n{cli}\n--- api\n{api}"
+            );
+            // What the API's report once lacked is there.
+            if format == "md" {
+                for want in [
+                    "## Targets",
+                    "## Strategy map",
+                    "### Scenario to-france",
+                    "## Model sheets",
+                    "### Model m1",
+                ] {
+                    assert!(cli.contains(want), "{scope}: no {want:?} in\n{cli}");
+                }
+                if scope == "company" {
+                    assert!(cli.contains("\\<b\\>x\\|y\\</b\\>"), "{cli}");
+                }
+            }
+            if format == "html" {
+                assert!(!cli.contains("<b>x") && cli.contains("&lt;b&gt;x|y&lt;/b&gt;"));
+                assert!(!cli.contains("<i>in") && cli.contains("all &lt;i&gt;in&lt;/i&gt; FR"));
+            }
+        }
+    }
+    assert!(server.stop().success());
+}

@@ -4,8 +4,15 @@
 //! (font-kit with the system's fontconfig, or a bundled TTF), which headless servers and CI
 //! often lack, while a labelled bar chart is a few rectangles and text elements that any browser
 //! renders with its own fonts.
+//!
+//! The markup is built with maud, the engine of every HTML page: labels, titles, series names
+//! and units are user text (tag values, product names, target names), and maud escapes every
+//! spliced value, so none of them can close the `<svg>` or open a `<script>`. Empty elements are
+//! written `<rect ...></rect>`, which is both valid XML (standalone `.svg` files) and valid SVG
+//! inside HTML. The `*_svg` functions give the markup to embed in a page; the others the text of
+//! a file.
 
-use std::fmt::Write;
+use maud::{Markup, html};
 
 /// One bar.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,15 +25,21 @@ pub struct Bar {
     pub annotation: String,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The SVG namespace.
+const XMLNS: &str = "http://www.w3.org/2000/svg";
+
+/// A number for an attribute, with `d` decimals.
+fn n(v: f64, d: usize) -> String {
+    format!("{v:.d$}")
 }
 
-/// Renders bars, top to bottom, with a title and an axis caption.
+/// Renders bars, top to bottom, with a title and an axis caption: the text of an SVG file.
 pub fn bar_chart(title: &str, caption: &str, bars: &[Bar]) -> String {
+    bar_svg(title, caption, bars).into_string() + "\n"
+}
+
+/// [`bar_chart`] as markup to embed in a page.
+pub fn bar_svg(title: &str, caption: &str, bars: &[Bar]) -> Markup {
     let label_w = bars
         .iter()
         .map(|b| b.label.chars().count())
@@ -45,54 +58,22 @@ pub fn bar_chart(title: &str, caption: &str, bars: &[Bar]) -> String {
         .map(|b| b.value)
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = writeln!(
-        s,
-        r#"<text x="10" y="24" font-size="16" font-weight="bold">{}</text>"#,
-        esc(title)
-    );
-    for (i, b) in bars.iter().enumerate() {
-        let y = top + row * i as f64;
-        let w = if max > 0.0 && b.value.is_finite() {
-            (b.value / max * bar_area).max(0.0)
-        } else {
-            0.0
-        };
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.0}" y="{:.1}" text-anchor="end">{}</text>"#,
-            label_w - 8.0,
-            y + 15.0,
-            esc(&b.label)
-        );
-        let _ = writeln!(
-            s,
-            r##"<rect x="{label_w:.0}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{}"/>"##,
-            y + 3.0,
-            row - 6.0,
-            if i == 0 { "#2e7d32" } else { "#66a3d2" }
-        );
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
-            label_w + w + 6.0,
-            y + 15.0,
-            esc(&b.annotation)
-        );
+    let (w0, h0) = (n(width, 0), n(height, 0));
+    html! {
+        svg xmlns=(XMLNS) width=(w0) height=(h0) viewBox={"0 0 " (w0) " " (h0)} font-family="sans-serif" font-size="12" {
+            rect width="100%" height="100%" fill="#ffffff" {}
+            text x="10" y="24" font-size="16" font-weight="bold" { (title) }
+            @for (i, b) in bars.iter().enumerate() {
+                @let y = top + row * i as f64;
+                @let w = if max > 0.0 && b.value.is_finite() { (b.value / max * bar_area).max(0.0) } else { 0.0 };
+                text x=(n(label_w - 8.0, 0)) y=(n(y + 15.0, 1)) text-anchor="end" { (b.label) }
+                rect x=(n(label_w, 0)) y=(n(y + 3.0, 1)) width=(n(w, 1)) height=(n(row - 6.0, 1))
+                    fill=(if i == 0 { "#2e7d32" } else { "#66a3d2" }) {}
+                text x=(n(label_w + w + 6.0, 1)) y=(n(y + 15.0, 1)) { (b.annotation) }
+            }
+            text x=(n(label_w, 0)) y=(n(top + row * bars.len() as f64 + 25.0, 1)) fill="#555555" { (caption) }
+        }
     }
-    let _ = writeln!(
-        s,
-        r##"<text x="{label_w:.0}" y="{:.1}" fill="#555555">{}</text>"##,
-        top + row * bars.len() as f64 + 25.0,
-        esc(caption)
-    );
-    s.push_str("</svg>\n");
-    s
 }
 
 /// One line of a line chart.
@@ -106,8 +87,14 @@ pub struct Series {
 
 const PALETTE: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
-/// Renders series as lines over shared axes, with a legend and min/max tick labels.
+/// Renders series as lines over shared axes, with a legend and min/max tick labels: the text of
+/// an SVG file.
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    line_svg(title, x_label, y_label, series).into_string() + "\n"
+}
+
+/// [`line_chart`] as markup to embed in a page.
+pub fn line_svg(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Markup {
     let (w, h, left, top, right, bottom) = (640.0, 380.0, 70.0, 40.0, 20.0, 50.0);
     let pts = series
         .iter()
@@ -132,24 +119,6 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     let (pw, ph) = (w - left - right, h - top - bottom);
     let sx = |x: f64| left + (x - x0) / (x1 - x0) * pw;
     let sy = |y: f64| top + ph - (y - y0) / (y1 - y0) * ph;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = writeln!(
-        s,
-        r#"<text x="{left}" y="24" font-size="15" font-weight="bold">{}</text>"#,
-        esc(title)
-    );
-    let _ = writeln!(
-        s,
-        r##"<polyline points="{left},{top} {left},{} {},{}" fill="none" stroke="#333333"/>"##,
-        top + ph,
-        left + pw,
-        top + ph
-    );
     let fmt = |v: f64| {
         if v.fract() == 0.0 && v.abs() < 1e9 {
             format!("{v:.0}")
@@ -157,73 +126,38 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             crate::format::sig(v)
         }
     };
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-        left - 6.0,
-        top + ph,
-        fmt(y0)
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-        left - 6.0,
-        top + 10.0,
-        fmt(y1)
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{left}" y="{}" text-anchor="middle">{}</text>"#,
-        top + ph + 16.0,
-        fmt(x0)
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        left + pw,
-        top + ph + 16.0,
-        fmt(x1)
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        left + pw / 2.0,
-        h - 12.0,
-        esc(x_label)
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">{}</text>"#,
-        top + ph / 2.0,
-        top + ph / 2.0,
-        esc(y_label)
-    );
-    for (i, ser) in series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
-        let line: Vec<String> = ser
-            .points
-            .iter()
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
-            .collect();
-        let _ = writeln!(
-            s,
-            r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"/>"#,
-            line.join(" ")
-        );
-        let ly = top + 14.0 + 16.0 * i as f64;
-        let _ = writeln!(
-            s,
-            r#"<rect x="{}" y="{}" width="12" height="4" fill="{color}"/><text x="{}" y="{}">{}</text>"#,
-            left + pw - 150.0,
-            ly - 4.0,
-            left + pw - 132.0,
-            ly,
-            esc(&ser.name)
-        );
+    let lines: Vec<String> = series
+        .iter()
+        .map(|ser| {
+            ser.points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let mid = top + ph / 2.0;
+    html! {
+        svg xmlns=(XMLNS) width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} font-family="sans-serif" font-size="12" {
+            rect width="100%" height="100%" fill="#ffffff" {}
+            text x=(left) y="24" font-size="15" font-weight="bold" { (title) }
+            polyline points={(left) "," (top) " " (left) "," (top + ph) " " (left + pw) "," (top + ph)} fill="none" stroke="#333333" {}
+            text x=(left - 6.0) y=(top + ph) text-anchor="end" { (fmt(y0)) }
+            text x=(left - 6.0) y=(top + 10.0) text-anchor="end" { (fmt(y1)) }
+            text x=(left) y=(top + ph + 16.0) text-anchor="middle" { (fmt(x0)) }
+            text x=(left + pw) y=(top + ph + 16.0) text-anchor="middle" { (fmt(x1)) }
+            text x=(left + pw / 2.0) y=(h - 12.0) text-anchor="middle" { (x_label) }
+            text x="16" y=(mid) text-anchor="middle" transform={"rotate(-90 16 " (mid) ")"} { (y_label) }
+            @for (i, (ser, line)) in series.iter().zip(&lines).enumerate() {
+                @let color = PALETTE[i % PALETTE.len()];
+                @let ly = top + 14.0 + 16.0 * i as f64;
+                polyline points=(line) fill="none" stroke=(color) stroke-width="2" {}
+                rect x=(left + pw - 150.0) y=(ly - 4.0) width="12" height="4" fill=(color) {}
+                text x=(left + pw - 132.0) y=(ly) { (ser.name) }
+            }
+        }
     }
-    s.push_str("</svg>\n");
-    s
 }
 
 /// One image of a grid: grey levels row-major, and a caption.
@@ -239,7 +173,7 @@ pub struct Tile {
     pub alert: bool,
 }
 
-/// Renders square greyscale images in a grid with captions.
+/// Renders square greyscale images in a grid with captions: the text of an SVG file.
 pub fn image_grid(title: &str, tiles: &[Tile], columns: usize) -> String {
     let columns = columns.max(1);
     let cell = 96.0;
@@ -248,45 +182,25 @@ pub fn image_grid(title: &str, tiles: &[Tile], columns: usize) -> String {
         columns as f64 * cell + 20.0,
         rows as f64 * (cell + 18.0) + 40.0,
     );
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
-    );
-    let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let _ = writeln!(
-        s,
-        r#"<text x="10" y="22" font-size="15" font-weight="bold">{}</text>"#,
-        esc(title)
-    );
-    for (i, t) in tiles.iter().enumerate() {
-        let (cx, cy) = (
-            10.0 + (i % columns) as f64 * cell,
-            34.0 + (i / columns) as f64 * (cell + 18.0),
-        );
-        let px = (cell - 16.0) / t.side.max(1) as f64;
-        for (j, v) in t.pixels.iter().enumerate() {
-            let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
-            if g < 250 {
-                let _ = writeln!(
-                    s,
-                    r##"<rect x="{:.1}" y="{:.1}" width="{px:.2}" height="{px:.2}" fill="#{g:02x}{g:02x}{g:02x}"/>"##,
-                    cx + (j % t.side) as f64 * px,
-                    cy + (j / t.side) as f64 * px
-                );
+    let svg = html! {
+        svg xmlns=(XMLNS) width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} font-family="sans-serif" font-size="11" {
+            rect width="100%" height="100%" fill="#ffffff" {}
+            text x="10" y="22" font-size="15" font-weight="bold" { (title) }
+            @for (i, t) in tiles.iter().enumerate() {
+                @let (cx, cy) = (10.0 + (i % columns) as f64 * cell, 34.0 + (i / columns) as f64 * (cell + 18.0));
+                @let px = (cell - 16.0) / t.side.max(1) as f64;
+                @for (j, v) in t.pixels.iter().enumerate() {
+                    @let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+                    @if g < 250 {
+                        rect x=(n(cx + (j % t.side) as f64 * px, 1)) y=(n(cy + (j / t.side) as f64 * px, 1))
+                            width=(n(px, 2)) height=(n(px, 2)) fill=(format!("#{g:02x}{g:02x}{g:02x}")) {}
+                    }
+                }
+                text x=(n(cx, 1)) y=(n(cy + cell - 4.0, 1)) fill=(if t.alert { "#c62828" } else { "#333333" }) { (t.caption) }
             }
         }
-        let _ = writeln!(
-            s,
-            r##"<text x="{:.1}" y="{:.1}" fill="{}">{}</text>"##,
-            cx,
-            cy + cell - 4.0,
-            if t.alert { "#c62828" } else { "#333333" },
-            esc(&t.caption)
-        );
-    }
-    s.push_str("</svg>\n");
-    s
+    };
+    svg.into_string() + "\n"
 }
 
 #[cfg(test)]
@@ -364,5 +278,51 @@ mod tests {
         assert_eq!(svg.matches("fill=\"#000000\"").count(), 5);
         assert!(svg.contains("fill=\"#7f7f7f\""));
         assert!(svg.contains("#c62828"));
+    }
+
+    const HOSTILE: [&str; 3] = [
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "]]></svg><script>",
+    ];
+
+    /// What maud makes of a hostile string: the same text with `&<>"` as entities.
+    fn escaped(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    }
+
+    #[test]
+    fn every_text_of_every_chart_is_escaped() {
+        for h in HOSTILE {
+            let bars = [Bar {
+                label: h.into(),
+                value: 1.0,
+                annotation: h.into(),
+            }];
+            let line = [Series {
+                name: h.into(),
+                points: vec![(0.0, 1.0), (1.0, 2.0)],
+            }];
+            let tiles = [Tile {
+                pixels: vec![0.5; 4],
+                side: 2,
+                caption: h.into(),
+                alert: false,
+            }];
+            for (svg, texts) in [
+                (bar_chart(h, h, &bars), 4),
+                (line_chart(h, h, h, &line), 4),
+                (image_grid(h, &tiles, 1), 2),
+            ] {
+                assert!(!svg.contains(h), "raw {h:?} in {svg}");
+                assert_eq!(svg.matches(&escaped(h)).count(), texts, "{svg}");
+                assert_eq!(svg.matches("<svg").count(), 1, "{svg}");
+                assert_eq!(svg.matches("</svg>").count(), 1, "{svg}");
+                assert!(!svg.contains("<script") && !svg.contains("<img"), "{svg}");
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 pub mod hardware;
 pub mod impacts;
+pub mod markdown;
 pub mod run;
 pub mod run_json;
 pub mod sink;

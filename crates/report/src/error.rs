@@ -23,5 +23,20 @@ pub enum ReportError {
     Write(#[from] std::io::Error),
 }
 
+impl ReportError {
+    /// An invalid `what`: `value` as given, `expected` what would be right.
+    pub fn invalid(
+        what: impl Into<String>,
+        value: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        ReportError::Invalid {
+            what: what.into(),
+            value: value.into(),
+            expected: expected.into(),
+        }
+    }
+}
+
 /// Result with [`ReportError`].
 pub type Result<T, E = ReportError> = std::result::Result<T, E>;

@@ -78,15 +78,27 @@ impl ModelSheet {
         }
     }
 
-    /// The Hugging Face model-card metadata block (`co2_eq_emissions`, grams).
+    /// The Hugging Face model-card metadata block (`co2_eq_emissions`, grams). Site and
+    /// hardware are user text inside YAML double quotes: quotes become `'`, backslashes `/`
+    /// and line breaks spaces, so each stays one YAML string on its line.
     pub fn hugging_face_yaml(&self) -> String {
+        let quoted = |s: &str| -> String {
+            s.chars()
+                .map(|c| match c {
+                    '"' => '\'',
+                    '\\' => '/',
+                    c if c.is_control() => ' ',
+                    c => c,
+                })
+                .collect()
+        };
         format!(
             "co2_eq_emissions:\n  emissions: {:.6}\n  source: \"Sustain {} ({} energy, location-based carbon)\"\n  training_type: \"pre-training\"\n  geographical_location: \"{}\"\n  hardware_used: \"{}\"\n",
             self.co2e_location_g,
             env!("CARGO_PKG_VERSION"),
             self.energy_source(),
-            self.site.replace('"', "'"),
-            format!("{} ({})", self.hardware, self.device).replace('"', "'")
+            quoted(&self.site),
+            quoted(&format!("{} ({})", self.hardware, self.device))
         )
     }
 

@@ -7,27 +7,6 @@ use std::fmt::Write;
 use crate::scenario::ScenarioFile;
 use crate::targets::Progress;
 
-/// The metrics (target metric names) each lever type moves.
-pub fn moves(lever: &str) -> &'static [&'static str] {
-    match lever {
-        "move-site" => &[
-            "co2e_location_g",
-            "co2e_market_g",
-            "water_l",
-            "energy_wh",
-            "cost",
-        ],
-        "hardware" | "quantize" | "prune" => &["energy_wh", "co2e_location_g", "water_l", "cost"],
-        "shift-hours" => &["co2e_location_g"],
-        "pue" => &["energy_wh", "co2e_location_g", "water_l", "cost"],
-        "contractual-power" => &["co2e_market_g"],
-        "energy-price" => &["cost"],
-        "price" => &["revenue"],
-        "volume" => &["requests", "revenue", "energy_wh", "co2e_location_g"],
-        _ => &[],
-    }
-}
-
 /// Metrics computed from others: (derived, from).
 const DERIVED: &[(&str, &str)] = &[
     ("co2e_per_1k_requests", "co2e_location_g"),
@@ -49,8 +28,18 @@ fn id(s: &str) -> String {
         .collect()
 }
 
+/// A label's text in Mermaid: quotes would end the label, line breaks the statement, and
+/// `<`/`>` are markup to Mermaid's HTML labels; they become `'`, spaces and entity codes.
 fn text(s: &str) -> String {
-    s.replace('"', "'")
+    s.chars()
+        .map(|c| match c {
+            '"' | '`' => "'".to_string(),
+            '<' => "#lt;".to_string(),
+            '>' => "#gt;".to_string(),
+            c if c.is_control() => " ".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// The Mermaid source (without the code fence); empty when there are neither targets nor
@@ -67,7 +56,7 @@ pub fn mermaid(targets: &[Progress], scenarios: &[ScenarioFile]) -> String {
         for (i, l) in s.levers.iter().enumerate() {
             let lid = format!("L_{}_{}", id(&s.name), i + 1);
             let _ = writeln!(o, "    {lid}[\"{}: {}\"]", text(&s.name), text(&l.label()));
-            for m in moves(&l.kind) {
+            for m in l.kind().moves() {
                 metrics.insert(m);
                 edges.push(format!("  {lid} --> M_{m}"));
             }
@@ -92,21 +81,18 @@ pub fn mermaid(targets: &[Progress], scenarios: &[ScenarioFile]) -> String {
     }
     let _ = writeln!(o, "  subgraph Metrics");
     for m in &metrics {
-        let _ = writeln!(o, "    M_{m}([\"{m}\"])");
+        let _ = writeln!(o, "    M_{}([\"{}\"])", id(m), text(m));
     }
     let _ = writeln!(o, "  end");
     let _ = writeln!(o, "  subgraph Goals");
     for t in targets {
-        let verdict = serde_json::to_value(t.verdict)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
+        let verdict = t.verdict.as_str();
         let _ = writeln!(
             o,
             "    T_{}{{{{\"{}: {} of {} {} by {} — {}\"}}}}",
             id(&t.target.name),
             text(&t.target.name),
-            t.target.metric,
+            text(&t.target.metric),
             text(&t.target.scope),
             text(&t.target.goal.label()),
             t.target.by,
@@ -123,7 +109,12 @@ pub fn mermaid(targets: &[Progress], scenarios: &[ScenarioFile]) -> String {
         }
     }
     for t in targets {
-        let _ = writeln!(o, "  M_{} --> T_{}", t.target.metric, id(&t.target.name));
+        let _ = writeln!(
+            o,
+            "  M_{} --> T_{}",
+            id(&t.target.metric),
+            id(&t.target.name)
+        );
     }
     o
 }

@@ -238,6 +238,18 @@ pub enum Verdict {
     NoData,
 }
 
+impl Verdict {
+    /// The verdict as in JSON: `achieved`, `on-track`, `off-track`, `no-data`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Achieved => "achieved",
+            Verdict::OnTrack => "on-track",
+            Verdict::OffTrack => "off-track",
+            Verdict::NoData => "no-data",
+        }
+    }
+}
+
 /// A target's progress as of a period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Progress {
@@ -263,6 +275,40 @@ pub struct Progress {
     pub verdict: Verdict,
     /// The verdict in words, with its figures.
     pub explanation: String,
+}
+
+/// The period `t` is judged on: `given` when there is one, else the period of the same kind as
+/// its baseline (month, quarter, half, year) that contains `today`. `sustain target list`, the
+/// API's targets and the targets page all judge a target here.
+pub fn judged_on(t: &Target, given: Option<&Period>, today: NaiveDate) -> Result<Period> {
+    match given {
+        Some(p) => Ok(p.clone()),
+        None => Ok(Period::parse(&t.baseline)?.like_containing(today)),
+    }
+}
+
+/// The progress of every target of the ledger, each judged on [`judged_on`]`(given, today)`.
+pub fn all(
+    ledger: &impl Business,
+    given: Option<&Period>,
+    today: NaiveDate,
+) -> Result<Vec<Progress>> {
+    ledger
+        .targets()?
+        .iter()
+        .map(|t| progress(ledger, t, &judged_on(t, given, today)?))
+        .collect()
+}
+
+/// The progress of the targets whose scope is `scope`, judged on `period`: the targets of a
+/// report.
+pub fn of_scope(ledger: &impl Business, scope: &Scope, period: &Period) -> Result<Vec<Progress>> {
+    ledger
+        .targets()?
+        .iter()
+        .filter(|t| Scope::parse(&t.scope).is_ok_and(|s| s == *scope))
+        .map(|t| progress(ledger, t, period))
+        .collect()
 }
 
 /// The progress of `t` as of `period`.
@@ -364,4 +410,21 @@ pub fn progress(ledger: &impl Business, t: &Target, period: &Period) -> Result<P
         verdict,
         explanation,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_read_as_in_json() {
+        for v in [
+            Verdict::Achieved,
+            Verdict::OnTrack,
+            Verdict::OffTrack,
+            Verdict::NoData,
+        ] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
+    }
 }

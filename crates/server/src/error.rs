@@ -31,6 +31,9 @@ pub enum ApiError {
     /// 404: no such record or route.
     #[error("{0}")]
     NotFound(String),
+    /// 413: the body is larger than the route accepts.
+    #[error("{0}")]
+    TooLarge(String),
     /// 409: the record exists already.
     #[error("{0}")]
     Conflict(String),
@@ -68,6 +71,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

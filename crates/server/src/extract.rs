@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -15,7 +16,7 @@ fn field_of(message: &str) -> Option<String> {
     Some(message[start..start + len].to_string())
 }
 
-/// A JSON body; a bad one is a 400 that says what is wrong.
+/// A JSON body; a bad one is a 400 that says what is wrong, one over the limit a 413.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -25,6 +26,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
+            // A body over the route's limit is axum's 413, kept as such (not a bad request).
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(format!(
+                    "the request body is larger than this route accepts: {}",
+                    rejection.body_text()
+                )))
+            }
             Err(rejection) => {
                 let message = match &rejection {
                     JsonRejection::MissingJsonContentType(_) => {

@@ -5,8 +5,10 @@
 //! - a JSON API under `/api/v1` (runs, models, datasets, products, usage, cost lines, accounts,
 //!   targets, reports, tokens), described by the OpenAPI document at `/openapi.json`;
 //! - `/metrics` in the Prometheus text format;
-//! - web pages (overview, accounts, runs, models, products, targets) rendered on the server
-//!   with the report crate's figures and SVG charts;
+//! - web pages (overview, accounts, runs, models, products, targets, scenarios) rendered on
+//!   the server with maud from the report crate's figures and SVG charts;
+//! - security headers on every response (`headers`: CSP without inline script, nosniff, no
+//!   framing);
 //! - token authentication on everything that shows data (`auth`), with roles viewer, editor and
 //!   admin.
 //!
@@ -21,6 +23,7 @@ pub mod cache;
 pub mod client;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod metrics;
 pub mod openapi;
 pub mod overview;
@@ -44,6 +47,7 @@ pub fn app(state: AppState) -> Router {
     documented
         .merge(pages::router())
         .fallback(api::not_found)
+        .layer(middleware::from_fn(headers::layer))
         .layer(middleware::from_fn(request_id::layer))
         .with_state(state)
 }

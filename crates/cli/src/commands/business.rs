@@ -10,9 +10,9 @@ use sustain_core::business::{
     CostLine, Direction, Goal, IndexWeight, Indicator, Product, Target, Usage,
 };
 use sustain_ledger::Business;
-use sustain_report::render::{Format, render_full, targets_markdown};
-use sustain_report::targets::{self, Progress};
-use sustain_report::{Period, Scope, accounts};
+use sustain_report::render::{Format, targets_markdown};
+use sustain_report::targets;
+use sustain_report::{Period, Scope};
 
 use crate::cli::{
     AuditArgs, CostCommand, IndicatorCommand, ProductCommand, ReportArgs, TargetCommand,
@@ -441,14 +441,6 @@ pub fn report(a: ReportArgs, settings: &Settings) -> Result<()> {
     let scope = Scope::parse(&a.scope)?;
     let format = Format::parse(&a.format)?;
     let ledger = open_ledger(settings)?;
-    let accounts = accounts(&ledger, &period, &scope)?;
-    // The targets of this scope, judged on the report's period.
-    let progress: Vec<Progress> = ledger
-        .targets()?
-        .iter()
-        .filter(|t| Scope::parse(&t.scope).is_ok_and(|s| s == scope))
-        .map(|t| targets::progress(&ledger, t, &period))
-        .collect::<Result<_, _>>()?;
     let accelerators = sustain_core::hardware::AcceleratorCatalog::bundled()
         .context("bundled accelerator catalog")?;
     let ctx = sustain_report::scenario::Context {
@@ -456,8 +448,7 @@ pub fn report(a: ReportArgs, settings: &Settings) -> Result<()> {
         accelerators: &accelerators,
         file: None,
     };
-    let extras = sustain_report::extras(&ledger, &accounts, &progress, &ctx)?;
-    let text = render_full(&accounts, &progress, &extras, format);
+    let text = sustain_report::Report::build(&ledger, &period, &scope, &ctx)?.render(format);
     match &a.output {
         Some(path) => {
             std::fs::write(path, &text)
@@ -496,17 +487,8 @@ pub fn target(cmd: TargetCommand, settings: &Settings) -> Result<()> {
             ))
         }
         TargetCommand::List(a) => {
-            let list = ledger.targets()?;
             let given = a.period.as_deref().map(Period::parse).transpose()?;
-            let today = Utc::now().date_naive();
-            let mut progress = Vec::new();
-            for t in &list {
-                let period = match &given {
-                    Some(p) => p.clone(),
-                    None => Period::parse(&t.baseline)?.like_containing(today),
-                };
-                progress.push(targets::progress(&ledger, t, &period)?);
-            }
+            let progress = targets::all(&ledger, given.as_ref(), Utc::now().date_naive())?;
             if a.json {
                 return out(&format!("{}\n", serde_json::to_string_pretty(&progress)?));
             }

@@ -89,7 +89,7 @@ pub fn scenario(cmd: ScenarioCommand, settings: &Settings) -> Result<()> {
             if a.json {
                 out(&format!("{}\n", serde_json::to_string_pretty(&r)?))
             } else {
-                let mut s = scenario::markdown(&r);
+                let mut s = sustain_report::render::scenario_markdown(&r);
                 if a.save {
                     s.push_str(&format!("\nSaved as scenario {:?}.\n", sc.name));
                 }
@@ -115,7 +115,7 @@ pub fn scenario(cmd: ScenarioCommand, settings: &Settings) -> Result<()> {
                     .map(|f| {
                         f.levers
                             .iter()
-                            .map(|l| l.kind.clone())
+                            .map(|l| l.kind().name())
                             .collect::<Vec<_>>()
                             .join(", ")
                     })

@@ -6,9 +6,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use sustain_core::hardware::AcceleratorCatalog;
 use sustain_ledger::Role;
-use sustain_report::render::{Format, render};
-use sustain_report::{Accounts, Scope};
+use sustain_report::scenario::Context;
+use sustain_report::{Accounts, Format, Report, Scope};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -103,7 +104,8 @@ struct ReportQuery {
     format: Option<String>,
 }
 
-/// A report with the targets of its scope, as `sustain report` writes it.
+/// A report as `sustain report` writes it: the same assembly (`Report`), so the same bytes
+/// for the same ledger, period and scope; the accounts come from the cache.
 #[utoipa::path(
     get,
     path = "/api/v1/reports",
@@ -133,18 +135,14 @@ async fn report(
     let text = state
         .ledger(move |l| {
             let a = st.cache().accounts(l, &period, &scope)?;
-            let targets = super::business::progress(l, Some(&period))?
-                .into_iter()
-                .filter(|p| Scope::parse(&p.target.scope).is_ok_and(|s| s == scope))
-                .collect::<Vec<_>>();
-            Ok(render(&a, &targets, format))
+            let accelerators = AcceleratorCatalog::bundled()?;
+            let ctx = Context {
+                sites: st.sites(),
+                accelerators: &accelerators,
+                file: None,
+            };
+            Ok(Report::with_accounts(l, (*a).clone(), &ctx)?.render(format))
         })
         .await?;
-    let content_type = match format {
-        Format::Markdown => "text/markdown; charset=utf-8",
-        Format::Json => "application/json",
-        Format::Csv => "text/csv; charset=utf-8",
-        Format::Html => "text/html; charset=utf-8",
-    };
-    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+    Ok(([(header::CONTENT_TYPE, format.content_type())], text).into_response())
 }

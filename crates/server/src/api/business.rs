@@ -368,17 +368,7 @@ async fn add_cost(
 /// The progress of every target, each judged on `period` or, without one, on the period of its
 /// baseline's kind that contains today (as `sustain target list`).
 pub(crate) fn progress(l: &SqliteLedger, period: Option<&Period>) -> ApiResult<Vec<Progress>> {
-    let today = Utc::now().date_naive();
-    l.targets()?
-        .iter()
-        .map(|t| {
-            let p = match period {
-                Some(p) => p.clone(),
-                None => Period::parse(&t.baseline)?.like_containing(today),
-            };
-            Ok(targets::progress(l, t, &p)?)
-        })
-        .collect()
+    Ok(targets::all(l, period, Utc::now().date_naive())?)
 }
 
 /// Targets with their progress and verdict.
