@@ -117,6 +117,10 @@ impl Site {
                 value,
                 expected,
             },
+            CoreError::OutOfBounds(b) => CoreError::OutOfBounds(crate::bounds::BoundsError {
+                field: format!("{} of site '{}'", b.field, record.id),
+                ..b
+            }),
             other => other,
         };
         if record.id.trim().is_empty() {
@@ -133,7 +137,10 @@ impl Site {
             .transpose()
             .map_err(ctx)?;
         let pue = Pue::new(record.pue).map_err(ctx)?;
-        let wue = WaterIntensity::from_l_per_kwh(record.wue_l_per_kwh).map_err(ctx)?;
+        let wue = crate::bounds::WUE_L_PER_KWH
+            .check("WUE", record.wue_l_per_kwh)
+            .map_err(|e| ctx(e.into()))
+            .and_then(|v| WaterIntensity::from_l_per_kwh(v).map_err(ctx))?;
         let offsite_water = record
             .offsite_water_l_per_kwh
             .map(WaterIntensity::from_l_per_kwh)
@@ -151,12 +158,21 @@ impl Site {
             (None, _) => None,
         };
         if let Some(r) = record.renewable_share
-            && !(0.0..=1.0).contains(&r)
+            && !crate::bounds::SHARE.contains(r)
         {
             return Err(ctx(CoreError::InvalidValue {
                 what: "renewable_share".into(),
                 value: r.to_string(),
                 expected: "a fraction between 0 and 1".into(),
+            }));
+        }
+        if let Some(y) = record.year
+            && !(1900..=crate::bounds::LAST_YEAR).contains(&y)
+        {
+            return Err(ctx(CoreError::InvalidValue {
+                what: "year".into(),
+                value: y.to_string(),
+                expected: format!("the year of the intensity figure, 1900 to {}", crate::bounds::LAST_YEAR),
             }));
         }
         Ok(Self {

@@ -212,16 +212,9 @@ impl Water {
     }
 }
 
-fn finite_non_negative(what: &str, v: f64, expected: &str) -> Result<f64> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        Err(CoreError::InvalidValue {
-            what: what.to_string(),
-            value: v.to_string(),
-            expected: expected.to_string(),
-        })
-    }
+/// `v` checked against its plausible bound (finite, within [`crate::bounds`]).
+fn bounded(what: &str, v: f64, bound: &crate::bounds::Bound) -> Result<f64> {
+    Ok(bound.check(what, v)?)
 }
 
 /// Grid carbon intensity, in grams of CO2e per kilowatt-hour.
@@ -229,9 +222,9 @@ fn finite_non_negative(what: &str, v: f64, expected: &str) -> Result<f64> {
 pub struct CarbonIntensity(f64);
 
 impl CarbonIntensity {
-    /// A validated intensity: finite and not negative.
+    /// A validated intensity: within [`crate::bounds::INTENSITY_G_PER_KWH`].
     pub fn from_g_per_kwh(v: f64) -> Result<Self> {
-        finite_non_negative("carbon intensity", v, "a number of gCO2e/kWh >= 0").map(Self)
+        bounded("carbon intensity", v, &crate::bounds::INTENSITY_G_PER_KWH).map(Self)
     }
     /// In gCO2e/kWh.
     pub fn g_per_kwh(self) -> f64 {
@@ -253,9 +246,11 @@ pub struct WaterIntensity(f64);
 impl WaterIntensity {
     /// Zero water per kWh.
     pub const ZERO: Self = Self(0.0);
-    /// A validated water intensity: finite and not negative.
+    /// A validated water intensity: within [`crate::bounds::OFFSITE_WATER_L_PER_KWH`], the
+    /// wider of the two water factors (a site's WUE is also held to
+    /// [`crate::bounds::WUE_L_PER_KWH`]).
     pub fn from_l_per_kwh(v: f64) -> Result<Self> {
-        finite_non_negative("water intensity", v, "a number of L/kWh >= 0").map(Self)
+        bounded("water intensity", v, &crate::bounds::OFFSITE_WATER_L_PER_KWH).map(Self)
     }
     /// In L/kWh.
     pub fn l_per_kwh(self) -> f64 {
@@ -277,18 +272,10 @@ pub struct Pue(f64);
 impl Pue {
     /// No facility overhead.
     pub const ONE: Self = Self(1.0);
-    /// A validated PUE: finite and at least 1.
+    /// A validated PUE: within [`crate::bounds::PUE`] (facility energy / IT energy; 1.0
+    /// means no overhead).
     pub fn new(v: f64) -> Result<Self> {
-        if v.is_finite() && v >= 1.0 {
-            Ok(Self(v))
-        } else {
-            Err(CoreError::InvalidValue {
-                what: "PUE".into(),
-                value: v.to_string(),
-                expected: "a number >= 1.0 (facility energy / IT energy; 1.0 means no overhead)"
-                    .into(),
-            })
-        }
+        bounded("PUE", v, &crate::bounds::PUE).map(Self)
     }
     /// The ratio.
     pub fn value(self) -> f64 {
@@ -385,12 +372,12 @@ pub struct EnergyPrice {
 }
 
 impl EnergyPrice {
-    /// A validated price per kWh: finite and not negative.
+    /// A validated price per kWh: within [`crate::bounds::ENERGY_PRICE_PER_KWH`].
     pub fn per_kwh(amount: f64, currency: Currency) -> Result<Self> {
-        let per_kwh = finite_non_negative(
+        let per_kwh = bounded(
             "electricity price",
             amount,
-            "an amount per kWh >= 0, such as 0.12",
+            &crate::bounds::ENERGY_PRICE_PER_KWH,
         )?;
         Ok(Self { per_kwh, currency })
     }
@@ -422,13 +409,9 @@ pub struct HourlyRate {
 }
 
 impl HourlyRate {
-    /// A validated rate per hour: finite and not negative.
+    /// A validated rate per hour: within [`crate::bounds::HOURLY_RATE`].
     pub fn per_hour(amount: f64, currency: Currency) -> Result<Self> {
-        let per_hour = finite_non_negative(
-            "hourly rate",
-            amount,
-            "an amount per hour >= 0, such as 2.5",
-        )?;
+        let per_hour = bounded("hourly rate", amount, &crate::bounds::HOURLY_RATE)?;
         Ok(Self { per_hour, currency })
     }
     /// The amount per hour.
@@ -499,6 +482,11 @@ mod tests {
         assert!(CarbonIntensity::from_g_per_kwh(-1.0).is_err());
         assert!(CarbonIntensity::from_g_per_kwh(f64::NAN).is_err());
         assert!(WaterIntensity::from_l_per_kwh(f64::INFINITY).is_err());
+        // Finite but implausible: refused with the bound named.
+        let err = CarbonIntensity::from_g_per_kwh(1e308).unwrap_err().to_string();
+        assert!(err.contains("<= 2000.0"), "{err}");
+        assert!(Pue::new(50.0).is_err());
+        assert!(HourlyRate::per_hour(1e300, Currency::new("USD").unwrap()).is_err());
         assert!(Currency::new("EURO").is_err());
         assert!(Currency::new("E1R").is_err());
     }

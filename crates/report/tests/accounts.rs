@@ -115,7 +115,7 @@ fn record_with(
         peak_rss_bytes: 1,
         impacts: Impacts::compute(energy.total(), duration, site, None).unwrap(),
         embodied: sustain_core::embodied::for_run(
-            &start.host,
+            start.host.machine(),
             duration,
             duration,
             true,

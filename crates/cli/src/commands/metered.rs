@@ -45,7 +45,7 @@ pub(super) fn run_start(
 ) -> RunStart {
     let [cpu, gpu, ram] = sampler.methods();
     RunStart {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: sustain_core::run::new_run_id(),
         name,
         kind,
         command,
