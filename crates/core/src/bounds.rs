@@ -409,20 +409,11 @@ pub const INDEX_WEIGHT: Bound = bound(
 );
 
 /// The value of an indicator that scores 100 in the index.
-pub const INDEX_REFERENCE: Bound = above(
-    "a finite value",
-    0.0,
-    1e15,
-    "as an indicator's value",
-);
+pub const INDEX_REFERENCE: Bound = above("a finite value", 0.0, 1e15, "as an indicator's value");
 
 /// A relative goal, as a fraction (-0.3 is 30 % less).
-pub const GOAL_FRACTION: Bound = bound(
-    "a change",
-    -1.0,
-    1000.0,
-    "a change of -100 % to +100,000 %",
-);
+pub const GOAL_FRACTION: Bound =
+    bound("a change", -1.0, 1000.0, "a change of -100 % to +100,000 %");
 
 /// An absolute goal value of an account metric.
 pub const GOAL_VALUE: Bound = bound(
@@ -489,10 +480,15 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_the_value_and_the_bound() {
-        let e = ENERGY_J.check("end.energy.cpu.energy_j", 1e308).unwrap_err();
+        let e = ENERGY_J
+            .check("end.energy.cpu.energy_j", 1e308)
+            .unwrap_err();
         let text = e.to_string();
         assert!(text.starts_with("end.energy.cpu.energy_j = "), "{text}");
-        assert!(text.contains("1e308") || text.contains("100000000"), "{text}");
+        assert!(
+            text.contains("1e308") || text.contains("100000000"),
+            "{text}"
+        );
         assert!(text.contains("a number of J >= 0.0 and <= 1e16"), "{text}");
         assert_eq!(e.clone().within("x").field, "x.end.energy.cpu.energy_j");
         assert_eq!(ENERGY_J.check("e", 1e16), Ok(1e16));
@@ -501,8 +497,17 @@ mod tests {
         let e = REQUESTS.check_count("--requests", u64::MAX).unwrap_err();
         assert_eq!(e.value, "18446744073709551615");
         assert!(e.to_string().contains("<= 1e12"), "{e}");
-        assert_eq!(REQUESTS.check_count("r", 1_000_000_000_000), Ok(1e12 as u64));
-        assert!(MONEY.check("a", -0.5).unwrap_err().to_string().contains(">= 0"));
+        assert_eq!(
+            REQUESTS.check_count("r", 1_000_000_000_000),
+            Ok(1e12 as u64)
+        );
+        assert!(
+            MONEY
+                .check("a", -0.5)
+                .unwrap_err()
+                .to_string()
+                .contains(">= 0")
+        );
     }
 
     #[test]
@@ -512,8 +517,7 @@ mod tests {
         assert!(FACILITY_ENERGY_J.contains(facility));
         assert!(CO2E_G.contains(facility / 3.6e6 * INTENSITY_G_PER_KWH.max));
         assert!(RUN_COST.contains(
-            facility / 3.6e6 * ENERGY_PRICE_PER_KWH.max
-                + DURATION_S.max / 3600.0 * HOURLY_RATE.max
+            facility / 3.6e6 * ENERGY_PRICE_PER_KWH.max + DURATION_S.max / 3600.0 * HOURLY_RATE.max
         ));
         assert!(RUN_COST.max.is_finite() && CPU_S.max.is_finite());
     }

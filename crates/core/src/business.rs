@@ -139,13 +139,12 @@ impl Usage {
             currency,
             source,
         } = input;
-        let p = products
-            .iter()
-            .find(|p| p.name == product)
-            .ok_or_else(|| CoreError::UnknownProduct {
+        let p = products.iter().find(|p| p.name == product).ok_or_else(|| {
+            CoreError::UnknownProduct {
                 name: product.clone(),
                 known: products.iter().map(|p| p.name.clone()).collect(),
-            })?;
+            }
+        })?;
         let (revenue, currency) = match (revenue, currency) {
             (None, Some(c)) => {
                 return Err(invalid(
@@ -445,7 +444,10 @@ mod tests {
             ..input.clone()
         });
         assert!(matches!(e, CoreError::UnknownProduct { .. }));
-        assert!(e.to_string().contains("unknown product 'video'") && e.to_string().contains("chat, free"));
+        assert!(
+            e.to_string().contains("unknown product 'video'")
+                && e.to_string().contains("chat, free")
+        );
         let e = err(UsageInput {
             currency: Some("USD".into()),
             ..input.clone()
@@ -462,7 +464,8 @@ mod tests {
             ..input.clone()
         });
         assert!(
-            e.to_string().starts_with("--requests = 18446744073709551615 is out of bounds"),
+            e.to_string()
+                .starts_with("--requests = 18446744073709551615 is out of bounds"),
             "{e}"
         );
         for bad in [
@@ -543,7 +546,12 @@ mod tests {
             amount: 1e308,
             ..c.clone()
         };
-        assert!(huge.validate().unwrap_err().to_string().contains("--amount = "));
+        assert!(
+            huge.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--amount = ")
+        );
         let i = Indicator {
             name: "training_hours".into(),
             day: c.day,
@@ -554,7 +562,12 @@ mod tests {
             recorded_at: Utc::now(),
         };
         assert!(i.validate().unwrap_err().to_string().contains("--value"));
-        assert!(Goal::parse("1e300").unwrap_err().to_string().contains("--goal"));
+        assert!(
+            Goal::parse("1e300")
+                .unwrap_err()
+                .to_string()
+                .contains("--goal")
+        );
         assert!(Goal::parse("+1e9%").is_err());
     }
 }

@@ -27,9 +27,7 @@ pub fn new_run_id() -> String {
 /// Checks a run id: 1 to 64 letters, digits or `-` (a UUID), so that it is safe in paths,
 /// URLs and logs.
 pub fn check_run_id(field: &str, id: &str) -> Result<(), CoreError> {
-    if id.is_empty()
-        || id.len() > 64
-        || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
         return Err(CoreError::InvalidValue {
             what: field.into(),
@@ -710,7 +708,10 @@ mod tests {
         let mut bad = s.clone();
         bad.site.intensity_g_per_kwh = 1e308;
         let e = bad.validate().unwrap_err();
-        assert!(e.to_string().contains("carbon intensity of site 'FR'"), "{e}");
+        assert!(
+            e.to_string().contains("carbon intensity of site 'FR'"),
+            "{e}"
+        );
         assert_eq!(field(e), "start.site");
         let mut bad = s.clone();
         bad.hourly_rate = Some((1e300, "USD".into()));
@@ -739,14 +740,20 @@ mod tests {
         end.validate(&s.started_at).unwrap();
         let mut bad = end.clone();
         bad.ended_at = "1970-01-01T00:00:00Z".parse().unwrap();
-        assert_eq!(field(bad.validate(&s.started_at).unwrap_err()), "end.ended_at");
+        assert_eq!(
+            field(bad.validate(&s.started_at).unwrap_err()),
+            "end.ended_at"
+        );
         let mut bad = end.clone();
         bad.ended_at = s.started_at - chrono::Duration::seconds(1);
         let e = bad.validate(&s.started_at).unwrap_err();
         assert!(e.to_string().contains("ends at or after it starts"), "{e}");
         let mut bad = end.clone();
         bad.duration = Duration::from_secs(10_000_000_000_000_000_000);
-        assert_eq!(field(bad.validate(&s.started_at).unwrap_err()), "end.duration_s");
+        assert_eq!(
+            field(bad.validate(&s.started_at).unwrap_err()),
+            "end.duration_s"
+        );
         let mut bad = end.clone();
         bad.energy.gpu.energy = Energy::from_joules(1e308);
         assert_eq!(

@@ -172,7 +172,10 @@ impl Site {
             return Err(ctx(CoreError::InvalidValue {
                 what: "year".into(),
                 value: y.to_string(),
-                expected: format!("the year of the intensity figure, 1900 to {}", crate::bounds::LAST_YEAR),
+                expected: format!(
+                    "the year of the intensity figure, 1900 to {}",
+                    crate::bounds::LAST_YEAR
+                ),
             }));
         }
         Ok(Self {

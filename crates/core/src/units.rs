@@ -250,7 +250,12 @@ impl WaterIntensity {
     /// wider of the two water factors (a site's WUE is also held to
     /// [`crate::bounds::WUE_L_PER_KWH`]).
     pub fn from_l_per_kwh(v: f64) -> Result<Self> {
-        bounded("water intensity", v, &crate::bounds::OFFSITE_WATER_L_PER_KWH).map(Self)
+        bounded(
+            "water intensity",
+            v,
+            &crate::bounds::OFFSITE_WATER_L_PER_KWH,
+        )
+        .map(Self)
     }
     /// In L/kWh.
     pub fn l_per_kwh(self) -> f64 {
@@ -483,7 +488,9 @@ mod tests {
         assert!(CarbonIntensity::from_g_per_kwh(f64::NAN).is_err());
         assert!(WaterIntensity::from_l_per_kwh(f64::INFINITY).is_err());
         // Finite but implausible: refused with the bound named.
-        let err = CarbonIntensity::from_g_per_kwh(1e308).unwrap_err().to_string();
+        let err = CarbonIntensity::from_g_per_kwh(1e308)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("<= 2000.0"), "{err}");
         assert!(Pue::new(50.0).is_err());
         assert!(HourlyRate::per_hour(1e300, Currency::new("USD").unwrap()).is_err());
