@@ -59,7 +59,7 @@ pub struct Bound {
 
 /// A number as bounds print it: with a decimal point below a million (`1.0`, `2000.0`), in
 /// exponent form above (`1e16`).
-fn num(v: f64) -> String {
+pub fn num(v: f64) -> String {
     if v.abs() >= 1e6 {
         format!("{v:e}")
     } else {
@@ -99,10 +99,13 @@ impl Bound {
         }
     }
 
-    /// Checks `v`, naming `field` on error.
+    /// Checks `v`, naming `field` on error (the value written as [`num`] writes it, so that
+    /// 1e308 reads as such).
     pub fn check(&self, field: &str, v: f64) -> Result<f64> {
         if self.contains(v) {
             Ok(v)
+        } else if v.is_finite() {
+            Err(self.error(field, num(v)))
         } else {
             Err(self.error(field, v.to_string()))
         }

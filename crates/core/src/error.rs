@@ -52,7 +52,7 @@ pub enum CoreError {
         error: Box<CoreError>,
     },
     /// A usage row names a product the ledger does not have.
-    #[error("unknown product '{name}': add it first; known products: {}", if .known.is_empty() { "none".to_string() } else { .known.join(", ") })]
+    #[error("unknown product '{name}' (known products: {})", if .known.is_empty() { "none".to_string() } else { .known.join(", ") })]
     UnknownProduct {
         /// The name given.
         name: String,

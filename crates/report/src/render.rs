@@ -330,6 +330,7 @@ fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
         a.period.to.pred_opt().unwrap_or(a.period.to),
         a.scope
     );
+    excluded_markdown(&mut o, a);
     if !a.has_data {
         let _ = writeln!(
             o,
@@ -585,6 +586,46 @@ fn markdown(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
         "\n## Methods\n\n- Energy: `docs/methods/cpu-energy.md`, `memory-energy.md`, `gpu-energy.md` (each run says measured or modelled).\n- Carbon, water and cost: `docs/methods/impacts.md` (location- and market-based carbon per the GHG Protocol Scope 2 guidance).\n- Embodied carbon and the SCI: `docs/methods/embodied.md` (the SCI specification's `M = TE x TS x RS`).\n- Accounts, periods, scopes and per-unit figures: `docs/methods/accounts.md`."
     );
     o
+}
+
+/// A warning naming the records left out of the figures (none on a ledger within bounds).
+fn excluded_markdown(o: &mut String, a: &Accounts) {
+    if a.excluded.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\n> **Warning:** {} record(s) of this period are left out of every figure below: a figure of theirs is outside its plausible bounds (`docs/reference/bounds.md`).\n",
+        a.excluded.len()
+    );
+    for r in &a.excluded {
+        let _ = writeln!(
+            o,
+            "- {} {} ({}): {}",
+            r.kind.as_str().replace('_', " "),
+            md_text(&r.id),
+            r.day,
+            md_text(&r.problem)
+        );
+    }
+}
+
+/// Text shown in Markdown as it is: characters Markdown or HTML would read escaped.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn social_markdown(o: &mut String, s: &crate::social::Social) {

@@ -84,6 +84,8 @@ impl From<LedgerError> for ApiError {
                 message: e.to_string(),
             },
             LedgerError::Invalid(m) => ApiError::Unprocessable(m),
+            LedgerError::Rejected(core) => core.into(),
+            LedgerError::Conflict(m) => ApiError::Conflict(m),
             LedgerError::Locked { .. } => {
                 ApiError::Busy("the ledger is busy with another writer; retry in a moment".into())
             }
@@ -109,10 +111,20 @@ impl From<ReportError> for ApiError {
 
 impl From<sustain_core::CoreError> for ApiError {
     fn from(e: sustain_core::CoreError) -> Self {
+        use sustain_core::CoreError;
         match e {
-            sustain_core::CoreError::InvalidValue { ref what, .. } => ApiError::BadRequest {
+            CoreError::InvalidValue { ref what, .. } => ApiError::BadRequest {
                 field: Some(what.trim_start_matches("--").to_string()),
                 message: e.to_string(),
+            },
+            // A figure outside its plausible bounds: 400, like any invalid value, naming it.
+            CoreError::OutOfBounds(ref b) => ApiError::BadRequest {
+                field: Some(b.field.trim_start_matches("--").to_string()),
+                message: e.to_string(),
+            },
+            CoreError::At { field, error } => ApiError::BadRequest {
+                field: Some(field),
+                message: error.to_string(),
             },
             other => ApiError::Unprocessable(other.to_string()),
         }

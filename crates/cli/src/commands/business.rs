@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
 use sustain_core::business::{
-    CostLine, Direction, Goal, IndexWeight, Indicator, Product, Target, Usage,
+    CostLine, Direction, Goal, IndexWeight, Indicator, Product, Target, Usage, UsageInput,
 };
 use sustain_ledger::Business;
 use sustain_report::render::{Format, render_full, targets_markdown};
@@ -102,88 +102,33 @@ pub fn product(cmd: ProductCommand, settings: &Settings) -> Result<()> {
     }
 }
 
-/// Usage as given: revenue and its currency may be missing.
-struct Given<'a> {
-    product: &'a str,
-    day: NaiveDate,
-    requests: u64,
-    tokens: u64,
-    revenue: Option<(f64, Option<String>)>,
-}
-
-/// A usage row: revenue as given, else from the product's prices. `at` says where the row
-/// comes from, for errors.
-fn usage_row(products: &[Product], g: Given<'_>, source: &str, at: &str) -> Result<Usage> {
-    let Given {
-        product,
-        day,
-        requests,
-        tokens,
-        revenue,
-    } = g;
-    let p = products.iter().find(|p| p.name == product).ok_or_else(|| {
-        BadInput(format!(
-            "{at}: unknown product '{product}': add it first with `sustain product add {product}`; known products: {}",
-            if products.is_empty() {
-                "none".to_string()
-            } else {
-                products
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
+/// A usage row by the one rule every entry point uses (`Usage::from_input`); `at` says where
+/// the row comes from, for errors.
+fn usage_row(products: &[Product], input: UsageInput, at: &str) -> Result<Usage> {
+    Usage::from_input(products, input).map_err(|e| match e {
+        sustain_core::CoreError::UnknownProduct { ref name, .. } => BadInput(format!(
+            "{at}: {e}: add it first with `sustain product add {name}`"
         ))
-    })?;
-    let (revenue, currency) = match revenue {
-        Some((r, c)) => {
-            let currency = c.or_else(|| p.currency.clone()).ok_or_else(|| {
-                BadInput(format!(
-                    "{at}: the revenue has no currency and product {product} has none: give --currency"
-                ))
-            })?;
-            (r, currency)
-        }
-        None => match &p.currency {
-            Some(c) => (p.revenue(requests, tokens), c.clone()),
-            None => {
-                return Err(BadInput(format!(
-                    "{at}: product {product} has no prices, so the revenue cannot be computed: give --revenue and --currency, or add prices with `sustain product add {product} --price-per-1k-requests X --currency CODE`"
-                ))
-                .into());
-            }
-        },
-    };
-    let u = Usage {
-        product: product.to_string(),
-        day,
-        requests,
-        tokens,
-        revenue,
-        currency: currency.to_ascii_uppercase(),
-        source: source.to_string(),
-    };
-    u.validate().map_err(|e| BadInput(format!("{at}: {e}")))?;
-    Ok(u)
+        .into(),
+        other => BadInput(format!("{at}: {other}")).into(),
+    })
 }
 
 fn usage_add(a: UsageAddArgs, settings: &Settings) -> Result<()> {
     let ledger = open_ledger(settings)?;
     let products = ledger.products()?;
     let day = parse_day("--date", a.date.as_deref())?;
-    if a.currency.is_some() && a.revenue.is_none() {
-        return Err(BadInput("--currency goes with --revenue; without --revenue the product's prices and currency are used".into()).into());
-    }
     let u = usage_row(
         &products,
-        Given {
-            product: &a.product,
+        UsageInput {
+            product: a.product.clone(),
             day,
             requests: a.requests,
             tokens: a.tokens,
-            revenue: a.revenue.map(|r| (r, a.currency.clone())),
+            revenue: a.revenue,
+            currency: a.currency.clone(),
+            source: "cli".into(),
         },
-        "cli",
         "usage",
     )?;
     ledger.add_usage(std::slice::from_ref(&u), &actor(), "usage.add")?;
@@ -241,22 +186,24 @@ fn usage_import(a: UsageImportArgs, settings: &Settings) -> Result<()> {
         let day = parse_day(&format!("date on {at}"), Some(cell(Some(di))))?;
         let revenue = match cell(vi) {
             "" => None,
-            v => Some((
+            v => Some(
                 v.parse::<f64>()
                     .map_err(|_| BadInput(format!("{at}: revenue {v:?} is not a number")))?,
-                Some(cell(ci).to_string()).filter(|c| !c.is_empty()),
-            )),
+            ),
         };
         rows.push(usage_row(
             &products,
-            Given {
-                product: cell(Some(pi)),
+            UsageInput {
+                product: cell(Some(pi)).to_string(),
                 day,
                 requests: count(Some(ri), "requests")?,
                 tokens: count(ti, "tokens")?,
                 revenue,
+                currency: revenue
+                    .and(Some(cell(ci).to_string()))
+                    .filter(|c| !c.is_empty()),
+                source: source.clone(),
             },
-            &source,
             &at,
         )?);
     }

@@ -8,6 +8,7 @@
 
 use std::sync::LazyLock;
 
+use rusqlite::types::Value;
 use sustain_core::bounds::{self, Bound};
 
 use super::{SqliteLedger, day_bound, parse_day, ts_bound};
@@ -106,18 +107,23 @@ pub(crate) static ENDS_WITHIN: LazyLock<String> = LazyLock::new(|| within("e", E
 pub(super) static USAGE_WITHIN: LazyLock<String> = LazyLock::new(|| within("u", USAGE));
 
 /// The first of `values` (in the order of `figures`) outside its bound, as the bound's error
-/// names it (`end.cpu_j = inf is out of bounds: ...`).
-fn problem(prefix: &str, figures: &[Figure], values: &[Option<f64>]) -> String {
+/// names it (`end.cpu_j = inf is out of bounds: ...`); whole numbers are checked as counts, so
+/// they are named exactly.
+fn problem(prefix: &str, figures: &[Figure], values: &[Value]) -> String {
     figures
         .iter()
         .zip(values)
         .find_map(|(f, v)| {
-            v.and_then(|v| {
-                f.bound
-                    .check(&format!("{prefix}{}", f.column), v)
-                    .err()
-                    .map(|e| e.to_string())
-            })
+            let field = format!("{prefix}{}", f.column);
+            let checked = match v {
+                Value::Integer(i) => match u64::try_from(*i) {
+                    Ok(n) => f.bound.check_count(&field, n).map(|_| ()),
+                    Err(_) => f.bound.check(&field, *i as f64).map(|_| ()),
+                },
+                Value::Real(x) => f.bound.check(&field, *x).map(|_| ()),
+                _ => Ok(()),
+            };
+            checked.err().map(|e| e.to_string())
         })
         .unwrap_or_else(|| "a figure is outside its bound".into())
 }
@@ -150,7 +156,7 @@ impl SqliteLedger {
             ],
             |r| {
                 let values = (0..cols.len())
-                    .map(|i| r.get::<_, Option<f64>>(i + 2))
+                    .map(|i| r.get::<_, Value>(i + 2))
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, values))
             },
@@ -178,9 +184,9 @@ impl SqliteLedger {
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     [
-                        r.get::<_, Option<f64>>(3)?,
-                        r.get::<_, Option<f64>>(4)?,
-                        r.get::<_, Option<f64>>(5)?,
+                        r.get::<_, Value>(3)?,
+                        r.get::<_, Value>(4)?,
+                        r.get::<_, Value>(5)?,
                     ],
                 ))
             },
@@ -238,7 +244,16 @@ mod tests {
             sql.contains("(f.embodied_g IS NULL OR (f.embodied_g >= 0e0"),
             "{sql}"
         );
-        let p = problem("end.", FACTS, &[Some(1.0), Some(f64::INFINITY)]);
+        let p = problem(
+            "end.",
+            FACTS,
+            &[Value::Real(1.0), Value::Real(f64::INFINITY)],
+        );
         assert!(p.starts_with("end.gpu_j = inf is out of bounds"), "{p}");
+        let p = problem("", USAGE, &[Value::Integer(i64::MAX)]);
+        assert!(
+            p.starts_with("requests = 9223372036854775807 is out"),
+            "{p}"
+        );
     }
 }

@@ -8,7 +8,8 @@ use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sustain_core::business::{CostLine, Goal, Product, Target, Usage};
+use sustain_core::CoreError;
+use sustain_core::business::{CostLine, Goal, Product, Target, Usage, UsageInput};
 use sustain_ledger::{Business, SqliteLedger};
 use sustain_report::targets::{self, Progress};
 use sustain_report::{Period, Scope};
@@ -112,62 +113,23 @@ struct NewUsage {
     currency: Option<String>,
 }
 
-/// A usage row: revenue as given, else from the product's prices (as `sustain usage add`).
+/// A usage row, made by the one rule every entry point uses (`Usage::from_input`).
 fn usage_row(l: &SqliteLedger, u: NewUsage, day: NaiveDate) -> ApiResult<Usage> {
-    let products = l.products()?;
-    let Some(p) = products.iter().find(|p| p.name == u.product) else {
-        let known: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
-        return Err(ApiError::Unprocessable(format!(
-            "unknown product '{}': add it first (POST /api/v1/products); known products: {}",
-            u.product,
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        )));
-    };
-    if u.currency.is_some() && u.revenue.is_none() {
-        return Err(ApiError::field(
-            "currency",
-            "currency goes with revenue; without revenue the product's prices and currency are used",
-        ));
-    }
-    let (revenue, currency) = match (u.revenue, &p.currency) {
-        (Some(r), _) => (
-            r,
-            u.currency.or_else(|| p.currency.clone()).ok_or_else(|| {
-                ApiError::field(
-                    "currency",
-                    format!(
-                        "the revenue has no currency and product {} has none",
-                        p.name
-                    ),
-                )
-            })?,
-        ),
-        (None, Some(c)) => (p.revenue(u.requests, u.tokens), c.clone()),
-        (None, None) => {
-            return Err(ApiError::field(
-                "revenue",
-                format!(
-                    "product {} has no prices, so the revenue cannot be computed: give revenue and currency",
-                    p.name
-                ),
-            ));
-        }
-    };
-    let row = Usage {
+    let input = UsageInput {
         product: u.product,
         day,
         requests: u.requests,
         tokens: u.tokens,
-        revenue,
-        currency: currency.trim().to_ascii_uppercase(),
+        revenue: u.revenue,
+        currency: u.currency,
         source: "api".into(),
     };
-    row.validate()?;
-    Ok(row)
+    Usage::from_input(&l.products()?, input).map_err(|e| match e {
+        CoreError::UnknownProduct { .. } => {
+            ApiError::Unprocessable(format!("{e}: add it first (POST /api/v1/products)"))
+        }
+        other => other.into(),
+    })
 }
 
 async fn add_usage(
