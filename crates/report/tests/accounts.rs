@@ -1,15 +1,13 @@
 //! Accounts on a fixture ledger: every figure equals what a direct SQL query of the ledger
 //! gives, to the gram and the cent; scopes filter; bad input is refused; the audit log chains.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use sustain_core::business::{CostLine, Product, Usage};
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
-    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus,
+    ComponentEnergy, EnergyBreakdown, EnergySource, RunEnd, RunKind, RunStart, RunStatus,
 };
 use sustain_core::site::{Site, SiteCatalog};
 use sustain_core::units::{CarbonIntensity, Energy};

@@ -109,17 +109,28 @@ impl From<ReportError> for ApiError {
     }
 }
 
+/// The JSON field a record's error names: the records name fields by the CLI's flags
+/// (`--price-per-1k-requests`, `--date`), the API by its JSON fields (`price_per_1k_requests`,
+/// `day`); paths such as `end.duration_s` are the API's already.
+fn api_field(name: &str) -> String {
+    match name.strip_prefix("--") {
+        Some("date") => "day".into(),
+        Some(flag) => flag.replace('-', "_"),
+        None => name.to_string(),
+    }
+}
+
 impl From<sustain_core::CoreError> for ApiError {
     fn from(e: sustain_core::CoreError) -> Self {
         use sustain_core::CoreError;
         match e {
             CoreError::InvalidValue { ref what, .. } => ApiError::BadRequest {
-                field: Some(what.trim_start_matches("--").to_string()),
+                field: Some(api_field(what)),
                 message: e.to_string(),
             },
             // A figure outside its plausible bounds: 400, like any invalid value, naming it.
             CoreError::OutOfBounds(ref b) => ApiError::BadRequest {
-                field: Some(b.field.trim_start_matches("--").to_string()),
+                field: Some(api_field(&b.field)),
                 message: e.to_string(),
             },
             CoreError::At { field, error } => ApiError::BadRequest {

@@ -3,23 +3,20 @@
 //! the report crate's, writes through the API, pushed runs, the OpenAPI document, metrics and
 //! the pages.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Value, json};
 use sustain_core::business::{CostLine, Product, Usage};
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
-    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus, Sample,
+    EnergyBreakdown, EnergySource, RunEnd, RunKind, RunStart, RunStatus, Sample,
 };
-use sustain_core::site::{Site, SiteCatalog};
-use sustain_core::units::Energy;
+use sustain_core::site::Site;
 use sustain_ledger::{Business, Ledger, Role, SqliteLedger, Tokens};
 use sustain_report::{Period, Scope, accounts};
 use sustain_server::wire::RunUpload;
