@@ -66,7 +66,13 @@ fn stdout(o: &std::process::Output) -> String {
 fn every_command_that_records_refuses_figures_outside_their_bounds() {
     let env = Env::new();
     let ok = env.sustain(&[
-        "product", "add", "chat", "--price-per-1k-requests", "2", "--currency", "USD",
+        "product",
+        "add",
+        "chat",
+        "--price-per-1k-requests",
+        "2",
+        "--currency",
+        "USD",
     ]);
     assert!(ok.status.success(), "{}", stderr(&ok));
     let csv = env.path("usage.csv");
@@ -78,44 +84,140 @@ fn every_command_that_records_refuses_figures_outside_their_bounds() {
     let csv = csv.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec!["usage", "add", "--product", "chat", "--requests", "18446744073709551615"],
+            vec![
+                "usage",
+                "add",
+                "--product",
+                "chat",
+                "--requests",
+                "18446744073709551615",
+            ],
             "--requests = 18446744073709551615 is out of bounds: expected a number of requests >= 0.0 and <= 1e12",
         ),
         (
-            vec!["usage", "add", "--product", "chat", "--tokens", "1152921504606846976"],
+            vec![
+                "usage",
+                "add",
+                "--product",
+                "chat",
+                "--tokens",
+                "1152921504606846976",
+            ],
             "--tokens = 1152921504606846976 is out of bounds",
         ),
         (
-            vec!["usage", "add", "--product", "chat", "--requests", "1", "--revenue", "1e308", "--currency", "USD"],
+            vec![
+                "usage",
+                "add",
+                "--product",
+                "chat",
+                "--requests",
+                "1",
+                "--revenue",
+                "1e308",
+                "--currency",
+                "USD",
+            ],
             "--revenue = 1e308 is out of bounds",
         ),
         (
-            vec!["usage", "add", "--product", "chat", "--requests", "1", "--date", "9999-01-01"],
+            vec![
+                "usage",
+                "add",
+                "--product",
+                "chat",
+                "--requests",
+                "1",
+                "--date",
+                "9999-01-01",
+            ],
             "2000 to 2100",
         ),
-        (vec!["usage", "import", csv], "line 3: --requests = 18446744073709551615 is out of bounds"),
         (
-            vec!["cost", "add", "--amount", "1e308", "--currency", "USD", "--category", "staff"],
+            vec!["usage", "import", csv],
+            "line 3: --requests = 18446744073709551615 is out of bounds",
+        ),
+        (
+            vec![
+                "cost",
+                "add",
+                "--amount",
+                "1e308",
+                "--currency",
+                "USD",
+                "--category",
+                "staff",
+            ],
             "--amount = 1e308 is out of bounds",
         ),
         (
-            vec!["product", "add", "p", "--price-per-1k-requests", "1e308", "--currency", "USD"],
+            vec![
+                "product",
+                "add",
+                "p",
+                "--price-per-1k-requests",
+                "1e308",
+                "--currency",
+                "USD",
+            ],
             "--price-per-1k-requests = 1e308 is out of bounds",
         ),
         (
-            vec!["indicator", "add", "hours", "--value", "-1e308", "--unit", "h"],
+            vec![
+                "indicator",
+                "add",
+                "hours",
+                "--value",
+                "-1e308",
+                "--unit",
+                "h",
+            ],
             "--value = -1e308 is out of bounds",
         ),
         (
-            vec!["indicator", "weight", "hours", "--weight", "1e308", "--direction", "higher", "--reference", "10"],
+            vec![
+                "indicator",
+                "weight",
+                "hours",
+                "--weight",
+                "1e308",
+                "--direction",
+                "higher",
+                "--reference",
+                "10",
+            ],
             "--weight = 1e308 is out of bounds",
         ),
         (
-            vec!["target", "add", "t", "--metric", "energy_wh", "--baseline", "2026-Q1", "--goal", "1e300", "--by", "2027-12-31"],
+            vec![
+                "target",
+                "add",
+                "t",
+                "--metric",
+                "energy_wh",
+                "--baseline",
+                "2026-Q1",
+                "--goal",
+                "1e300",
+                "--by",
+                "2027-12-31",
+            ],
             "--goal = 1e300 is out of bounds",
         ),
         (
-            vec!["target", "add", "t", "--metric", "energy_wh", "--baseline", "2026-Q1", "--goal", "-30%", "--by", "9999-12-31"],
+            vec![
+                "target",
+                "add",
+                "t",
+                "--metric",
+                "energy_wh",
+                "--baseline",
+                "2026-Q1",
+                "--goal",
+                "-30%",
+                "--by",
+                "9999-12-31",
+            ],
             "--by = 9999-12-31 is out of bounds",
         ),
     ];
@@ -127,12 +229,22 @@ fn every_command_that_records_refuses_figures_outside_their_bounds() {
     // `sustain run`'s figures from the configuration: its own failures exit 125.
     let o = env.sustain(&["run", "--host-embodied-kg", "1e9", "--", "true"]);
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
-    assert!(stderr(&o).contains("host embodied emissions = 1e9 is out of bounds"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("host embodied emissions = 1e9 is out of bounds"),
+        "{}",
+        stderr(&o)
+    );
     let config = env.path("sustain.toml");
     for (text, needle) in [
-        ("[[sites]]\nid = \"dc\"\nintensity_g_per_kwh = 1e308\n", "carbon intensity of site 'dc' = 1e308 is out of bounds"),
+        (
+            "[[sites]]\nid = \"dc\"\nintensity_g_per_kwh = 1e308\n",
+            "carbon intensity of site 'dc' = 1e308 is out of bounds",
+        ),
         ("[meter]\ncpu_tdp_w = 1e12\n", "CPU TDP"),
-        ("[cost]\nhourly_rate = 1e300\ncurrency = \"USD\"\n", "hourly rate = 1e300 is out of bounds"),
+        (
+            "[cost]\nhourly_rate = 1e300\ncurrency = \"USD\"\n",
+            "hourly rate = 1e300 is out of bounds",
+        ),
     ] {
         std::fs::write(&config, text).unwrap();
         let o = env.sustain(&["--config", config.to_str().unwrap(), "product", "list"]);
@@ -143,7 +255,10 @@ fn every_command_that_records_refuses_figures_outside_their_bounds() {
     let o = env.sustain(&["audit", "--verify"]);
     assert!(stdout(&o).contains("1 entries"), "{}", stdout(&o));
     let o = env.sustain(&["runs", "list", "--json"]);
-    assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+        serde_json::json!([])
+    );
 }
 
 /// A ledger with two runs in July 2026, a product, usage, a cost line, an indicator, a target,
@@ -257,15 +372,27 @@ fn a_period_stays_readable_whatever_an_older_ledger_holds() {
     fixture(&path);
     let before = report_json(&env, "2026-07");
     assert!(before.get("excluded").is_none());
-    let planted = kit::old_ledger::plant(&path, NaiveDate::from_ymd_opt(2026, 7, 9).unwrap(), "chat");
+    let planted =
+        kit::old_ledger::plant(&path, NaiveDate::from_ymd_opt(2026, 7, 9).unwrap(), "chat");
     let after = report_json(&env, "2026-07");
-    assert_eq!(figures(after.clone()), figures(before), "the valid records' figures");
+    assert_eq!(
+        figures(after.clone()),
+        figures(before),
+        "the valid records' figures"
+    );
     assert_eq!(after["excluded"].as_array().unwrap().len(), planted.total());
-    assert!(!serde_json::to_string(&after["headline"]).unwrap().contains("null"));
+    assert!(
+        !serde_json::to_string(&after["headline"])
+            .unwrap()
+            .contains("null")
+    );
     let o = env.sustain(&["report", "--period", "2026-07"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let md = stdout(&o);
-    assert!(md.contains("**Warning:** 10 record(s) of this period are left out"), "{md}");
+    assert!(
+        md.contains("**Warning:** 10 record(s) of this period are left out"),
+        "{md}"
+    );
     assert!(md.contains("old-energy"), "{md}");
     for args in [
         vec!["report", "--period", "2026-07", "--format", "csv"],
@@ -340,7 +467,11 @@ fn every_read_only_command_reads_an_auditors_read_only_copy() {
                 pid: u32::MAX - 1,
                 ..kit::meter()
             },
-            ..kit::run_start("open-1", kit::at(now.year(), now.month(), 1, 0, 0), &kit::site("FR"))
+            ..kit::run_start(
+                "open-1",
+                kit::at(now.year(), now.month(), 1, 0, 0),
+                &kit::site("FR"),
+            )
         };
         l.start_run(&s).unwrap();
     }
@@ -375,7 +506,11 @@ fn every_read_only_command_reads_an_auditors_read_only_copy() {
     let o = run(&["runs", "show", "open-1"]);
     assert!(stdout(&o).contains("running"), "{}", stdout(&o));
     let o = run(&["-v", "runs", "list"]);
-    assert!(stderr(&o).contains("is read-only"), "an info line says so: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is read-only"),
+        "an info line says so: {}",
+        stderr(&o)
+    );
     // A write fails with a clear error, exit 1.
     let o = run(&["product", "add", "video"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -384,7 +519,15 @@ fn every_read_only_command_reads_an_auditors_read_only_copy() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, vec!["ledger.sqlite".to_string()], "no -wal or -shm beside it");
-    assert_eq!(std::fs::read(&copy).unwrap(), bytes, "the copy is unchanged");
+    assert_eq!(
+        names,
+        vec!["ledger.sqlite".to_string()],
+        "no -wal or -shm beside it"
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        bytes,
+        "the copy is unchanged"
+    );
     std::fs::set_permissions(&audit, std::fs::Permissions::from_mode(0o755)).unwrap();
 }

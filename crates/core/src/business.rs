@@ -57,6 +57,29 @@ pub struct Product {
 }
 
 impl Product {
+    /// A product as a user gives it (`sustain product add`, `POST /api/v1/products`), recorded
+    /// now: the currency trimmed and upper-cased, then every field checked.
+    pub fn new(
+        name: String,
+        unit: String,
+        price_per_1k_requests: Option<f64>,
+        price_per_1m_tokens: Option<f64>,
+        currency: Option<String>,
+        description: String,
+    ) -> Result<Self> {
+        let p = Product {
+            name,
+            unit,
+            price_per_1k_requests,
+            price_per_1m_tokens,
+            currency: currency.map(|c| c.trim().to_ascii_uppercase()),
+            description,
+            recorded_at: Utc::now(),
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Checks names, prices and the currency.
     pub fn validate(&self) -> Result<()> {
         check_name("product", &self.name)?;
@@ -229,6 +252,28 @@ pub struct CostLine {
 }
 
 impl CostLine {
+    /// A cost line as a user gives it (`sustain cost add`, `POST /api/v1/costs`): the currency
+    /// trimmed and upper-cased, then every field checked.
+    pub fn new(
+        day: NaiveDate,
+        scope: String,
+        category: String,
+        amount: f64,
+        currency: &str,
+        description: String,
+    ) -> Result<Self> {
+        let c = CostLine {
+            day,
+            scope,
+            category,
+            amount,
+            currency: currency.trim().to_ascii_uppercase(),
+            description,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
     /// Checks the scope, category, amount, day and currency.
     pub fn validate(&self) -> Result<()> {
         self.check_bounds()?;
@@ -594,6 +639,29 @@ pub struct Indicator {
 }
 
 impl Indicator {
+    /// An indicator as a user gives it (`sustain indicator add`, `POST /api/v1/indicators`),
+    /// recorded now, checked.
+    pub fn new(
+        name: String,
+        day: NaiveDate,
+        scope: String,
+        value: f64,
+        unit: String,
+        description: String,
+    ) -> Result<Self> {
+        let i = Indicator {
+            name,
+            day,
+            scope,
+            value,
+            unit,
+            description,
+            recorded_at: Utc::now(),
+        };
+        i.validate()?;
+        Ok(i)
+    }
+
     /// Checks the name, the scope and the amount.
     pub fn validate(&self) -> Result<()> {
         check_name("indicator", &self.name)?;
@@ -685,6 +753,20 @@ pub struct IndexWeight {
 }
 
 impl IndexWeight {
+    /// A weight as a user gives it (`sustain indicator weight`, `POST /api/v1/index-weights`),
+    /// recorded now: the direction parsed, then every field checked.
+    pub fn new(indicator: String, weight: f64, direction: &str, reference: f64) -> Result<Self> {
+        let w = IndexWeight {
+            indicator,
+            weight,
+            direction: Direction::parse(direction)?,
+            reference,
+            recorded_at: Utc::now(),
+        };
+        w.validate()?;
+        Ok(w)
+    }
+
     /// Checks the name, the weight and the reference.
     pub fn validate(&self) -> Result<()> {
         check_name("indicator", &self.indicator)?;

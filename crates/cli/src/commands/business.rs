@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
 use sustain_core::business::{
-    CostLine, Direction, Goal, IndexWeight, Indicator, Product, Target, Usage, UsageInput,
+    CostLine, Goal, IndexWeight, Indicator, Product, Target, Usage, UsageInput,
 };
 use sustain_ledger::Business;
 use sustain_report::render::{Format, render_full, targets_markdown};
@@ -54,15 +54,14 @@ pub fn product(cmd: ProductCommand, settings: &Settings) -> Result<()> {
     let ledger = open_ledger(settings)?;
     match cmd {
         ProductCommand::Add(a) => {
-            let p = Product {
-                name: a.name,
-                unit: a.unit,
-                price_per_1k_requests: a.price_per_1k_requests,
-                price_per_1m_tokens: a.price_per_1m_tokens,
-                currency: a.currency.map(|c| c.to_ascii_uppercase()),
-                description: a.description,
-                recorded_at: Utc::now(),
-            };
+            let p = Product::new(
+                a.name,
+                a.unit,
+                a.price_per_1k_requests,
+                a.price_per_1m_tokens,
+                a.currency,
+                a.description,
+            )?;
             ledger.add_product(&p, &actor())?;
             out(&format!(
                 "product {} recorded (unit: {}); tag its runs with --tag product={}\n",
@@ -239,14 +238,14 @@ pub fn usage(cmd: UsageCommand, settings: &Settings) -> Result<()> {
 pub fn cost(cmd: CostCommand, settings: &Settings) -> Result<()> {
     match cmd {
         CostCommand::Add(a) => {
-            let c = CostLine {
-                day: parse_day("--date", a.date.as_deref())?,
-                scope: a.scope,
-                category: a.category,
-                amount: a.amount,
-                currency: a.currency.to_ascii_uppercase(),
-                description: a.description,
-            };
+            let c = CostLine::new(
+                parse_day("--date", a.date.as_deref())?,
+                a.scope,
+                a.category,
+                a.amount,
+                &a.currency,
+                a.description,
+            )?;
             let ledger = open_ledger(settings)?;
             ledger.add_cost_line(&c, &actor())?;
             out(&format!(
@@ -284,15 +283,14 @@ pub fn cost(cmd: CostCommand, settings: &Settings) -> Result<()> {
 pub fn indicator(cmd: IndicatorCommand, settings: &Settings) -> Result<()> {
     match cmd {
         IndicatorCommand::Add(a) => {
-            let i = Indicator {
-                name: a.name,
-                day: parse_day("--date", a.date.as_deref())?,
-                scope: a.scope,
-                value: a.value,
-                unit: a.unit,
-                description: a.description,
-                recorded_at: Utc::now(),
-            };
+            let i = Indicator::new(
+                a.name,
+                parse_day("--date", a.date.as_deref())?,
+                a.scope,
+                a.value,
+                a.unit,
+                a.description,
+            )?;
             let ledger = open_ledger(settings)?;
             ledger.add_indicator(&i, &actor())?;
             out(&format!(
@@ -332,13 +330,7 @@ pub fn indicator(cmd: IndicatorCommand, settings: &Settings) -> Result<()> {
             out(&format!("{t}\n"))
         }
         IndicatorCommand::Weight(a) => {
-            let w = IndexWeight {
-                indicator: a.name,
-                weight: a.weight,
-                direction: Direction::parse(&a.direction)?,
-                reference: a.reference,
-                recorded_at: Utc::now(),
-            };
+            let w = IndexWeight::new(a.name, a.weight, &a.direction, a.reference)?;
             let ledger = open_ledger(settings)?;
             ledger.set_index_weight(&w, &actor())?;
             out(&format!(

@@ -71,16 +71,14 @@ async fn add_product(
     State(state): State<AppState>,
     ApiJson(p): ApiJson<NewProduct>,
 ) -> ApiResult<(StatusCode, Json<Product>)> {
-    let p = Product {
-        name: p.name,
-        unit: p.unit,
-        price_per_1k_requests: p.price_per_1k_requests,
-        price_per_1m_tokens: p.price_per_1m_tokens,
-        currency: p.currency.map(|c| c.trim().to_ascii_uppercase()),
-        description: p.description,
-        recorded_at: Utc::now(),
-    };
-    p.validate()?;
+    let p = Product::new(
+        p.name,
+        p.unit,
+        p.price_per_1k_requests,
+        p.price_per_1m_tokens,
+        p.currency,
+        p.description,
+    )?;
     let actor = auth.caller.actor();
     let stored = p.clone();
     state
@@ -182,15 +180,14 @@ async fn add_cost(
     State(state): State<AppState>,
     ApiJson(c): ApiJson<NewCost>,
 ) -> ApiResult<(StatusCode, Json<CostLine>)> {
-    let line = CostLine {
-        day: day("day", c.day.as_deref())?,
-        scope: c.scope,
-        category: c.category,
-        amount: c.amount,
-        currency: c.currency.trim().to_ascii_uppercase(),
-        description: c.description,
-    };
-    line.validate()?;
+    let line = CostLine::new(
+        day("day", c.day.as_deref())?,
+        c.scope,
+        c.category,
+        c.amount,
+        &c.currency,
+        c.description,
+    )?;
     let actor = auth.caller.actor();
     let stored = line.clone();
     state
