@@ -11,8 +11,8 @@
 //! owner only (`files`); a ledger the user may not write (an auditor's copy) is opened
 //! read-only, without a trace left beside it.
 //!
-//! The implementation is split by concern: `schema` (identity, WAL, migrations), `runs` and
-//! `samples` (the [`Ledger`](crate::Ledger) trait), `products`, `social`, `totals`, `audit`
+//! The implementation is split by concern: `schema` (identity, WAL, migrations), `runs`, `rows`
+//! and `samples` (the [`Ledger`](crate::Ledger) trait), `products`, `social`, `totals`, `audit`
 //! and `plausible` (the [`Business`](crate::Business) records, the run rollups, the audit log
 //! and what the read side leaves out), all through the helpers of `query`.
 
@@ -22,6 +22,7 @@ mod files;
 mod plausible;
 mod products;
 pub(crate) mod query;
+mod rows;
 mod runs;
 mod samples;
 mod schema;
