@@ -222,7 +222,7 @@ impl SqliteLedger {
                 });
             }
         }
-        out.sort_by(|a, b| (a.day, a.kind).cmp(&(b.day, b.kind)));
+        out.sort_by_key(|a| (a.day, a.kind));
         Ok(out)
     }
 }
