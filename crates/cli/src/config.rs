@@ -206,7 +206,10 @@ impl Settings {
         let hourly_rate = match (file.cost.hourly_rate, &file.cost.currency) {
             (Some(a), Some(c)) => Some(
                 Currency::new(c)
-                    .and_then(|c| HourlyRate::per_hour(a, c))
+                    .and_then(|c| {
+                        sustain_core::bounds::HOURLY_RATE.check("hourly rate", a)?;
+                        HourlyRate::per_hour(a, c)
+                    })
                     .map_err(|e| BadInput(format!("{}: {e}", in_file("[cost]"))))?,
             ),
             (Some(_), None) => {

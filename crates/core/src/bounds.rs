@@ -6,6 +6,10 @@
 //! checks records against these bounds, and the read side leaves out whatever an older ledger
 //! holds outside them (`sustain_ledger` builds its SQL filters from the same constants).
 //!
+//! The bounds hold records and what is recorded in them (sites, configured rates and host
+//! figures); the unit types themselves take any finite value >= 0, so estimates (what-ifs,
+//! never recorded) can explore beyond them.
+//!
 //! A bound is not a physical limit: it is the range outside which a figure is certainly a typo,
 //! a unit mistake, a broken sensor or an attack, chosen with a wide margin over the largest
 //! real value known (each constant says why). Non-finite values (NaN, ±inf) are always refused.

@@ -62,6 +62,7 @@ impl RunStart {
         Site::from_record(self.site.clone()).map_err(|e| e.at("start.site"))?;
         self.host.validate("start.host")?;
         if let Some((amount, currency)) = &self.hourly_rate {
+            bounds::HOURLY_RATE.check("start.hourly_rate", *amount)?;
             Currency::new(currency)
                 .and_then(|c| HourlyRate::per_hour(*amount, c))
                 .map_err(|e| e.at("start.hourly_rate"))?;
