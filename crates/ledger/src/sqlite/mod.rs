@@ -12,13 +12,14 @@
 //! read-only, without a trace left beside it.
 //!
 //! The implementation is split by concern: `schema` (identity, WAL, migrations), `runs`, `rows`
-//! and `samples` (the [`Ledger`](crate::Ledger) trait), `products`, `social`, `totals`, `audit`
-//! and `plausible` (the [`Business`](crate::Business) records, the run rollups, the audit log
+//! and `samples` (the [`Ledger`](crate::Ledger) trait), `products`, `social`, `totals`, `audit`,
+//! `filters`, `scope` and `plausible` (the [`Business`](crate::Business) records, the run rollups, the audit log
 //! and what the read side leaves out), all through the helpers of `query`.
 
 mod audit;
 mod business;
 mod files;
+mod filters;
 mod plausible;
 mod products;
 pub(crate) mod query;
@@ -26,6 +27,7 @@ mod rows;
 mod runs;
 mod samples;
 mod schema;
+mod scope;
 mod social;
 mod totals;
 
@@ -36,7 +38,7 @@ use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub(crate) use audit::audit_in;
-pub(crate) use plausible::{ENDS_WITHIN, FACTS_WITHIN};
+pub(crate) use filters::{ENDS_WITHIN, FACTS_WITHIN};
 pub use schema::APPLICATION_ID;
 
 use crate::error::{LedgerError, Result};

@@ -2,109 +2,17 @@
 //! `sustain_core::bounds`. Writes refuse such records, but a ledger written before the bounds
 //! existed may hold them (a usage row clamped to `i64::MAX` requests, a run end of 1e308 J),
 //! and one of them would make its period's sums overflow or turn infinite for good. So every
-//! sum reads only rows [`within`] their bounds, the SQL filter built here from the same
-//! constants the writes check, and [`Business::invalid_records`](crate::Business) lists the
-//! rest with the figure at fault.
-
-use std::sync::LazyLock;
+//! sum reads only rows within their bounds (the SQL filters of `filters`, built from the same
+//! constants the writes check), and [`Business::invalid_records`](crate::Business) lists the
+//! rest, here, with the figure at fault.
 
 use rusqlite::types::Value;
-use sustain_core::bounds::{self, Bound};
+
+use super::filters::{FACTS, FACTS_WITHIN, Figure, USAGE, USAGE_WITHIN};
 
 use super::{SqliteLedger, day_bound, parse_day, ts_bound};
 use crate::business::{InvalidRecord, RecordKind, TotalsQuery};
 use crate::error::Result;
-
-/// A stored figure and its bound.
-pub(super) struct Figure {
-    /// The column.
-    pub column: &'static str,
-    /// Its bound.
-    pub bound: &'static Bound,
-    /// Whether the column may be NULL (a figure that is unknown, not out of bounds).
-    pub nullable: bool,
-}
-
-const fn fig(column: &'static str, bound: &'static Bound, nullable: bool) -> Figure {
-    Figure {
-        column,
-        bound,
-        nullable,
-    }
-}
-
-/// The figures of a run's latest end in the rollup the accounts read (`run_facts`).
-pub(super) const FACTS: &[Figure] = &[
-    fig("cpu_j", &bounds::ENERGY_J, false),
-    fig("gpu_j", &bounds::ENERGY_J, false),
-    fig("ram_j", &bounds::ENERGY_J, false),
-    fig("facility_j", &bounds::FACILITY_ENERGY_J, false),
-    fig("co2e_location_g", &bounds::CO2E_G, false),
-    fig("co2e_market_g", &bounds::CO2E_G, true),
-    fig("water_l", &bounds::WATER_L, false),
-    fig("cost_amount", &bounds::RUN_COST, true),
-    fig("duration_s", &bounds::DURATION_S, false),
-    fig("embodied_g", &bounds::EMBODIED_G, true),
-];
-
-/// The figures of a run end (`run_ends`), for the reads that sum ends directly.
-pub(super) const ENDS: &[Figure] = &[
-    fig("cpu_j", &bounds::ENERGY_J, false),
-    fig("gpu_j", &bounds::ENERGY_J, false),
-    fig("ram_j", &bounds::ENERGY_J, false),
-    fig("facility_j", &bounds::FACILITY_ENERGY_J, false),
-    fig("co2e_location_g", &bounds::CO2E_G, false),
-    fig("co2e_market_g", &bounds::CO2E_G, true),
-    fig("water_onsite_l", &bounds::WATER_L, false),
-    fig("water_offsite_l", &bounds::WATER_L, true),
-    fig("cost_amount", &bounds::RUN_COST, true),
-    fig("duration_s", &bounds::DURATION_S, false),
-    fig("embodied_g", &bounds::EMBODIED_G, true),
-];
-
-/// The figures of a usage row.
-pub(super) const USAGE: &[Figure] = &[
-    fig("requests", &bounds::REQUESTS, false),
-    fig("tokens", &bounds::TOKENS, false),
-    fig("revenue", &bounds::MONEY, false),
-];
-
-/// An SQL number that SQLite reads back as exactly `v`.
-fn sql_num(v: f64) -> String {
-    format!("{v:e}")
-}
-
-/// SQL that is true when every figure of a row of `alias` is finite and within its bound
-/// (SQLite stores infinities as such, and they compare above every bound; it stores NaN as
-/// NULL, which a NOT NULL column cannot hold).
-pub(super) fn within(alias: &str, figures: &[Figure]) -> String {
-    let parts: Vec<String> = figures
-        .iter()
-        .map(|f| {
-            let col = format!("{alias}.{}", f.column);
-            let op = if f.bound.min_exclusive { ">" } else { ">=" };
-            let test = format!(
-                "({col} {op} {} AND {col} <= {})",
-                sql_num(f.bound.min),
-                sql_num(f.bound.max)
-            );
-            if f.nullable {
-                format!("({col} IS NULL OR {test})")
-            } else {
-                test
-            }
-        })
-        .collect();
-    format!("({})", parts.join(" AND "))
-}
-
-/// [`within`] for the rollup (alias `f`), the ends (alias `e`) and usage (alias `u`), built
-/// once.
-pub(crate) static FACTS_WITHIN: LazyLock<String> = LazyLock::new(|| within("f", FACTS));
-/// See [`FACTS_WITHIN`].
-pub(crate) static ENDS_WITHIN: LazyLock<String> = LazyLock::new(|| within("e", ENDS));
-/// See [`FACTS_WITHIN`].
-pub(super) static USAGE_WITHIN: LazyLock<String> = LazyLock::new(|| within("u", USAGE));
 
 /// The first of `values` (in the order of `figures`) outside its bound, as the bound's error
 /// names it (`end.cpu_j = inf is out of bounds: ...`); whole numbers are checked as counts, so
@@ -132,7 +40,7 @@ impl SqliteLedger {
     /// See [`crate::Business::invalid_records`].
     pub(super) fn invalid_records_in(&self, q: &TotalsQuery) -> Result<Vec<InvalidRecord>> {
         let mut out = Vec::new();
-        let (tag_key, tag_value) = super::totals::tag_filter(q)?;
+        let (tag_key, tag_value) = super::scope::tag_filter(q)?;
         let cols: Vec<&str> = FACTS.iter().map(|f| f.column).collect();
         let runs = self.rows(
             &format!(
@@ -143,7 +51,7 @@ impl SqliteLedger {
                     .map(|c| format!("f.{c}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                super::totals::SCOPE_SQL,
+                super::scope::SCOPE_SQL,
                 *FACTS_WITHIN
             ),
             rusqlite::params![
@@ -232,18 +140,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_filter_is_built_from_the_core_bounds() {
-        let sql = within("u", USAGE);
-        assert!(
-            sql.contains("u.requests >= 0e0 AND u.requests <= 1e12"),
-            "{sql}"
-        );
-        assert!(sql.contains("u.revenue <= 1e15"), "{sql}");
-        let sql = within("f", FACTS);
-        assert!(
-            sql.contains("(f.embodied_g IS NULL OR (f.embodied_g >= 0e0"),
-            "{sql}"
-        );
+    fn the_figure_at_fault_is_named_with_its_bound() {
         let p = problem(
             "end.",
             FACTS,

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use rusqlite::params;
 use sustain_core::business::{CostLine, Product, Usage};
 
-use super::plausible::USAGE_WITHIN;
+use super::filters::USAGE_WITHIN;
 use super::{SqliteLedger, audit_in, day, day_bound, parse_day, parse_ts, ts};
 use crate::business::UsageTotal;
 use crate::error::{LedgerError, Result};

@@ -7,29 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::params;
 
-use super::plausible::FACTS_WITHIN;
+use super::filters::FACTS_WITHIN;
+use super::scope::{SCOPE_SQL, tag_filter};
 use super::{SqliteLedger, check_tag_key, parse_ts, ts_bound};
 use crate::business::{Group, RunOutcome, RunTotals, TotalsQuery, TrainedModel};
 use crate::error::{LedgerError, Result};
-
-/// The scope filter of a [`TotalsQuery`] on `run_facts f`: `?3`/`?4` the tag key and value,
-/// `?5` the site, `?6` the kind (each NULL for no filter).
-pub(super) const SCOPE_SQL: &str =
-    "(?3 IS NULL OR (CASE ?3 WHEN 'product' THEN f.product WHEN 'model' THEN f.model
-        WHEN 'team' THEN f.team ELSE json_extract(f.tags, '$.\"' || ?3 || '\"') END) = ?4)
-   AND (?5 IS NULL OR f.site_id = ?5)
-   AND (?6 IS NULL OR f.kind = ?6)";
-
-/// The tag key and value of `q`'s scope, the key checked.
-pub(super) fn tag_filter(q: &TotalsQuery) -> Result<(Option<&str>, Option<&str>)> {
-    match &q.tag {
-        Some((k, v)) => {
-            check_tag_key(k)?;
-            Ok((Some(k.as_str()), Some(v.as_str())))
-        }
-        None => Ok((None, None)),
-    }
-}
 
 /// The key of a run's group.
 fn group_key(
