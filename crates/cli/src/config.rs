@@ -180,13 +180,11 @@ impl Settings {
 
         let cpu_tdp_w = env_f64("SUSTAIN_CPU_TDP_W")?.or(file.meter.cpu_tdp_w);
         let cpu_tdp = match cpu_tdp_w {
-            Some(w) if w.is_finite() && w > 0.0 => Some(Power::from_watts(w)),
-            Some(w) => {
-                return Err(BadInput(format!(
-                    "invalid CPU TDP {w}: expected a positive number of watts (SUSTAIN_CPU_TDP_W or meter.cpu_tdp_w)"
-                ))
-                .into());
-            }
+            Some(w) => Some(Power::from_watts(
+                sustain_core::bounds::CPU_POWER_W
+                    .check("CPU TDP (SUSTAIN_CPU_TDP_W or meter.cpu_tdp_w)", w)
+                    .map_err(|e| BadInput(e.to_string()))?,
+            )),
             None => None,
         };
         let mut meter = MeterConfig {
@@ -194,12 +192,12 @@ impl Settings {
             ..MeterConfig::default()
         };
         if let Some(w) = env_f64("SUSTAIN_RAM_W_PER_GIB")?.or(file.meter.ram_w_per_gib) {
-            if !(w.is_finite() && w >= 0.0) {
-                return Err(BadInput(format!(
-                    "invalid memory power {w} W/GiB: expected a number >= 0 (SUSTAIN_RAM_W_PER_GIB or meter.ram_w_per_gib)"
-                ))
-                .into());
-            }
+            sustain_core::bounds::MEMORY_POWER_W_PER_GIB
+                .check(
+                    "memory power (SUSTAIN_RAM_W_PER_GIB or meter.ram_w_per_gib)",
+                    w,
+                )
+                .map_err(|e| BadInput(e.to_string()))?;
             meter.ram_w_per_gib = w;
         }
         meter.use_rapl = file.meter.rapl.unwrap_or(true);
@@ -208,7 +206,10 @@ impl Settings {
         let hourly_rate = match (file.cost.hourly_rate, &file.cost.currency) {
             (Some(a), Some(c)) => Some(
                 Currency::new(c)
-                    .and_then(|c| HourlyRate::per_hour(a, c))
+                    .and_then(|c| {
+                        sustain_core::bounds::HOURLY_RATE.check("hourly rate", a)?;
+                        HourlyRate::per_hour(a, c)
+                    })
                     .map_err(|e| BadInput(format!("{}: {e}", in_file("[cost]"))))?,
             ),
             (Some(_), None) => {

@@ -72,6 +72,7 @@ fn ledger_code(e: &sustain_ledger::LedgerError) -> i32 {
     match e {
         sustain_ledger::LedgerError::NotFound(_)
         | sustain_ledger::LedgerError::Invalid(_)
+        | sustain_ledger::LedgerError::Rejected(_)
         | sustain_ledger::LedgerError::Ambiguous { .. } => BAD_INPUT,
         _ => ERROR,
     }

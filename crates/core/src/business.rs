@@ -6,43 +6,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds;
 use crate::error::{CoreError, Result};
 use crate::units::Currency;
 
-fn invalid(what: &str, value: impl ToString, expected: &str) -> CoreError {
-    CoreError::InvalidValue {
-        what: what.into(),
-        value: value.to_string(),
-        expected: expected.into(),
-    }
-}
-
-/// Checks a record name (product, scope value): 1 to 64 characters of letters, digits, `-`,
-/// `_`, `.` or `/`.
-pub fn check_name(what: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            what,
-            name,
-            "1 to 64 letters, digits, '-', '_', '.' or '/', such as chat or search-v2",
-        ))
-    }
-}
-
-fn check_amount(what: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err(invalid(what, v, "a finite amount >= 0"))
-    }
-}
+pub use crate::indicator::{Direction, IndexWeight, Indicator, check_scope};
+pub use crate::name::check_name;
+use crate::name::invalid;
 
 /// A product: something the company sells, whose runs carry the tag `product=NAME`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -64,6 +34,29 @@ pub struct Product {
 }
 
 impl Product {
+    /// A product as a user gives it (`sustain product add`, `POST /api/v1/products`), recorded
+    /// now: the currency trimmed and upper-cased, then every field checked.
+    pub fn new(
+        name: String,
+        unit: String,
+        price_per_1k_requests: Option<f64>,
+        price_per_1m_tokens: Option<f64>,
+        currency: Option<String>,
+        description: String,
+    ) -> Result<Self> {
+        let p = Product {
+            name,
+            unit,
+            price_per_1k_requests,
+            price_per_1m_tokens,
+            currency: currency.map(|c| c.trim().to_ascii_uppercase()),
+            description,
+            recorded_at: Utc::now(),
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Checks names, prices and the currency.
     pub fn validate(&self) -> Result<()> {
         check_name("product", &self.name)?;
@@ -74,9 +67,7 @@ impl Product {
             ("--price-per-1k-requests", self.price_per_1k_requests),
             ("--price-per-1m-tokens", self.price_per_1m_tokens),
         ] {
-            if let Some(p) = p {
-                check_amount(what, p)?;
-            }
+            bounds::PRICE.check_opt(what, p)?;
         }
         match (
             &self.currency,
@@ -119,12 +110,105 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// Checks the product name, the revenue and the currency.
+    /// Checks the product name, the counts, the revenue, the day and the currency.
     pub fn validate(&self) -> Result<()> {
         check_name("--product", &self.product)?;
-        check_amount("revenue", self.revenue)?;
+        self.check_bounds()?;
         Currency::new(&self.currency).map(|_| ())
     }
+
+    /// Checks the figures against their plausible bounds only: what the ledger's read side
+    /// also holds stored rows to.
+    pub fn check_bounds(&self) -> Result<(), bounds::BoundsError> {
+        bounds::REQUESTS.check_count("--requests", self.requests)?;
+        bounds::TOKENS.check_count("--tokens", self.tokens)?;
+        bounds::MONEY.check("--revenue", self.revenue)?;
+        bounds::check_day("--date", self.day)
+    }
+
+    /// The one way a usage row is made from what a user gave (`sustain usage add`, a line of
+    /// `sustain usage import`, `POST /api/v1/usage`): the revenue as given (in the given
+    /// currency, else the product's), or else computed from the product's prices; then checked.
+    pub fn from_input(products: &[Product], input: UsageInput) -> Result<Usage> {
+        let UsageInput {
+            product,
+            day,
+            requests,
+            tokens,
+            revenue,
+            currency,
+            source,
+        } = input;
+        let p = products.iter().find(|p| p.name == product).ok_or_else(|| {
+            CoreError::UnknownProduct {
+                name: product.clone(),
+                known: products.iter().map(|p| p.name.clone()).collect(),
+            }
+        })?;
+        let (revenue, currency) = match (revenue, currency) {
+            (None, Some(c)) => {
+                return Err(invalid(
+                    "--currency",
+                    c,
+                    "no currency without --revenue: without a revenue the product's prices and currency are used",
+                ));
+            }
+            (Some(r), given) => {
+                let currency = given.or_else(|| p.currency.clone()).ok_or_else(|| {
+                    invalid(
+                        "--currency",
+                        "(none)",
+                        &format!(
+                            "the currency of the revenue: product {product} has none, so give --currency"
+                        ),
+                    )
+                })?;
+                (r, currency)
+            }
+            (None, None) => match &p.currency {
+                Some(c) => (p.revenue(requests, tokens), c.clone()),
+                None => {
+                    return Err(invalid(
+                        "--revenue",
+                        "(none)",
+                        &format!(
+                            "a revenue and its currency: product {product} has no prices, so the revenue cannot be computed (or add prices to the product)"
+                        ),
+                    ));
+                }
+            },
+        };
+        let u = Usage {
+            product,
+            day,
+            requests,
+            tokens,
+            revenue,
+            currency: currency.trim().to_ascii_uppercase(),
+            source,
+        };
+        u.validate()?;
+        Ok(u)
+    }
+}
+
+/// Usage as a user gives it, before [`Usage::from_input`] completes and checks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageInput {
+    /// The product's name.
+    pub product: String,
+    /// The day.
+    pub day: NaiveDate,
+    /// Requests served.
+    pub requests: u64,
+    /// Tokens served.
+    pub tokens: u64,
+    /// Revenue, when given (else computed from the product's prices).
+    pub revenue: Option<f64>,
+    /// Currency of the revenue, when given (else the product's).
+    pub currency: Option<String>,
+    /// Where the figures come from (`cli`, `import FILE`, `api`).
+    pub source: String,
 }
 
 /// A cost the meter cannot see (storage, staff, licences), booked on a day and a scope.
@@ -145,9 +229,31 @@ pub struct CostLine {
 }
 
 impl CostLine {
-    /// Checks the scope, category, amount and currency.
+    /// A cost line as a user gives it (`sustain cost add`, `POST /api/v1/costs`): the currency
+    /// trimmed and upper-cased, then every field checked.
+    pub fn new(
+        day: NaiveDate,
+        scope: String,
+        category: String,
+        amount: f64,
+        currency: &str,
+        description: String,
+    ) -> Result<Self> {
+        let c = CostLine {
+            day,
+            scope,
+            category,
+            amount,
+            currency: currency.trim().to_ascii_uppercase(),
+            description,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks the scope, category, amount, day and currency.
     pub fn validate(&self) -> Result<()> {
-        check_amount("--amount", self.amount)?;
+        self.check_bounds()?;
         Currency::new(&self.currency)?;
         check_name("--category", &self.category)?;
         if self.scope != "company" {
@@ -168,6 +274,15 @@ impl CostLine {
             check_name("--scope", name)?;
         }
         Ok(())
+    }
+}
+
+impl CostLine {
+    /// Checks the figures against their plausible bounds only: what the ledger's read side
+    /// also holds stored lines to.
+    pub fn check_bounds(&self) -> Result<(), bounds::BoundsError> {
+        bounds::MONEY.check("--amount", self.amount)?;
+        bounds::check_day("--date", self.day)
     }
 }
 
@@ -197,13 +312,25 @@ impl Goal {
             if !v.is_finite() || v < -100.0 {
                 return Err(invalid("--goal", s, "a change of at least -100%"));
             }
-            Ok(Goal::Relative(v / 100.0))
+            let g = Goal::Relative(v / 100.0);
+            g.check_bounds()?;
+            Ok(g)
         } else {
             let v: f64 = t.parse().map_err(|_| bad())?;
             if !v.is_finite() {
                 return Err(bad());
             }
-            Ok(Goal::Absolute(v))
+            let g = Goal::Absolute(v);
+            g.check_bounds()?;
+            Ok(g)
+        }
+    }
+
+    /// Checks the change or value against its plausible bound.
+    pub fn check_bounds(self) -> Result<(), bounds::BoundsError> {
+        match self {
+            Goal::Relative(f) => bounds::GOAL_FRACTION.check("--goal", f).map(|_| ()),
+            Goal::Absolute(v) => bounds::GOAL_VALUE.check("--goal", v).map(|_| ()),
         }
     }
 
@@ -243,6 +370,17 @@ pub struct Target {
     pub recorded_at: DateTime<Utc>,
 }
 
+impl Target {
+    /// Checks the name, the goal and the deadline (the metric and scope are the report's to
+    /// check: `sustain_report::targets::check`).
+    pub fn validate(&self) -> Result<()> {
+        check_name("target", &self.name)?;
+        self.goal.check_bounds()?;
+        bounds::check_day("--by", self.by)?;
+        Ok(())
+    }
+}
+
 /// An entry of the audit log: who changed which business record, chained by hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -280,6 +418,93 @@ mod tests {
             } else {
                 assert!(g.unwrap_err().to_string().contains("--goal"), "{bad}");
             }
+        }
+    }
+
+    #[test]
+    fn usage_rows_are_made_in_one_place_and_refused_out_of_bounds() {
+        let chat = Product {
+            name: "chat".into(),
+            unit: "request".into(),
+            price_per_1k_requests: Some(2.0),
+            price_per_1m_tokens: None,
+            currency: Some("eur".into()),
+            description: String::new(),
+            recorded_at: Utc::now(),
+        };
+        let free = Product {
+            name: "free".into(),
+            price_per_1k_requests: None,
+            currency: None,
+            ..chat.clone()
+        };
+        let products = [chat, free];
+        let input = UsageInput {
+            product: "chat".into(),
+            day: NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+            requests: 10_000,
+            tokens: 0,
+            revenue: None,
+            currency: None,
+            source: "cli".into(),
+        };
+        let u = Usage::from_input(&products, input.clone()).unwrap();
+        assert_eq!((u.revenue, u.currency.as_str()), (20.0, "EUR"));
+        let given = Usage::from_input(
+            &products,
+            UsageInput {
+                revenue: Some(3.5),
+                currency: Some("usd".into()),
+                ..input.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!((given.revenue, given.currency.as_str()), (3.5, "USD"));
+        let err = |i: UsageInput| Usage::from_input(&products, i).unwrap_err();
+        let e = err(UsageInput {
+            product: "video".into(),
+            ..input.clone()
+        });
+        assert!(matches!(e, CoreError::UnknownProduct { .. }));
+        assert!(
+            e.to_string().contains("unknown product 'video'")
+                && e.to_string().contains("chat, free")
+        );
+        let e = err(UsageInput {
+            currency: Some("USD".into()),
+            ..input.clone()
+        });
+        assert!(e.to_string().contains("--currency"), "{e}");
+        let e = err(UsageInput {
+            product: "free".into(),
+            ..input.clone()
+        });
+        assert!(e.to_string().contains("no prices"), "{e}");
+        // The clamped value of the bug report is refused, not stored as i64::MAX.
+        let e = err(UsageInput {
+            requests: u64::MAX,
+            ..input.clone()
+        });
+        assert!(
+            e.to_string()
+                .starts_with("--requests = 18446744073709551615 is out of bounds"),
+            "{e}"
+        );
+        for bad in [
+            UsageInput {
+                tokens: 1u64 << 60,
+                ..input.clone()
+            },
+            UsageInput {
+                revenue: Some(1e308),
+                ..input.clone()
+            },
+            UsageInput {
+                day: NaiveDate::from_ymd_opt(9999, 1, 1).unwrap(),
+                ..input.clone()
+            },
+        ] {
+            assert!(matches!(err(bad), CoreError::OutOfBounds(_)));
         }
     }
 
@@ -334,142 +559,38 @@ mod tests {
             };
             assert!(bad.validate().is_err(), "{scope}");
         }
-        let neg = CostLine { amount: -1.0, ..c };
-        assert!(neg.validate().unwrap_err().to_string().contains(">= 0"));
-    }
-}
-
-/// A social indicator entered by a user: an amount of something over a day or period, such as
-/// staff training hours, education investment or people reached by a community programme.
-/// Amounts in a report's period are summed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Indicator {
-    /// Name (`training_hours`, `education_investment`, ...).
-    pub name: String,
-    /// The day the amount belongs to.
-    pub day: NaiveDate,
-    /// Scope: `company`, `product:P`, `team:T`, `site:S`.
-    pub scope: String,
-    /// The amount.
-    pub value: f64,
-    /// Its unit (`h`, `USD`, `people`).
-    pub unit: String,
-    /// Free text.
-    pub description: String,
-    /// When this entry was recorded.
-    pub recorded_at: DateTime<Utc>,
-}
-
-impl Indicator {
-    /// Checks the name, the scope and the amount.
-    pub fn validate(&self) -> Result<()> {
-        check_name("indicator", &self.name)?;
-        if self.name.starts_with("fairness.") {
-            return Err(invalid(
-                "indicator",
-                &self.name,
-                "a name outside fairness.*, which Sustain computes from evaluations",
-            ));
-        }
-        check_scope(&self.scope)?;
-        if !self.value.is_finite() {
-            return Err(invalid("--value", self.value, "a finite number"));
-        }
-        if self.unit.trim().is_empty() {
-            return Err(invalid("--unit", "", "a unit such as h, USD or people"));
-        }
-        Ok(())
-    }
-}
-
-/// Checks a record scope: `company`, or `product:`/`team:`/`site:`/`model:` and a name.
-pub fn check_scope(scope: &str) -> Result<()> {
-    if scope == "company" {
-        return Ok(());
-    }
-    match scope.split_once(':') {
-        Some(("product" | "team" | "site" | "model", name)) => check_name("scope", name),
-        _ => Err(invalid(
-            "--scope",
-            scope,
-            "company, product:NAME, team:NAME, site:ID or model:NAME",
-        )),
-    }
-}
-
-/// Which way an indicator is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// More is better (training hours).
-    Higher,
-    /// Less is better (a fairness difference).
-    Lower,
-}
-
-impl Direction {
-    /// Parses `higher` or `lower`.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "higher" => Ok(Direction::Higher),
-            "lower" => Ok(Direction::Lower),
-            other => Err(invalid("--direction", other, "higher or lower")),
-        }
-    }
-
-    /// The word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Higher => "higher",
-            Direction::Lower => "lower",
-        }
-    }
-}
-
-/// How an indicator enters the social index: its weight, its direction, and the reference
-/// value that scores 100 (a target amount, or for `lower` indicators the level at or below
-/// which it scores 100).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct IndexWeight {
-    /// The indicator (a user indicator, or `fairness.demographic_parity_difference` /
-    /// `fairness.equalized_odds_difference`).
-    pub indicator: String,
-    /// Weight (>= 0; 0 removes the indicator from the index).
-    pub weight: f64,
-    /// Which way is better.
-    pub direction: Direction,
-    /// The value that scores 100 (> 0).
-    pub reference: f64,
-    /// When this entry was recorded.
-    pub recorded_at: DateTime<Utc>,
-}
-
-impl IndexWeight {
-    /// Checks the name, the weight and the reference.
-    pub fn validate(&self) -> Result<()> {
-        check_name("indicator", &self.indicator)?;
-        if !(self.weight.is_finite() && self.weight >= 0.0) {
-            return Err(invalid("--weight", self.weight, "a finite weight >= 0"));
-        }
-        if !(self.reference.is_finite() && self.reference > 0.0) {
-            return Err(invalid(
-                "--reference",
-                self.reference,
-                "a finite value > 0: the amount that scores 100",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The score of `value` on 0..=100: `value / reference` (higher) or `reference / value`
-    /// (lower), capped at 100.
-    pub fn score(&self, value: f64) -> f64 {
-        let s = match self.direction {
-            Direction::Higher => value / self.reference,
-            Direction::Lower if value <= 0.0 => 1.0,
-            Direction::Lower => self.reference / value,
+        let neg = CostLine {
+            amount: -1.0,
+            ..c.clone()
         };
-        (s.clamp(0.0, 1.0)) * 100.0
+        assert!(neg.validate().unwrap_err().to_string().contains(">= 0"));
+        let huge = CostLine {
+            amount: 1e308,
+            ..c.clone()
+        };
+        assert!(
+            huge.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--amount = ")
+        );
+        let i = Indicator {
+            name: "training_hours".into(),
+            day: c.day,
+            scope: "company".into(),
+            value: -1e308,
+            unit: "h".into(),
+            description: String::new(),
+            recorded_at: Utc::now(),
+        };
+        assert!(i.validate().unwrap_err().to_string().contains("--value"));
+        assert!(
+            Goal::parse("1e300")
+                .unwrap_err()
+                .to_string()
+                .contains("--goal")
+        );
+        assert!(Goal::parse("+1e9%").is_err());
     }
 }
 

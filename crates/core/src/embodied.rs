@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounds;
 use crate::error::{CoreError, Result};
 use crate::hardware::AcceleratorCatalog;
-use crate::run::HostInfo;
 use crate::units::CarbonMass;
 
 /// Hours in a year (365.25 days), as `sustain estimate` amortizes embodied carbon.
@@ -92,22 +92,11 @@ impl Default for HostEmbodied {
 }
 
 impl HostEmbodied {
-    /// Checks the figures: emissions >= 0 and a lifetime > 0, both finite.
+    /// Checks the figures against their plausible bounds: emissions
+    /// ([`bounds::HOST_EMBODIED_KG`]) and lifetime ([`bounds::LIFETIME_YEARS`]).
     pub fn validate(&self) -> Result<()> {
-        if !(self.kgco2e.is_finite() && self.kgco2e >= 0.0) {
-            return Err(CoreError::InvalidValue {
-                what: "host embodied emissions".into(),
-                value: self.kgco2e.to_string(),
-                expected: "a number of kgCO2e >= 0, such as 1230.3".into(),
-            });
-        }
-        if !(self.lifetime_years.is_finite() && self.lifetime_years > 0.0) {
-            return Err(CoreError::InvalidValue {
-                what: "host lifetime".into(),
-                value: self.lifetime_years.to_string(),
-                expected: "a number of years > 0, such as 4".into(),
-            });
-        }
+        bounds::HOST_EMBODIED_KG.check("host embodied emissions", self.kgco2e)?;
+        bounds::LIFETIME_YEARS.check("host lifetime", self.lifetime_years)?;
         Ok(())
     }
 }
@@ -128,17 +117,30 @@ fn accelerators() -> Option<&'static AcceleratorCatalog> {
         .as_ref()
 }
 
+/// The machine a run's embodied carbon is allocated from: its recorded figures (none in runs
+/// recorded before Sustain kept them), its logical CPUs (0 when unknown) and its GPU names.
+/// `crate::host::HostInfo::machine` gives it for a run's host.
+#[derive(Debug, Clone, Copy)]
+pub struct Machine<'a> {
+    /// The host's embodied figures, if recorded.
+    pub figures: Option<&'a HostEmbodied>,
+    /// Logical CPUs (0: unknown).
+    pub logical_cpus: u32,
+    /// GPU names, matched against the accelerator catalog.
+    pub gpus: &'a [String],
+}
+
 /// The embodied carbon of a run on `host` that lasted `duration`, used `cpu_time` and, when
 /// `used_gpu`, the host's GPUs. `None` (with a note saying why) when the run's start recorded no
 /// host figures. GPUs without a catalog figure are left out and named in a note.
 pub fn for_run(
-    host: &HostInfo,
+    host: Machine<'_>,
     duration: Duration,
     cpu_time: Duration,
     used_gpu: bool,
     notes: &mut Vec<String>,
 ) -> Option<Embodied> {
-    let Some(h) = &host.embodied else {
+    let Some(h) = host.figures else {
         notes.push(
             "embodied carbon unknown: the run's start records no host embodied figure".into(),
         );
@@ -176,7 +178,7 @@ pub fn for_run(
     );
     if used_gpu && !host.gpus.is_empty() {
         let mut missing = Vec::new();
-        for name in &host.gpus {
+        for name in host.gpus {
             let found = accelerators()
                 .and_then(|c| c.match_name(name))
                 .and_then(|d| Some((d, d.embodied()?, d.lifetime_years?)));
@@ -216,18 +218,30 @@ pub fn for_run(
 mod tests {
     use super::*;
 
-    fn host(cpus: u32, gpus: &[&str], share: ResourceShare) -> HostInfo {
-        HostInfo {
-            logical_cpus: cpus,
-            gpus: gpus.iter().map(|s| s.to_string()).collect(),
-            embodied: Some(HostEmbodied {
+    /// A test host: its figures and GPU names, kept alive for the borrow of [`Machine`].
+    struct Host(u32, Vec<String>, Option<HostEmbodied>);
+
+    impl Host {
+        fn m(&self) -> Machine<'_> {
+            Machine {
+                figures: self.2.as_ref(),
+                logical_cpus: self.0,
+                gpus: &self.1,
+            }
+        }
+    }
+
+    fn host(cpus: u32, gpus: &[&str], share: ResourceShare) -> Host {
+        Host(
+            cpus,
+            gpus.iter().map(|s| s.to_string()).collect(),
+            Some(HostEmbodied {
                 kgco2e: 876.6,
                 lifetime_years: 1.0,
                 share,
                 source: "test".into(),
             }),
-            ..Default::default()
-        }
+        )
     }
 
     #[test]
@@ -235,7 +249,7 @@ mod tests {
         // 876.6 kg over 8,766 h is 100 g per hour; 2 h, 4 CPUs, 2 CPU-hours busy: share 0.25.
         let mut notes = Vec::new();
         let e = for_run(
-            &host(4, &[], ResourceShare::Used),
+            host(4, &[], ResourceShare::Used).m(),
             Duration::from_secs(7200),
             Duration::from_secs(7200),
             false,
@@ -245,7 +259,7 @@ mod tests {
         assert!((e.co2e.grams() - 50.0).abs() < 1e-9, "{}", e.co2e.grams());
         assert!(notes.is_empty(), "{notes:?}");
         let whole = for_run(
-            &host(4, &[], ResourceShare::Whole),
+            host(4, &[], ResourceShare::Whole).m(),
             Duration::from_secs(7200),
             Duration::from_secs(7200),
             false,
@@ -259,7 +273,7 @@ mod tests {
     fn share_never_exceeds_the_host() {
         let mut notes = Vec::new();
         let e = for_run(
-            &host(2, &[], ResourceShare::Used),
+            host(2, &[], ResourceShare::Used).m(),
             Duration::from_secs(3600),
             Duration::from_secs(3 * 3600),
             false,
@@ -277,11 +291,12 @@ mod tests {
             a100.embodied().unwrap().grams() / (a100.lifetime_years.unwrap() * HOURS_PER_YEAR);
         let mut notes = Vec::new();
         let e = for_run(
-            &host(
+            host(
                 4,
                 &["NVIDIA A100-SXM4-40GB", "Mystery GPU 9000"],
                 ResourceShare::Whole,
-            ),
+            )
+            .m(),
             Duration::from_secs(3600),
             Duration::ZERO,
             true,
@@ -296,7 +311,7 @@ mod tests {
         );
         // A run that did not use the GPUs is not charged for them.
         let cpu_only = for_run(
-            &host(4, &["NVIDIA A100-SXM4-40GB"], ResourceShare::Whole),
+            host(4, &["NVIDIA A100-SXM4-40GB"], ResourceShare::Whole).m(),
             Duration::from_secs(3600),
             Duration::ZERO,
             false,
@@ -309,13 +324,10 @@ mod tests {
     #[test]
     fn unknown_host_figures_give_no_figure_and_say_why() {
         let mut notes = Vec::new();
-        let h = HostInfo {
-            logical_cpus: 4,
-            ..Default::default()
-        };
+        let h = Host(4, vec![], None);
         assert!(
             for_run(
-                &h,
+                h.m(),
                 Duration::from_secs(1),
                 Duration::ZERO,
                 false,

@@ -39,6 +39,26 @@ pub enum CoreError {
         /// The other.
         right: String,
     },
+    /// A figure is outside its plausible bounds (see [`crate::bounds`]).
+    #[error(transparent)]
+    OutOfBounds(#[from] crate::bounds::BoundsError),
+    /// An error of one field of a record, reported under that field's name (the API's
+    /// `field`) while its message names the precise value (`PUE of site 'SE'`).
+    #[error("{error}")]
+    At {
+        /// The field, as a path in the record's JSON form (`start.site`).
+        field: String,
+        /// What is wrong with it.
+        error: Box<CoreError>,
+    },
+    /// A usage row names a product the ledger does not have.
+    #[error("unknown product '{name}' (known products: {})", if .known.is_empty() { "none".to_string() } else { .known.join(", ") })]
+    UnknownProduct {
+        /// The name given.
+        name: String,
+        /// The products the ledger has.
+        known: Vec<String>,
+    },
     /// A reference-data table could not be parsed.
     #[error("reference data {table}, line {line}: {message}")]
     Data {
@@ -49,6 +69,16 @@ pub enum CoreError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl CoreError {
+    /// This error, reported under `field`.
+    pub fn at(self, field: &str) -> Self {
+        CoreError::At {
+            field: field.to_string(),
+            error: Box::new(self),
+        }
+    }
 }
 
 /// Result with [`CoreError`].

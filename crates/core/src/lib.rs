@@ -5,6 +5,7 @@
 //! energy into impacts. It does no I/O of its own besides parsing text handed to it, so every
 //! other layer can depend on it and every formula here can be tested in isolation.
 
+pub mod bounds;
 pub mod business;
 pub mod catalog;
 pub mod chart;
@@ -12,9 +13,13 @@ pub mod embodied;
 pub mod error;
 pub mod format;
 pub mod hardware;
+pub mod host;
 pub mod impacts;
+pub mod indicator;
 pub mod markdown;
+pub mod name;
 pub mod run;
+pub mod run_checks;
 pub mod run_json;
 pub mod sink;
 pub mod site;

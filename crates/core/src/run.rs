@@ -9,11 +9,19 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::embodied::{Embodied, HostEmbodied};
+use crate::embodied::Embodied;
 use crate::error::CoreError;
+pub use crate::host::HostInfo;
 use crate::impacts::Impacts;
 use crate::site::SiteRecord;
 use crate::units::Energy;
+
+/// A new run id: a UUIDv7, whose first 48 bits are the creation time in milliseconds, so ids
+/// sort by start time (and ids made in the same millisecond by one process still sort in the
+/// order they were made). Every run Sustain starts gets its id here.
+pub fn new_run_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
 
 /// What kind of workload a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -249,31 +257,10 @@ impl EnergyBreakdown {
     }
 }
 
-/// The machine a run executed on, as the meter saw it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct HostInfo {
-    /// Host name.
-    pub hostname: String,
-    /// CPU model as the OS reports it.
-    pub cpu_model: String,
-    /// Logical CPUs online.
-    pub logical_cpus: u32,
-    /// CPU packages (sockets).
-    pub packages: u32,
-    /// Total memory, bytes.
-    pub ram_total_bytes: u64,
-    /// GPU names, one per device visible to the meter.
-    pub gpus: Vec<String>,
-    /// The host's embodied-carbon figures as configured when the run started (none in runs
-    /// recorded before Sustain kept them: their embodied carbon is unknown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embodied: Option<HostEmbodied>,
-}
-
 /// Everything known when a run starts. Written once, never changed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunStart {
-    /// Unique id (UUIDv7: sorts by start time).
+    /// Unique id (UUIDv7 from [`new_run_id`]: sorts by start time).
     pub id: String,
     /// A user-given name (defaults to the program name).
     pub name: String,
@@ -378,7 +365,7 @@ pub fn end_figures(
 ) -> (Impacts, Option<Embodied>) {
     let impacts = Impacts::for_run(energy.total(), duration, site, rate, notes);
     let embodied = crate::embodied::for_run(
-        host,
+        host.machine(),
         duration,
         cpu_time,
         energy.gpu.energy.joules() > 0.0,
@@ -458,6 +445,23 @@ mod tests {
         }
         assert_eq!("train".parse::<RunKind>().unwrap(), RunKind::Train);
         assert!("bogus".parse::<RunKind>().is_err());
+    }
+
+    #[test]
+    fn run_ids_made_in_sequence_sort_in_time_order() {
+        let ids: Vec<String> = (0..2000).map(|_| new_run_id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        let u = uuid::Uuid::parse_str(&ids[0]).unwrap();
+        assert_eq!(u.get_version_num(), 7);
+        assert!(
+            ids.iter()
+                .all(|id| crate::run_checks::check_run_id("id", id).is_ok())
+        );
+        // The timestamp in the id is the creation time.
+        let (secs, _) = u.get_timestamp().unwrap().to_unix();
+        assert!((secs as i64 - Utc::now().timestamp()).abs() < 60);
     }
 
     #[test]

@@ -117,6 +117,10 @@ impl Site {
                 value,
                 expected,
             },
+            CoreError::OutOfBounds(b) => CoreError::OutOfBounds(crate::bounds::BoundsError {
+                field: format!("{} of site '{}'", b.field, record.id),
+                ..b
+            }),
             other => other,
         };
         if record.id.trim().is_empty() {
@@ -126,6 +130,30 @@ impl Site {
                 expected: "a non-empty id such as 'my-dc'".into(),
             });
         }
+        // A site is recorded in every run's start: its factors are held to their plausible
+        // bounds here (the unit types alone take any finite value >= 0, as estimates may).
+        let bounded = |what: &str, v: f64, b: &crate::bounds::Bound| -> Result<f64> {
+            b.check(what, v).map_err(|e| ctx(e.into()))
+        };
+        bounded(
+            "carbon intensity",
+            record.intensity_g_per_kwh,
+            &crate::bounds::INTENSITY_G_PER_KWH,
+        )?;
+        if let Some(m) = record.market_g_per_kwh {
+            bounded(
+                "market-based intensity",
+                m,
+                &crate::bounds::INTENSITY_G_PER_KWH,
+            )?;
+        }
+        bounded("PUE", record.pue, &crate::bounds::PUE)?;
+        if let Some(w) = record.offsite_water_l_per_kwh {
+            bounded("offsite water", w, &crate::bounds::OFFSITE_WATER_L_PER_KWH)?;
+        }
+        if let Some(p) = record.price_per_kwh {
+            bounded("electricity price", p, &crate::bounds::ENERGY_PRICE_PER_KWH)?;
+        }
         let intensity = CarbonIntensity::from_g_per_kwh(record.intensity_g_per_kwh).map_err(ctx)?;
         let market_intensity = record
             .market_g_per_kwh
@@ -133,7 +161,10 @@ impl Site {
             .transpose()
             .map_err(ctx)?;
         let pue = Pue::new(record.pue).map_err(ctx)?;
-        let wue = WaterIntensity::from_l_per_kwh(record.wue_l_per_kwh).map_err(ctx)?;
+        let wue = crate::bounds::WUE_L_PER_KWH
+            .check("WUE", record.wue_l_per_kwh)
+            .map_err(|e| ctx(e.into()))
+            .and_then(|v| WaterIntensity::from_l_per_kwh(v).map_err(ctx))?;
         let offsite_water = record
             .offsite_water_l_per_kwh
             .map(WaterIntensity::from_l_per_kwh)
@@ -151,12 +182,24 @@ impl Site {
             (None, _) => None,
         };
         if let Some(r) = record.renewable_share
-            && !(0.0..=1.0).contains(&r)
+            && !crate::bounds::SHARE.contains(r)
         {
             return Err(ctx(CoreError::InvalidValue {
                 what: "renewable_share".into(),
                 value: r.to_string(),
                 expected: "a fraction between 0 and 1".into(),
+            }));
+        }
+        if let Some(y) = record.year
+            && !(1900..=crate::bounds::LAST_YEAR).contains(&y)
+        {
+            return Err(ctx(CoreError::InvalidValue {
+                what: "year".into(),
+                value: y.to_string(),
+                expected: format!(
+                    "the year of the intensity figure, 1900 to {}",
+                    crate::bounds::LAST_YEAR
+                ),
             }));
         }
         Ok(Self {
@@ -396,6 +439,52 @@ mod tests {
         let err = cat.get("US-CAL").unwrap_err().to_string();
         assert!(err.contains("unknown site 'US-CAL'"), "{err}");
         assert!(err.contains("US-CA"), "{err}");
+    }
+
+    #[test]
+    fn site_factors_outside_their_bounds_are_refused() {
+        let fr = SiteCatalog::bundled()
+            .unwrap()
+            .get("FR")
+            .unwrap()
+            .record
+            .clone();
+        for (rec, needle) in [
+            (
+                SiteRecord {
+                    intensity_g_per_kwh: 1e308,
+                    ..fr.clone()
+                },
+                "carbon intensity of site 'FR' = 1e308 is out of bounds",
+            ),
+            (
+                SiteRecord {
+                    pue: 50.0,
+                    ..fr.clone()
+                },
+                "PUE of site 'FR' = 50.0 is out of bounds",
+            ),
+            (
+                SiteRecord {
+                    wue_l_per_kwh: f64::INFINITY,
+                    ..fr.clone()
+                },
+                "WUE of site 'FR' = inf",
+            ),
+            (
+                SiteRecord {
+                    price_per_kwh: Some(1e300),
+                    currency: Some("EUR".into()),
+                    ..fr.clone()
+                },
+                "electricity price of site 'FR' = 1e300",
+            ),
+        ] {
+            let e = Site::from_record(rec).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+        // The unit types alone take any finite value, as estimates may.
+        assert!(crate::units::CarbonIntensity::from_g_per_kwh(6000.0).is_ok());
     }
 
     #[test]

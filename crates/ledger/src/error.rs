@@ -47,6 +47,21 @@ pub enum LedgerError {
         /// How long we waited.
         waited_ms: u64,
     },
+    /// The ledger was opened read-only (an auditor's copy: the file or its directory is not
+    /// writable) and something tried to write to it.
+    #[error(
+        "ledger {path} is read-only (the file or its directory is not writable, as for an auditor's copy): this command writes to the ledger; run it on a writable ledger"
+    )]
+    ReadOnly {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A record exists already (a run id recorded twice).
+    #[error("{0}")]
+    Conflict(String),
+    /// A record was refused: a field outside its plausible bounds or otherwise invalid.
+    #[error(transparent)]
+    Rejected(#[from] sustain_core::CoreError),
     /// A record refers to something the ledger does not have, or is invalid.
     #[error("{0}")]
     Invalid(String),

@@ -19,7 +19,9 @@ pub struct RunFilter {
 /// An append-only store of runs. Implementations must pass the conformance tests in
 /// `tests/conformance.rs`.
 pub trait Ledger {
-    /// Records that a run started. Fails if the id exists.
+    /// Records that a run started. Fails with [`crate::LedgerError::Conflict`] if the id
+    /// exists, and with [`crate::LedgerError::Rejected`] if the start is outside the bounds of
+    /// `sustain_core::bounds` (as do the other writes).
     fn start_run(&self, start: &RunStart) -> Result<()>;
 
     /// Appends samples of a started run.
@@ -27,6 +29,15 @@ pub trait Ledger {
 
     /// Records how a run ended. A later end supersedes an earlier one.
     fn finish_run(&self, end: &RunEnd) -> Result<()>;
+
+    /// Records a finished run whole: its start, samples and end, each checked as by the three
+    /// methods above. A run id recorded already is a [`crate::LedgerError::Conflict`].
+    /// Backends that can should do it atomically (the SQLite ledger does: one transaction).
+    fn record_run(&self, start: &RunStart, samples: &[Sample], end: &RunEnd) -> Result<()> {
+        self.start_run(start)?;
+        self.append_samples(&start.id, samples)?;
+        self.finish_run(end)
+    }
 
     /// Records an end only if the run has none yet (used to mark runs incomplete without racing
     /// a meter that finishes at the same moment). Returns whether it was recorded.

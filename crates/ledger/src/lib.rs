@@ -17,7 +17,10 @@ pub mod sqlite;
 pub mod tokens;
 pub mod views;
 
-pub use business::{Business, Group, RunOutcome, RunTotals, TotalsQuery, TrainedModel, UsageTotal};
+pub use business::{
+    Business, Group, InvalidRecord, RecordKind, RunOutcome, RunTotals, TotalsQuery, TrainedModel,
+    UsageTotal,
+};
 pub use error::{LedgerError, Result};
 pub use ledger::{Ledger, RunFilter};
 pub use recovery::recover_incomplete;

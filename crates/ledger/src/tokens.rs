@@ -12,14 +12,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::business::audit_in;
 use crate::error::{LedgerError, Result};
-use crate::sqlite::{SqliteLedger, parse_ts, ts};
+use crate::sqlite::{SqliteLedger, audit_in, parse_ts, ts};
 
 /// What a token may do. Each role may do what the roles below it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
@@ -208,7 +207,7 @@ impl Tokens for SqliteLedger {
                     actor
                 ],
             )?;
-            audit_in(tx, actor, "token.create", &detail)
+            Ok(audit_in(tx, actor, "token.create", &detail)?)
         })?;
         Ok(NewToken {
             info: TokenInfo {
@@ -224,16 +223,14 @@ impl Tokens for SqliteLedger {
     }
 
     fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("{SELECT} ORDER BY t.created_at, t.id"))
-            .map_err(|e| self.map_err(e))?;
-        let rows = stmt
-            .query_map([], raw_row)
-            .map_err(|e| self.map_err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.map_err(e))?;
-        rows.into_iter().map(decode).collect()
+        self.rows(
+            &format!("{SELECT} ORDER BY t.created_at, t.id"),
+            [],
+            raw_row,
+        )?
+        .into_iter()
+        .map(decode)
+        .collect()
     }
 
     fn revoke_token(&self, id_or_name: &str, actor: &str) -> Result<TokenInfo> {
@@ -267,7 +264,7 @@ impl Tokens for SqliteLedger {
                 "INSERT INTO token_revocations (token_id, revoked_at, revoked_by) VALUES (?1, ?2, ?3)",
                 params![t.id, ts(&now), actor],
             )?;
-            audit_in(tx, actor, "token.revoke", &detail)
+            Ok(audit_in(tx, actor, "token.revoke", &detail)?)
         })?;
         Ok(TokenInfo {
             revoked_at: Some(parse_ts(&ts(&now))?),
@@ -279,19 +276,14 @@ impl Tokens for SqliteLedger {
         let Some(id) = token_id(token.trim()) else {
             return Ok(None);
         };
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT t.id, t.name, t.role, t.created_at, t.created_by,
-                    (SELECT min(r.revoked_at) FROM token_revocations r WHERE r.token_id = t.id),
-                    t.hash
-                 FROM tokens t WHERE t.id = ?1",
-            )
-            .map_err(|e| self.map_err(e))?;
-        let row = stmt
-            .query_row([id], |r| Ok((raw_row(r)?, r.get::<_, String>(6)?)))
-            .optional()
-            .map_err(|e| self.map_err(e))?;
+        let row = self.optional_row(
+            "SELECT t.id, t.name, t.role, t.created_at, t.created_by,
+                (SELECT min(r.revoked_at) FROM token_revocations r WHERE r.token_id = t.id),
+                t.hash
+             FROM tokens t WHERE t.id = ?1",
+            [id],
+            |r| Ok((raw_row(r)?, r.get::<_, String>(6)?)),
+        )?;
         let Some((raw, stored)) = row else {
             return Ok(None);
         };

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::sqlite::{SqliteLedger, parse_ts, ts};
+use crate::sqlite::{ENDS_WITHIN, FACTS_WITHIN, SqliteLedger, parse_ts, ts_bound};
 
 /// A model version: the weights one training run wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -122,18 +122,18 @@ impl Views for SqliteLedger {
     fn period_totals(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<PeriodTotals> {
         // One pass without GROUP BY (a sort of every row): runs' costs are nearly always in one
         // currency, which min = max reveals; several currencies take a second, grouped pass.
-        let (from, to) = (ts(&from), ts(&to));
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT count(*), coalesce(sum(facility_j), 0), coalesce(sum(co2e_location_g), 0),
-                        coalesce(sum(water_l), 0), min(cost_currency), max(cost_currency),
-                        coalesce(sum(cost_amount), 0), sum(embodied_g)
-                 FROM run_facts WHERE started_at >= ?1 AND started_at < ?2",
-            )
-            .map_err(|e| self.map_err(e))?;
-        let (mut t, lo, hi, amount) = stmt
-            .query_row(rusqlite::params![from, to], |r| {
+        // Runs with a figure outside its bound are left out (`Business::invalid_records`).
+        let (from, to) = (ts_bound(&from), ts_bound(&to));
+        let (mut t, lo, hi, amount) = self.row(
+            &format!(
+                "SELECT count(*), coalesce(sum(f.facility_j), 0), coalesce(sum(f.co2e_location_g), 0),
+                        coalesce(sum(f.water_l), 0), min(f.cost_currency), max(f.cost_currency),
+                        coalesce(sum(f.cost_amount), 0), sum(f.embodied_g)
+                 FROM run_facts f WHERE f.started_at >= ?1 AND f.started_at < ?2 AND {}",
+                *FACTS_WITHIN
+            ),
+            rusqlite::params![from, to],
+            |r| {
                 Ok((
                     PeriodTotals {
                         runs: r.get::<_, i64>(0)?.max(0) as u64,
@@ -147,28 +147,24 @@ impl Views for SqliteLedger {
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, f64>(6)?,
                 ))
-            })
-            .map_err(|e| self.map_err(e))?;
+            },
+        )?;
         match (lo, hi) {
             (Some(lo), Some(hi)) if lo == hi => {
                 t.cost.insert(lo, amount);
             }
             (Some(_), Some(_)) => {
-                let mut stmt = self
-                    .conn()
-                    .prepare_cached(
-                        "SELECT cost_currency, sum(cost_amount) FROM run_facts
-                         WHERE started_at >= ?1 AND started_at < ?2 AND cost_currency IS NOT NULL
-                         GROUP BY cost_currency",
-                    )
-                    .map_err(|e| self.map_err(e))?;
-                let rows = stmt
-                    .query_map(rusqlite::params![from, to], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
-                    })
-                    .map_err(|e| self.map_err(e))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(|e| self.map_err(e))?;
+                let rows = self.rows(
+                    &format!(
+                        "SELECT f.cost_currency, sum(f.cost_amount) FROM run_facts f
+                         WHERE f.started_at >= ?1 AND f.started_at < ?2
+                           AND f.cost_currency IS NOT NULL AND {}
+                         GROUP BY f.cost_currency",
+                        *FACTS_WITHIN
+                    ),
+                    rusqlite::params![from, to],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)),
+                )?;
                 t.cost.extend(rows);
             }
             _ => {}
@@ -178,9 +174,8 @@ impl Views for SqliteLedger {
 
     fn models(&self, limit: usize) -> Result<Vec<ModelVersion>> {
         // Only the latest end of each run counts (a later end supersedes).
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
+        let rows = self.rows(
+            &format!(
                 "SELECT json_extract(e.outcomes, '$.model_sha256'), r.id, r.name, r.started_at,
                         json_extract(e.outcomes, '$.model_path'),
                         json_extract(e.outcomes, '$.dataset_sha256'),
@@ -189,12 +184,13 @@ impl Views for SqliteLedger {
                  FROM run_ends e JOIN runs r ON r.id = e.run_id
                  WHERE json_extract(e.outcomes, '$.model_sha256') IS NOT NULL
                    AND e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = e.run_id)
+                   AND {}
                  ORDER BY r.started_at DESC, r.id DESC
                  LIMIT ?1",
-            )
-            .map_err(|e| self.map_err(e))?;
-        let rows = stmt
-            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                *ENDS_WITHIN
+            ),
+            [i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -207,10 +203,8 @@ impl Views for SqliteLedger {
                     r.get::<_, f64>(8)?,
                     r.get::<_, f64>(9)?,
                 ))
-            })
-            .map_err(|e| self.map_err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.map_err(e))?;
+            },
+        )?;
         rows.into_iter()
             .map(
                 |(sha256, run_id, name, at, path, dataset, metrics, site, facility_j, g)| {
@@ -234,9 +228,8 @@ impl Views for SqliteLedger {
     }
 
     fn datasets(&self) -> Result<Vec<DatasetVersion>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
+        let rows = self.rows(
+            &format!(
                 "SELECT json_extract(e.outcomes, '$.dataset_sha256') AS d, count(*),
                         group_concat(DISTINCT r.name), min(r.started_at), max(r.started_at),
                         sum(e.co2e_location_g)
@@ -244,11 +237,12 @@ impl Views for SqliteLedger {
                  WHERE json_extract(e.outcomes, '$.model_sha256') IS NOT NULL
                    AND json_extract(e.outcomes, '$.dataset_sha256') IS NOT NULL
                    AND e.seq = (SELECT max(seq) FROM run_ends x WHERE x.run_id = e.run_id)
+                   AND {}
                  GROUP BY d ORDER BY max(r.started_at) DESC",
-            )
-            .map_err(|e| self.map_err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+                *ENDS_WITHIN
+            ),
+            [],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
@@ -257,10 +251,8 @@ impl Views for SqliteLedger {
                     r.get::<_, String>(4)?,
                     r.get::<_, f64>(5)?,
                 ))
-            })
-            .map_err(|e| self.map_err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.map_err(e))?;
+            },
+        )?;
         rows.into_iter()
             .map(|(sha256, runs, names, first, last, g)| {
                 let mut names: Vec<String> = names.split(',').map(str::to_string).collect();
@@ -279,41 +271,40 @@ impl Views for SqliteLedger {
     }
 
     fn scope_totals(&self) -> Result<Vec<ScopeTotals>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT site_id, kind, coalesce(product, ''), count(*), sum(cpu_j), sum(gpu_j),
-                        sum(ram_j), sum(facility_j), sum(co2e_location_g),
-                        coalesce(sum(co2e_market_g), 0), sum(water_l), sum(duration_s),
-                        coalesce(sum(cost_amount), 0), coalesce(cost_currency, ''),
-                        coalesce(sum(embodied_g), 0)
-                 FROM run_facts
-                 GROUP BY site_id, kind, product, cost_currency
-                 ORDER BY site_id, kind, product, cost_currency",
-            )
-            .map_err(|e| self.map_err(e))?;
-        stmt.query_map([], |r| {
-            Ok(ScopeTotals {
-                site: r.get(0)?,
-                kind: r.get(1)?,
-                product: r.get(2)?,
-                runs: r.get::<_, i64>(3)?.max(0) as u64,
-                cpu_j: r.get(4)?,
-                gpu_j: r.get(5)?,
-                ram_j: r.get(6)?,
-                facility_j: r.get(7)?,
-                co2e_location_g: r.get(8)?,
-                co2e_market_g: r.get(9)?,
-                water_l: r.get(10)?,
-                duration_s: r.get(11)?,
-                cost: r.get(12)?,
-                currency: r.get(13)?,
-                embodied_g: r.get(14)?,
-            })
-        })
-        .map_err(|e| self.map_err(e))?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(|e| self.map_err(e))
+        self.rows(
+            &format!(
+                "SELECT f.site_id, f.kind, coalesce(f.product, ''), count(*), sum(f.cpu_j),
+                        sum(f.gpu_j), sum(f.ram_j), sum(f.facility_j), sum(f.co2e_location_g),
+                        coalesce(sum(f.co2e_market_g), 0), sum(f.water_l), sum(f.duration_s),
+                        coalesce(sum(f.cost_amount), 0), coalesce(f.cost_currency, ''),
+                        coalesce(sum(f.embodied_g), 0)
+                 FROM run_facts f
+                 WHERE {}
+                 GROUP BY f.site_id, f.kind, f.product, f.cost_currency
+                 ORDER BY f.site_id, f.kind, f.product, f.cost_currency",
+                *FACTS_WITHIN
+            ),
+            [],
+            |r| {
+                Ok(ScopeTotals {
+                    site: r.get(0)?,
+                    kind: r.get(1)?,
+                    product: r.get(2)?,
+                    runs: r.get::<_, i64>(3)?.max(0) as u64,
+                    cpu_j: r.get(4)?,
+                    gpu_j: r.get(5)?,
+                    ram_j: r.get(6)?,
+                    facility_j: r.get(7)?,
+                    co2e_location_g: r.get(8)?,
+                    co2e_market_g: r.get(9)?,
+                    water_l: r.get(10)?,
+                    duration_s: r.get(11)?,
+                    cost: r.get(12)?,
+                    currency: r.get(13)?,
+                    embodied_g: r.get(14)?,
+                })
+            },
+        )
     }
 }
 
@@ -331,18 +322,16 @@ pub struct Revision {
 impl SqliteLedger {
     /// The ledger's [`Revision`]: two primary-key lookups, cheap enough for every request.
     pub fn revision(&self) -> Result<Revision> {
-        self.conn()
-            .query_row(
-                "SELECT coalesce((SELECT max(seq) FROM run_ends), 0),
-                        coalesce((SELECT max(seq) FROM audit), 0)",
-                [],
-                |r| {
-                    Ok(Revision {
-                        run_ends: r.get(0)?,
-                        audit: r.get(1)?,
-                    })
-                },
-            )
-            .map_err(|e| self.map_err(e))
+        self.row(
+            "SELECT coalesce((SELECT max(seq) FROM run_ends), 0),
+                    coalesce((SELECT max(seq) FROM audit), 0)",
+            [],
+            |r| {
+                Ok(Revision {
+                    run_ends: r.get(0)?,
+                    audit: r.get(1)?,
+                })
+            },
+        )
     }
 }

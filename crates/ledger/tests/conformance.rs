@@ -8,85 +8,58 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
-    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus, Sample,
+    ComponentEnergy, EnergyBreakdown, EnergySource, MeterIdentity, RunEnd, RunStart, RunStatus,
+    Sample,
 };
-use sustain_core::site::{Site, SiteCatalog};
-use sustain_core::units::Energy;
+use sustain_core::site::Site;
 use sustain_ledger::{Ledger, LedgerError, RunFilter, SqliteLedger, recover_incomplete};
+use sustain_testkit as kit;
 
 fn site() -> Site {
-    SiteCatalog::bundled().unwrap().get("FR").unwrap().clone()
+    kit::site("FR")
 }
 
 fn start(id: &str, minute: u32) -> RunStart {
     RunStart {
-        id: id.into(),
         name: format!("job-{id}"),
-        kind: RunKind::Command,
         command: vec!["sleep".into(), "1".into()],
-        started_at: Utc.with_ymd_and_hms(2026, 3, 1, 12, minute, 0).unwrap(),
-        site: site().record,
-        host: HostInfo {
-            hostname: "h".into(),
-            cpu_model: "cpu".into(),
-            logical_cpus: 2,
-            packages: 1,
-            ram_total_bytes: 1 << 30,
-            gpus: vec![],
-            embodied: Some(sustain_core::embodied::HostEmbodied::default()),
-        },
         meter: MeterIdentity {
-            hostname: "h".into(),
-            boot_id: "b".into(),
             pid: 42,
             start_ticks: 7,
+            ..kit::meter()
         },
-        interval: Duration::from_secs(1),
         methods: BTreeMap::from([("cpu".to_string(), "TDP model".to_string())]),
-        tags: BTreeMap::from([("team".to_string(), "vision".to_string())]),
-        hourly_rate: None,
+        tags: kit::tags(&[("team", "vision")]),
+        ..kit::run_start(id, kit::at(2026, 3, 1, 12, minute), &site())
     }
 }
 
 fn energy(cpu_j: f64, ram_j: f64) -> EnergyBreakdown {
     EnergyBreakdown {
-        cpu: ComponentEnergy {
-            energy: Energy::from_joules(cpu_j),
-            source: EnergySource::Modelled,
-            apportioned: false,
-            method: String::new(),
-        },
+        cpu: kit::component(cpu_j, EnergySource::Modelled, false, ""),
         gpu: ComponentEnergy::default(),
-        ram: ComponentEnergy {
-            energy: Energy::from_joules(ram_j),
-            source: EnergySource::Modelled,
-            apportioned: true,
-            method: String::new(),
-        },
+        ram: kit::component(ram_j, EnergySource::Modelled, true, ""),
     }
 }
 
 fn sample(seq: u32, cpu_j: f64) -> Sample {
     Sample {
-        seq,
-        at: Utc.with_ymd_and_hms(2026, 3, 1, 12, 1, seq + 1).unwrap(),
-        interval: Duration::from_secs(1),
-        energy: energy(cpu_j, 0.5),
         cpu_time: Duration::from_millis(900),
         rss_bytes: 1000 + u64::from(seq),
+        ..kit::sample(
+            seq,
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 1, seq + 1).unwrap(),
+            energy(cpu_j, 0.5),
+        )
     }
 }
 
 fn end(id: &str, status: RunStatus, cpu_j: f64) -> RunEnd {
     let e = energy(cpu_j, 1.0);
     RunEnd {
-        run_id: id.into(),
         ended_at: Utc.with_ymd_and_hms(2026, 3, 1, 12, 59, 0).unwrap(),
         status,
         exit_code: Some(if status == RunStatus::Succeeded { 0 } else { 1 }),
-        signal: None,
-        duration: Duration::from_secs(3),
         cpu_time: Duration::from_secs(2),
         peak_rss_bytes: 4096,
         impacts: Impacts::compute(e.total(), Duration::from_secs(3), &site(), None).unwrap(),
@@ -94,9 +67,9 @@ fn end(id: &str, status: RunStatus, cpu_j: f64) -> RunEnd {
             co2e: sustain_core::units::CarbonMass::from_grams(0.0125),
             method: "host 1230.3 kgCO2e over 4 y".into(),
         }),
-        energy: e,
         notes: vec!["note".into()],
         outcomes: serde_json::json!({"accuracy": 0.97}),
+        ..kit::run_end(&start(id, 0), &site(), e, 3)
     }
 }
 

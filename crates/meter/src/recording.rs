@@ -62,16 +62,11 @@ pub fn short_id(id: &str) -> String {
     id.chars().take(8).collect()
 }
 
-/// A new run id: a UUIDv7, so ids sort by start time.
-pub fn new_run_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 /// The start record of a run about to be metered by `sampler`.
 pub fn run_start(setup: &Setup, sampler: &Sampler, spec: RunSpec) -> RunStart {
     let [cpu, gpu, ram] = sampler.methods();
     RunStart {
-        id: new_run_id(),
+        id: sustain_core::run::new_run_id(),
         name: spec.name,
         kind: spec.kind,
         command: spec.command,

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sustain_core::business::CostLine;
-use sustain_ledger::{Business, Group, RunTotals, TotalsQuery, UsageTotal};
+use sustain_ledger::{
+    Business, Group, InvalidRecord, RecordKind, RunTotals, TotalsQuery, UsageTotal,
+};
 
 use crate::error::{ReportError, Result};
 use crate::period::Period;
@@ -208,6 +210,25 @@ pub struct Accounts {
     pub social: Social,
     /// Caveats: runs without prices, partial market coverage, scopes without revenue.
     pub notes: Vec<String>,
+    /// Records of the period and scope left out of every figure because one of their figures
+    /// is outside its plausible bounds (`sustain_core::bounds`): only a ledger written before
+    /// the bounds existed holds them. Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<InvalidRecord>,
+}
+
+/// The period's records left out of the sums, in `scope`: runs are already in it; usage rows
+/// by their product, cost lines by their scope; indicators are the company's.
+fn excluded(ledger: &impl Business, period: &Period, scope: &Scope) -> Result<Vec<InvalidRecord>> {
+    Ok(ledger
+        .invalid_records(&query(period, scope))?
+        .into_iter()
+        .filter(|r| match r.kind {
+            RecordKind::Run | RecordKind::Indicator => true,
+            RecordKind::Usage => scope.covers_product(&r.subject),
+            RecordKind::CostLine => scope.covers_cost_scope(&r.subject),
+        })
+        .collect())
 }
 
 /// The runs of `scope` over `period`, as one group.
@@ -484,6 +505,13 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
     }
     let social = crate::social::social(ledger, period, scope, &query(period, scope))?;
     let has_data = all.runs > 0 || !usage.is_empty() || !lines.is_empty() || social.has_data;
+    let excluded = excluded(ledger, period, scope)?;
+    if !excluded.is_empty() {
+        notes.push(format!(
+            "{} record(s) of this period are left out of every figure: a figure of theirs is outside its plausible bounds (see the excluded records)",
+            excluded.len()
+        ));
+    }
     Ok(Accounts {
         period: period.clone(),
         scope: scope.label(),
@@ -494,5 +522,6 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         economic,
         social,
         notes,
+        excluded,
     })
 }

@@ -213,6 +213,10 @@ mod tests {
         assert_eq!(r.days(), 10);
         assert_eq!(r.previous().label, "2026-06-21..2026-06-30");
         assert_eq!(p("2026-09-14").days(), 1);
+        // The last day chrono and the ledger know: its exclusive end is in year 10000.
+        let far = p("2026-01-01..9999-12-31");
+        assert_eq!(far.to, NaiveDate::from_ymd_opt(10000, 1, 1).unwrap());
+        assert_eq!(far.end().to_rfc3339(), "+10000-01-01T00:00:00+00:00");
         let today = ymd(2026, 11, 22).unwrap();
         assert_eq!(p("2026-Q1").like_containing(today).label, "2026-Q4");
         assert_eq!(p("2025-03").like_containing(today).label, "2026-11");

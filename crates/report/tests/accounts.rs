@@ -1,24 +1,23 @@
 //! Accounts on a fixture ledger: every figure equals what a direct SQL query of the ledger
 //! gives, to the gram and the cent; scopes filter; bad input is refused; the audit log chains.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use sustain_core::business::{CostLine, Product, Usage};
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
-    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus,
+    ComponentEnergy, EnergyBreakdown, EnergySource, RunEnd, RunKind, RunStart, RunStatus,
 };
 use sustain_core::site::{Site, SiteCatalog};
 use sustain_core::units::{CarbonIntensity, Energy};
 use sustain_ledger::{Business, Ledger, SqliteLedger};
 use sustain_report::render::{Format, render};
 use sustain_report::{Period, Scope, accounts};
+use sustain_testkit as kit;
 
 fn site(id: &str) -> Site {
-    SiteCatalog::bundled().unwrap().get(id).unwrap().clone()
+    kit::site(id)
 }
 
 /// A run at `site`, started on a day of 2026 (month, day), with `cpu_j`, twice that on the GPU
@@ -62,68 +61,19 @@ fn record_with(
     outcomes: serde_json::Value,
 ) {
     let start = RunStart {
-        id: id.into(),
-        name: id.into(),
         kind,
-        command: vec!["x".into()],
-        started_at: Utc.with_ymd_and_hms(2026, m, d, 10, 0, 0).unwrap(),
-        site: site.record.clone(),
-        host: HostInfo {
-            hostname: "h".into(),
-            cpu_model: "cpu".into(),
-            logical_cpus: 2,
-            packages: 1,
-            ram_total_bytes: 1 << 30,
-            gpus: vec![],
-            embodied: Some(sustain_core::embodied::HostEmbodied::default()),
-        },
-        meter: MeterIdentity {
-            hostname: "h".into(),
-            boot_id: "b".into(),
-            pid: 1,
-            start_ticks: 1,
-        },
-        interval: Duration::from_secs(1),
-        methods: BTreeMap::new(),
-        tags: tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        hourly_rate: None,
+        tags: kit::tags(tags),
+        ..kit::run_start(id, kit::at(2026, m, d, 10, 0), site)
     };
     l.start_run(&start).unwrap();
-    let component = |j: f64, source| ComponentEnergy {
-        energy: Energy::from_joules(j),
-        source,
-        apportioned: false,
-        method: String::new(),
-    };
     let energy = EnergyBreakdown {
-        cpu: component(cpu_j, EnergySource::Measured),
-        gpu: component(cpu_j * 2.0, EnergySource::Measured),
-        ram: component(cpu_j / 10.0, EnergySource::Modelled),
+        cpu: kit::component(cpu_j, EnergySource::Measured, false, ""),
+        gpu: kit::component(cpu_j * 2.0, EnergySource::Measured, false, ""),
+        ram: kit::component(cpu_j / 10.0, EnergySource::Modelled, false, ""),
     };
-    let duration = Duration::from_secs(600);
     l.finish_run(&RunEnd {
-        run_id: id.into(),
-        ended_at: start.started_at + chrono::Duration::seconds(600),
-        status: RunStatus::Succeeded,
-        exit_code: Some(0),
-        signal: None,
-        duration,
-        cpu_time: duration,
-        peak_rss_bytes: 1,
-        impacts: Impacts::compute(energy.total(), duration, site, None).unwrap(),
-        embodied: sustain_core::embodied::for_run(
-            &start.host,
-            duration,
-            duration,
-            true,
-            &mut Vec::new(),
-        ),
-        energy,
-        notes: vec![],
         outcomes,
+        ..kit::run_end(&start, site, energy, 600)
     })
     .unwrap();
 }

@@ -88,6 +88,8 @@ impl From<LedgerError> for ApiError {
                 message: e.to_string(),
             },
             LedgerError::Invalid(m) => ApiError::Unprocessable(m),
+            LedgerError::Rejected(core) => core.into(),
+            LedgerError::Conflict(m) => ApiError::Conflict(m),
             LedgerError::Locked { .. } => {
                 ApiError::Busy("the ledger is busy with another writer; retry in a moment".into())
             }
@@ -112,12 +114,33 @@ impl From<ReportError> for ApiError {
     }
 }
 
+/// The JSON field a record's error names: the records name fields by the CLI's flags
+/// (`--price-per-1k-requests`, `--date`), the API by its JSON fields (`price_per_1k_requests`,
+/// `day`); paths such as `end.duration_s` are the API's already.
+fn api_field(name: &str) -> String {
+    match name.strip_prefix("--") {
+        Some("date") => "day".into(),
+        Some(flag) => flag.replace('-', "_"),
+        None => name.to_string(),
+    }
+}
+
 impl From<sustain_core::CoreError> for ApiError {
     fn from(e: sustain_core::CoreError) -> Self {
+        use sustain_core::CoreError;
         match e {
-            sustain_core::CoreError::InvalidValue { ref what, .. } => ApiError::BadRequest {
-                field: Some(what.trim_start_matches("--").to_string()),
+            CoreError::InvalidValue { ref what, .. } => ApiError::BadRequest {
+                field: Some(api_field(what)),
                 message: e.to_string(),
+            },
+            // A figure outside its plausible bounds: 400, like any invalid value, naming it.
+            CoreError::OutOfBounds(ref b) => ApiError::BadRequest {
+                field: Some(api_field(&b.field)),
+                message: e.to_string(),
+            },
+            CoreError::At { field, error } => ApiError::BadRequest {
+                field: Some(field),
+                message: error.to_string(),
             },
             other => ApiError::Unprocessable(other.to_string()),
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use serde::Serialize;
-use sustain_ledger::{Business, SqliteLedger, Views};
+use sustain_ledger::{Business, Group, InvalidRecord, SqliteLedger, TotalsQuery, Views};
 use sustain_report::Period;
 use sustain_report::accounts::Headline;
 
@@ -26,6 +26,10 @@ pub struct Overview {
     pub change_pct: Change,
     /// Whether this month holds any runs, usage or cost lines.
     pub has_data: bool,
+    /// This month's records left out of the figures because a figure of theirs is outside its
+    /// plausible bounds (only an older ledger holds them); absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<InvalidRecord>,
 }
 
 /// Changes in percent.
@@ -86,6 +90,14 @@ pub fn this_month() -> ApiResult<Period> {
 pub fn compute(l: &SqliteLedger, month: &Period) -> ApiResult<Overview> {
     let (h, has_data) = headline(l, month)?;
     let (p, _) = headline(l, &month.previous())?;
+    let excluded = l.invalid_records(&TotalsQuery {
+        from: month.start(),
+        to: month.end(),
+        tag: None,
+        site: None,
+        kind: None,
+        group: Group::All,
+    })?;
     Ok(Overview {
         change_pct: Change {
             runs: pct(h.runs as f64, p.runs as f64),
@@ -97,5 +109,6 @@ pub fn compute(l: &SqliteLedger, month: &Period) -> ApiResult<Overview> {
         headline: h,
         previous: p,
         has_data,
+        excluded,
     })
 }

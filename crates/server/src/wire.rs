@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sustain_core::CoreError;
+use sustain_core::bounds::{self, Bound};
 use sustain_core::run::{
     ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus, Sample, end_figures, parse_tag,
+    RunStart, RunStatus, Sample, end_figures,
 };
 use sustain_core::site::{Site, SiteRecord};
 use sustain_core::units::{Currency, Energy, HourlyRate};
@@ -225,59 +227,14 @@ impl RunUpload {
         }
     }
 
-    /// Checks every field and builds the ledger's records, with impacts computed here.
+    /// Checks every field and builds the ledger's records, with impacts computed here. The
+    /// checks are the core records' own (`RunStart::validate`, `Sample::validate`,
+    /// `RunEnd::validate`, against `sustain_core::bounds`): a 400 names the field as a path in
+    /// this JSON (`end.energy.cpu.energy_j`) and its bound.
     pub fn into_records(self) -> Result<(RunStart, Vec<Sample>, RunEnd), ApiError> {
         let s = self.start;
-        if s.id.is_empty()
-            || s.id.len() > 64
-            || !s.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(ApiError::field(
-                "start.id",
-                format!(
-                    "invalid run id {:?}: expected 1 to 64 letters, digits or '-' (a UUID)",
-                    s.id
-                ),
-            ));
-        }
-        if s.name.trim().is_empty() || s.name.len() > 256 {
-            return Err(ApiError::field(
-                "start.name",
-                "a run name of 1 to 256 characters",
-            ));
-        }
-        if s.command.is_empty() {
-            return Err(ApiError::field(
-                "start.command",
-                "the command line: at least the program",
-            ));
-        }
-        for (k, v) in &s.tags {
-            parse_tag(&format!("{k}={v}"))
-                .map_err(|e| ApiError::field("start.tags", e.to_string()))?;
-        }
-        let interval = secs("start.interval_s", s.interval_s)?;
-        if interval.is_zero() {
-            return Err(ApiError::field(
-                "start.interval_s",
-                "a sampling interval above 0 s",
-            ));
-        }
-        let site = Site::from_record(s.site.clone())
-            .map_err(|e| ApiError::field("start.site", e.to_string()))?;
-        let rate = match &s.hourly_rate {
-            Some((amount, currency)) => Some(
-                Currency::new(currency)
-                    .and_then(|c| HourlyRate::per_hour(*amount, c))
-                    .map_err(|e| ApiError::field("start.hourly_rate", e.to_string()))?,
-            ),
-            None => None,
-        };
-        if let Some(h) = &s.host.embodied {
-            h.validate()
-                .map_err(|e| ApiError::field("start.host.embodied", e.to_string()))?;
-        }
         let start = RunStart {
+            interval: secs("start.interval_s", s.interval_s, &bounds::INTERVAL_S)?,
             id: s.id,
             name: s.name,
             kind: s.kind,
@@ -286,10 +243,19 @@ impl RunUpload {
             site: s.site,
             host: s.host,
             meter: s.meter,
-            interval,
             methods: s.methods,
             tags: s.tags,
             hourly_rate: s.hourly_rate,
+        };
+        start.validate()?;
+        let site = Site::from_record(start.site.clone()).map_err(|e| e.at("start.site"))?;
+        let rate = match &start.hourly_rate {
+            Some((amount, currency)) => Some(
+                Currency::new(currency)
+                    .and_then(|c| HourlyRate::per_hour(*amount, c))
+                    .map_err(|e| e.at("start.hourly_rate"))?,
+            ),
+            None => None,
         };
         if self.samples.len() > MAX_SAMPLES {
             return Err(ApiError::field(
@@ -306,29 +272,27 @@ impl RunUpload {
                     "sample sequence numbers must increase",
                 ));
             }
-            samples.push(Sample {
+            let sample = Sample {
                 seq: w.seq,
                 at: w.at,
-                interval: secs(&at("interval_s"), w.interval_s)?,
-                energy: energy(&at("energy"), &w.energy)?,
-                cpu_time: secs(&at("cpu_s"), w.cpu_s)?,
+                interval: secs(&at("interval_s"), w.interval_s, &bounds::SAMPLE_INTERVAL_S)?,
+                energy: energy(&w.energy),
+                cpu_time: secs(&at("cpu_s"), w.cpu_s, &bounds::CPU_S)?,
                 rss_bytes: w.rss_bytes,
-            });
+            };
+            sample
+                .validate(&format!("samples[{i}]"))
+                .map_err(CoreError::from)?;
+            samples.push(sample);
         }
         let e = self.end;
-        if e.status == RunStatus::Running {
-            return Err(ApiError::field(
-                "end.status",
-                "a finished run's status: succeeded, failed, killed, failed_to_start or incomplete",
-            ));
-        }
-        if !e.outcomes.is_object() {
-            return Err(ApiError::field("end.outcomes", "a JSON object"));
-        }
-        let breakdown = energy("end.energy", &e.energy)?;
-        let duration = secs("end.duration_s", e.duration_s)?;
+        let breakdown = energy(&e.energy);
+        breakdown
+            .check_bounds("end.energy")
+            .map_err(CoreError::from)?;
+        let duration = secs("end.duration_s", e.duration_s, &bounds::DURATION_S)?;
+        let cpu_time = secs("end.cpu_s", e.cpu_s, &bounds::CPU_S)?;
         let mut notes = e.notes;
-        let cpu_time = secs("end.cpu_s", e.cpu_s)?;
         let (impacts, embodied) = end_figures(
             &start.host,
             &breakdown,
@@ -352,33 +316,29 @@ impl RunUpload {
             notes,
             outcomes: e.outcomes,
         };
+        end.validate(&start.started_at)?;
         Ok((start, samples, end))
     }
 }
 
-fn secs(field: &str, v: f64) -> Result<Duration, ApiError> {
-    Duration::try_from_secs_f64(v)
-        .map_err(|_| ApiError::field(field, format!("{v} is not a number of seconds >= 0")))
+/// A number of seconds as a duration, checked against its bound first (so the error shows the
+/// number as sent).
+fn secs(field: &str, v: f64, bound: &Bound) -> Result<Duration, ApiError> {
+    bound.check(field, v).map_err(CoreError::from)?;
+    Ok(Duration::from_secs_f64(v))
 }
 
-fn energy(field: &str, w: &WireEnergy) -> Result<EnergyBreakdown, ApiError> {
-    let comp = |name: &str, c: &WireComponent| -> Result<ComponentEnergy, ApiError> {
-        if !c.energy_j.is_finite() || c.energy_j < 0.0 {
-            return Err(ApiError::field(
-                &format!("{field}.{name}.energy_j"),
-                format!("{} is not an energy >= 0 in joules", c.energy_j),
-            ));
-        }
-        Ok(ComponentEnergy {
-            energy: Energy::from_joules(c.energy_j),
-            source: c.source,
-            apportioned: c.apportioned,
-            method: c.method.clone(),
-        })
+/// The breakdown as sent (checked by the records' validation).
+fn energy(w: &WireEnergy) -> EnergyBreakdown {
+    let comp = |c: &WireComponent| ComponentEnergy {
+        energy: Energy::from_joules(c.energy_j),
+        source: c.source,
+        apportioned: c.apportioned,
+        method: c.method.clone(),
     };
-    Ok(EnergyBreakdown {
-        cpu: comp("cpu", &w.cpu)?,
-        gpu: comp("gpu", &w.gpu)?,
-        ram: comp("ram", &w.ram)?,
-    })
+    EnergyBreakdown {
+        cpu: comp(&w.cpu),
+        gpu: comp(&w.gpu),
+        ram: comp(&w.ram),
+    }
 }

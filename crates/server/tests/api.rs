@@ -3,67 +3,48 @@
 //! the report crate's, writes through the API, pushed runs, metrics and the pages. The OpenAPI
 //! document against the router is in `tests/openapi.rs`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::{Value, json};
 use sustain_core::business::{CostLine, Product, Usage};
 use sustain_core::impacts::Impacts;
 use sustain_core::run::{
-    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus, Sample,
+    EnergyBreakdown, EnergySource, RunEnd, RunKind, RunStart, RunStatus, Sample,
 };
-use sustain_core::site::{Site, SiteCatalog};
-use sustain_core::units::Energy;
+use sustain_core::site::Site;
 use sustain_ledger::{Business, Ledger, Role, SqliteLedger, Tokens};
 use sustain_report::{Period, Scope, accounts};
 use sustain_server::wire::RunUpload;
 use sustain_server::{AppState, app};
+use sustain_testkit as kit;
 use tower::ServiceExt;
 
 fn site(id: &str) -> Site {
-    SiteCatalog::bundled().unwrap().get(id).unwrap().clone()
+    kit::site(id)
 }
 
 fn month_start(months_back: i32) -> DateTime<Utc> {
     let now = Utc::now();
     let total = now.year() * 12 + now.month0() as i32 - months_back;
-    Utc.with_ymd_and_hms(
+    kit::at(
         total.div_euclid(12),
         total.rem_euclid(12) as u32 + 1,
         1,
         0,
         0,
-        0,
     )
-    .unwrap()
 }
 
 fn energy(cpu_j: f64) -> EnergyBreakdown {
     EnergyBreakdown {
-        cpu: ComponentEnergy {
-            energy: Energy::from_joules(cpu_j),
-            source: EnergySource::Modelled,
-            apportioned: false,
-            method: "TDP model".into(),
-        },
-        gpu: ComponentEnergy {
-            energy: Energy::from_joules(2.0 * cpu_j),
-            source: EnergySource::Measured,
-            apportioned: false,
-            method: "NVML".into(),
-        },
-        ram: ComponentEnergy {
-            energy: Energy::from_joules(cpu_j / 10.0),
-            source: EnergySource::Modelled,
-            apportioned: true,
-            method: "RSS model".into(),
-        },
+        cpu: kit::component(cpu_j, EnergySource::Modelled, false, "TDP model"),
+        gpu: kit::component(2.0 * cpu_j, EnergySource::Measured, false, "NVML"),
+        ram: kit::component(cpu_j / 10.0, EnergySource::Modelled, true, "RSS model"),
     }
 }
 
@@ -75,7 +56,6 @@ fn run(
     tags: &[(&str, &str)],
 ) -> (RunStart, Vec<Sample>, RunEnd) {
     let start = RunStart {
-        id: id.into(),
         name: format!("job-{id}"),
         kind: if tags.iter().any(|t| t.0 == "model") {
             RunKind::Train
@@ -83,57 +63,26 @@ fn run(
             RunKind::Infer
         },
         command: vec!["x".into(), "--y".into()],
-        started_at: at,
-        site: site.record.clone(),
-        host: HostInfo {
-            hostname: "h".into(),
-            cpu_model: "cpu".into(),
-            logical_cpus: 2,
-            packages: 1,
-            ram_total_bytes: 1 << 30,
-            gpus: vec![],
-            embodied: Some(sustain_core::embodied::HostEmbodied::default()),
-        },
-        meter: MeterIdentity {
-            hostname: "h".into(),
-            boot_id: "b".into(),
-            pid: 1,
-            start_ticks: 1,
-        },
-        interval: Duration::from_secs(1),
-        methods: BTreeMap::new(),
-        tags: tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        hourly_rate: None,
+        tags: kit::tags(tags),
+        ..kit::run_start(id, at, site)
     };
     let samples = (0..3)
-        .map(|i| Sample {
-            seq: i,
-            at: at + chrono::Duration::seconds(i64::from(i) + 1),
-            interval: Duration::from_secs(1),
-            energy: energy(cpu_j / 3.0),
-            cpu_time: Duration::from_millis(800),
-            rss_bytes: 1 << 20,
+        .map(|i| {
+            kit::sample(
+                i,
+                at + chrono::Duration::seconds(i64::from(i) + 1),
+                energy(cpu_j / 3.0),
+            )
         })
         .collect();
     let e = energy(cpu_j);
     let end = RunEnd {
-        run_id: id.into(),
-        ended_at: at + chrono::Duration::seconds(60),
-        status: RunStatus::Succeeded,
-        exit_code: Some(0),
-        signal: None,
-        duration: Duration::from_secs(60),
         cpu_time: Duration::from_secs(50),
         peak_rss_bytes: 1 << 20,
         impacts: Impacts::at_site(e.total(), site),
         // The server computes the embodied figure from the start's host figures.
         embodied: None,
-        energy: e,
-        notes: vec![],
-        outcomes: json!({}),
+        ..kit::run_end(&start, site, e, 60)
     };
     (start, samples, end)
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use comfy_table::Table;
 use sustain_core::business::{
-    CostLine, Direction, Goal, IndexWeight, Indicator, Product, Target, Usage,
+    CostLine, Goal, IndexWeight, Indicator, Product, Target, Usage, UsageInput,
 };
 use sustain_ledger::Business;
 use sustain_report::render::{Format, targets_markdown};
@@ -54,15 +54,14 @@ pub fn product(cmd: ProductCommand, settings: &Settings) -> Result<()> {
     let ledger = open_ledger(settings)?;
     match cmd {
         ProductCommand::Add(a) => {
-            let p = Product {
-                name: a.name,
-                unit: a.unit,
-                price_per_1k_requests: a.price_per_1k_requests,
-                price_per_1m_tokens: a.price_per_1m_tokens,
-                currency: a.currency.map(|c| c.to_ascii_uppercase()),
-                description: a.description,
-                recorded_at: Utc::now(),
-            };
+            let p = Product::new(
+                a.name,
+                a.unit,
+                a.price_per_1k_requests,
+                a.price_per_1m_tokens,
+                a.currency,
+                a.description,
+            )?;
             ledger.add_product(&p, &actor())?;
             out(&format!(
                 "product {} recorded (unit: {}); tag its runs with --tag product={}\n",
@@ -102,88 +101,33 @@ pub fn product(cmd: ProductCommand, settings: &Settings) -> Result<()> {
     }
 }
 
-/// Usage as given: revenue and its currency may be missing.
-struct Given<'a> {
-    product: &'a str,
-    day: NaiveDate,
-    requests: u64,
-    tokens: u64,
-    revenue: Option<(f64, Option<String>)>,
-}
-
-/// A usage row: revenue as given, else from the product's prices. `at` says where the row
-/// comes from, for errors.
-fn usage_row(products: &[Product], g: Given<'_>, source: &str, at: &str) -> Result<Usage> {
-    let Given {
-        product,
-        day,
-        requests,
-        tokens,
-        revenue,
-    } = g;
-    let p = products.iter().find(|p| p.name == product).ok_or_else(|| {
-        BadInput(format!(
-            "{at}: unknown product '{product}': add it first with `sustain product add {product}`; known products: {}",
-            if products.is_empty() {
-                "none".to_string()
-            } else {
-                products
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
+/// A usage row by the one rule every entry point uses (`Usage::from_input`); `at` says where
+/// the row comes from, for errors.
+fn usage_row(products: &[Product], input: UsageInput, at: &str) -> Result<Usage> {
+    Usage::from_input(products, input).map_err(|e| match e {
+        sustain_core::CoreError::UnknownProduct { ref name, .. } => BadInput(format!(
+            "{at}: {e}: add it first with `sustain product add {name}`"
         ))
-    })?;
-    let (revenue, currency) = match revenue {
-        Some((r, c)) => {
-            let currency = c.or_else(|| p.currency.clone()).ok_or_else(|| {
-                BadInput(format!(
-                    "{at}: the revenue has no currency and product {product} has none: give --currency"
-                ))
-            })?;
-            (r, currency)
-        }
-        None => match &p.currency {
-            Some(c) => (p.revenue(requests, tokens), c.clone()),
-            None => {
-                return Err(BadInput(format!(
-                    "{at}: product {product} has no prices, so the revenue cannot be computed: give --revenue and --currency, or add prices with `sustain product add {product} --price-per-1k-requests X --currency CODE`"
-                ))
-                .into());
-            }
-        },
-    };
-    let u = Usage {
-        product: product.to_string(),
-        day,
-        requests,
-        tokens,
-        revenue,
-        currency: currency.to_ascii_uppercase(),
-        source: source.to_string(),
-    };
-    u.validate().map_err(|e| BadInput(format!("{at}: {e}")))?;
-    Ok(u)
+        .into(),
+        other => BadInput(format!("{at}: {other}")).into(),
+    })
 }
 
 fn usage_add(a: UsageAddArgs, settings: &Settings) -> Result<()> {
     let ledger = open_ledger(settings)?;
     let products = ledger.products()?;
     let day = parse_day("--date", a.date.as_deref())?;
-    if a.currency.is_some() && a.revenue.is_none() {
-        return Err(BadInput("--currency goes with --revenue; without --revenue the product's prices and currency are used".into()).into());
-    }
     let u = usage_row(
         &products,
-        Given {
-            product: &a.product,
+        UsageInput {
+            product: a.product.clone(),
             day,
             requests: a.requests,
             tokens: a.tokens,
-            revenue: a.revenue.map(|r| (r, a.currency.clone())),
+            revenue: a.revenue,
+            currency: a.currency.clone(),
+            source: "cli".into(),
         },
-        "cli",
         "usage",
     )?;
     ledger.add_usage(std::slice::from_ref(&u), &actor(), "usage.add")?;
@@ -241,22 +185,24 @@ fn usage_import(a: UsageImportArgs, settings: &Settings) -> Result<()> {
         let day = parse_day(&format!("date on {at}"), Some(cell(Some(di))))?;
         let revenue = match cell(vi) {
             "" => None,
-            v => Some((
+            v => Some(
                 v.parse::<f64>()
                     .map_err(|_| BadInput(format!("{at}: revenue {v:?} is not a number")))?,
-                Some(cell(ci).to_string()).filter(|c| !c.is_empty()),
-            )),
+            ),
         };
         rows.push(usage_row(
             &products,
-            Given {
-                product: cell(Some(pi)),
+            UsageInput {
+                product: cell(Some(pi)).to_string(),
                 day,
                 requests: count(Some(ri), "requests")?,
                 tokens: count(ti, "tokens")?,
                 revenue,
+                currency: revenue
+                    .and(Some(cell(ci).to_string()))
+                    .filter(|c| !c.is_empty()),
+                source: source.clone(),
             },
-            &source,
             &at,
         )?);
     }
@@ -292,14 +238,14 @@ pub fn usage(cmd: UsageCommand, settings: &Settings) -> Result<()> {
 pub fn cost(cmd: CostCommand, settings: &Settings) -> Result<()> {
     match cmd {
         CostCommand::Add(a) => {
-            let c = CostLine {
-                day: parse_day("--date", a.date.as_deref())?,
-                scope: a.scope,
-                category: a.category,
-                amount: a.amount,
-                currency: a.currency.to_ascii_uppercase(),
-                description: a.description,
-            };
+            let c = CostLine::new(
+                parse_day("--date", a.date.as_deref())?,
+                a.scope,
+                a.category,
+                a.amount,
+                &a.currency,
+                a.description,
+            )?;
             let ledger = open_ledger(settings)?;
             ledger.add_cost_line(&c, &actor())?;
             out(&format!(
@@ -337,15 +283,14 @@ pub fn cost(cmd: CostCommand, settings: &Settings) -> Result<()> {
 pub fn indicator(cmd: IndicatorCommand, settings: &Settings) -> Result<()> {
     match cmd {
         IndicatorCommand::Add(a) => {
-            let i = Indicator {
-                name: a.name,
-                day: parse_day("--date", a.date.as_deref())?,
-                scope: a.scope,
-                value: a.value,
-                unit: a.unit,
-                description: a.description,
-                recorded_at: Utc::now(),
-            };
+            let i = Indicator::new(
+                a.name,
+                parse_day("--date", a.date.as_deref())?,
+                a.scope,
+                a.value,
+                a.unit,
+                a.description,
+            )?;
             let ledger = open_ledger(settings)?;
             ledger.add_indicator(&i, &actor())?;
             out(&format!(
@@ -385,13 +330,7 @@ pub fn indicator(cmd: IndicatorCommand, settings: &Settings) -> Result<()> {
             out(&format!("{t}\n"))
         }
         IndicatorCommand::Weight(a) => {
-            let w = IndexWeight {
-                indicator: a.name,
-                weight: a.weight,
-                direction: Direction::parse(&a.direction)?,
-                reference: a.reference,
-                recorded_at: Utc::now(),
-            };
+            let w = IndexWeight::new(a.name, a.weight, &a.direction, a.reference)?;
             let ledger = open_ledger(settings)?;
             ledger.set_index_weight(&w, &actor())?;
             out(&format!(

@@ -66,8 +66,18 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 /// How long a run on another machine may go without a sample before it counts as incomplete.
 const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(10);
 
-/// Opens the ledger and marks runs whose meter has died as incomplete.
+/// Opens the ledger and marks runs whose meter has died as incomplete. A ledger this user may
+/// not write (an auditor's copy) is opened read-only instead: read commands work, nothing is
+/// marked, and a command that writes fails with the ledger's read-only error (exit 1).
 pub fn open_ledger(settings: &Settings) -> Result<SqliteLedger> {
+    if SqliteLedger::is_read_only(&settings.ledger_path) {
+        let ledger = SqliteLedger::open_read_only(&settings.ledger_path)?;
+        tracing::info!(
+            "ledger {} is read-only: opened for reading, without marking runs whose meter stopped as incomplete",
+            settings.ledger_path.display()
+        );
+        return Ok(ledger);
+    }
     let ledger = SqliteLedger::open(&settings.ledger_path)?;
     let procfs = Procfs::default();
     let now = Utc::now();

@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sustain_core::business::{CostLine, Goal, Product, Target, Usage};
+use sustain_core::CoreError;
+use sustain_core::business::{CostLine, Goal, Product, Target, Usage, UsageInput};
 use sustain_ledger::{Business, Role, SqliteLedger, UsageTotal};
 use sustain_report::targets::{self, Progress};
 use sustain_report::{Period, Scope};
@@ -110,16 +111,14 @@ async fn add_product(
     State(state): State<AppState>,
     ApiJson(p): ApiJson<NewProduct>,
 ) -> ApiResult<(StatusCode, Json<Product>)> {
-    let p = Product {
-        name: p.name,
-        unit: p.unit,
-        price_per_1k_requests: p.price_per_1k_requests,
-        price_per_1m_tokens: p.price_per_1m_tokens,
-        currency: p.currency.map(|c| c.trim().to_ascii_uppercase()),
-        description: p.description,
-        recorded_at: Utc::now(),
-    };
-    p.validate()?;
+    let p = Product::new(
+        p.name,
+        p.unit,
+        p.price_per_1k_requests,
+        p.price_per_1m_tokens,
+        p.currency,
+        p.description,
+    )?;
     let actor = auth.caller.actor();
     let stored = p.clone();
     state
@@ -183,62 +182,23 @@ pub(crate) struct NewUsage {
     currency: Option<String>,
 }
 
-/// A usage row: revenue as given, else from the product's prices (as `sustain usage add`).
+/// A usage row, made by the one rule every entry point uses (`Usage::from_input`).
 fn usage_row(l: &SqliteLedger, u: NewUsage, day: NaiveDate) -> ApiResult<Usage> {
-    let products = l.products()?;
-    let Some(p) = products.iter().find(|p| p.name == u.product) else {
-        let known: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
-        return Err(ApiError::Unprocessable(format!(
-            "unknown product '{}': add it first (POST /api/v1/products); known products: {}",
-            u.product,
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        )));
-    };
-    if u.currency.is_some() && u.revenue.is_none() {
-        return Err(ApiError::field(
-            "currency",
-            "currency goes with revenue; without revenue the product's prices and currency are used",
-        ));
-    }
-    let (revenue, currency) = match (u.revenue, &p.currency) {
-        (Some(r), _) => (
-            r,
-            u.currency.or_else(|| p.currency.clone()).ok_or_else(|| {
-                ApiError::field(
-                    "currency",
-                    format!(
-                        "the revenue has no currency and product {} has none",
-                        p.name
-                    ),
-                )
-            })?,
-        ),
-        (None, Some(c)) => (p.revenue(u.requests, u.tokens), c.clone()),
-        (None, None) => {
-            return Err(ApiError::field(
-                "revenue",
-                format!(
-                    "product {} has no prices, so the revenue cannot be computed: give revenue and currency",
-                    p.name
-                ),
-            ));
-        }
-    };
-    let row = Usage {
+    let input = UsageInput {
         product: u.product,
         day,
         requests: u.requests,
         tokens: u.tokens,
-        revenue,
-        currency: currency.trim().to_ascii_uppercase(),
+        revenue: u.revenue,
+        currency: u.currency,
         source: "api".into(),
     };
-    row.validate()?;
-    Ok(row)
+    Usage::from_input(&l.products()?, input).map_err(|e| match e {
+        CoreError::UnknownProduct { .. } => {
+            ApiError::Unprocessable(format!("{e}: add it first (POST /api/v1/products)"))
+        }
+        other => other.into(),
+    })
 }
 
 /// Records a day's usage of a product; revenue from the product's prices unless given.
@@ -348,15 +308,14 @@ async fn add_cost(
     State(state): State<AppState>,
     ApiJson(c): ApiJson<NewCost>,
 ) -> ApiResult<(StatusCode, Json<CostLine>)> {
-    let line = CostLine {
-        day: day("day", c.day.as_deref())?,
-        scope: c.scope,
-        category: c.category,
-        amount: c.amount,
-        currency: c.currency.trim().to_ascii_uppercase(),
-        description: c.description,
-    };
-    line.validate()?;
+    let line = CostLine::new(
+        day("day", c.day.as_deref())?,
+        c.scope,
+        c.category,
+        c.amount,
+        &c.currency,
+        c.description,
+    )?;
     let actor = auth.caller.actor();
     let stored = line.clone();
     state

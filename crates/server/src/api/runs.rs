@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sustain_core::run::RunStatus;
 use sustain_core::run_json::RunJson;
-use sustain_ledger::{Ledger, LedgerError, Role, RunFilter};
+use sustain_ledger::{Ledger, Role, RunFilter};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
@@ -184,21 +184,9 @@ async fn push(
     let actor = auth.caller.actor();
     let view = state
         .ledger(move |l| {
-            match l.run(&start.id) {
-                Ok(_) => {
-                    return Err(ApiError::Conflict(format!(
-                        "run {} is already recorded",
-                        start.id
-                    )));
-                }
-                Err(LedgerError::NotFound(_)) | Err(LedgerError::Ambiguous { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-            l.start_run(&start)?;
-            for chunk in samples.chunks(5000) {
-                l.append_samples(&start.id, chunk)?;
-            }
-            l.finish_run(&end)?;
+            // One transaction: of concurrent pushes of one run, one is recorded (201) and the
+            // others find its id taken (409); none half-records it.
+            l.record_run(&start, &samples, &end)?;
             tracing::info!(run = %start.id, %actor, samples = samples.len(), "run pushed");
             Ok(l.run(&start.id)?)
         })

@@ -116,16 +116,7 @@ async fn add_indicator(
             )
         })?,
     };
-    let i = Indicator {
-        name: i.name,
-        day,
-        scope: i.scope,
-        value: i.value,
-        unit: i.unit,
-        description: i.description,
-        recorded_at: Utc::now(),
-    };
-    i.validate()?;
+    let i = Indicator::new(i.name, day, i.scope, i.value, i.unit, i.description)?;
     let actor = auth.caller.actor();
     let stored = i.clone();
     state
@@ -182,14 +173,7 @@ async fn set_weight(
     State(state): State<AppState>,
     ApiJson(w): ApiJson<NewWeight>,
 ) -> ApiResult<(StatusCode, Json<IndexWeight>)> {
-    let w = IndexWeight {
-        indicator: w.indicator,
-        weight: w.weight,
-        direction: Direction::parse(&w.direction)?,
-        reference: w.reference,
-        recorded_at: Utc::now(),
-    };
-    w.validate()?;
+    let w = IndexWeight::new(w.indicator, w.weight, &w.direction, w.reference)?;
     let actor = auth.caller.actor();
     let stored = w.clone();
     state

@@ -27,6 +27,7 @@ pub fn title(d: &mut Doc, a: &Accounts) {
         code(&a.scope),
         lit("."),
     ]);
+    excluded(d, a);
     if !a.has_data {
         d.heading(2, vec![lit("No data")]);
         d.para(vec![
@@ -43,6 +44,36 @@ pub fn title(d: &mut Doc, a: &Accounts) {
             lit("."),
         ]);
     }
+}
+
+/// A warning naming the records left out of the figures (none on a ledger within bounds).
+fn excluded(d: &mut Doc, a: &Accounts) {
+    if a.excluded.is_empty() {
+        return;
+    }
+    d.para(vec![
+        strong("Warning:"),
+        text(format!(
+            " {} record(s) of this period are left out of every figure below: a figure of theirs is outside its plausible bounds (",
+            a.excluded.len()
+        )),
+        code("docs/reference/bounds.md"),
+        lit(")."),
+    ]);
+    d.list(
+        a.excluded
+            .iter()
+            .map(|r| {
+                vec![text(format!(
+                    "{} {} ({}): {}",
+                    r.kind.as_str().replace('_', " "),
+                    r.id,
+                    r.day,
+                    r.problem
+                ))]
+            })
+            .collect(),
+    );
 }
 
 /// This period against the previous one.
