@@ -44,6 +44,16 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
             _ => BAD_INPUT,
         });
     }
+    if let Some(e) = cause.downcast_ref::<sustain_meter::MeterError>() {
+        return match e {
+            sustain_meter::MeterError::Config(_) | sustain_meter::MeterError::Setting { .. } => {
+                Some(BAD_INPUT)
+            }
+            // The sink's own error, next in the chain, says whose fault it is.
+            sustain_meter::MeterError::Sink { .. } => None,
+            _ => Some(ERROR),
+        };
+    }
     if cause.is::<sustain_estimate::EstimateError>() {
         return Some(BAD_INPUT);
     }

@@ -1,9 +1,8 @@
 //! The `sustain` binary: parse, dispatch, print errors, exit with a stable code. Everything
 //! else lives in the library crates.
 
-mod cli;
+mod args;
 mod commands;
-mod config;
 mod exit;
 
 use std::ffi::OsString;
@@ -11,7 +10,7 @@ use std::ffi::OsString;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::cli::Cli;
+use crate::args::Cli;
 
 fn init_tracing(verbose: u8) {
     let default = match verbose {

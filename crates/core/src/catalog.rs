@@ -24,3 +24,75 @@ pub fn parse_csv<T: DeserializeOwned>(table: &str, text: &str) -> Result<Vec<T>>
     }
     Ok(rows)
 }
+
+/// A closed set of names typed on a command line, with the message for an unknown one.
+macro_rules! kinds {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+        pub enum $name {
+            $($(#[$vmeta])* #[cfg_attr(feature = "clap", value(name = $text))] $variant,)+
+        }
+
+        impl $name {
+            /// Every kind, in order.
+            pub const ALL: &[$name] = &[$($name::$variant,)+];
+
+            /// The name used in the catalog's `kind` column.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = CoreError;
+            fn from_str(s: &str) -> Result<Self> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|k| k.as_str() == s)
+                    .ok_or_else(|| CoreError::Input(format!(
+                        "unknown kind '{s}': expected one of {}",
+                        $name::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    )))
+            }
+        }
+    };
+}
+
+kinds! {
+    /// The kinds of sites in the site catalog (its `kind` column).
+    SiteKind {
+        /// The world average.
+        World => "world",
+        /// A country.
+        Country => "country",
+        /// A US state.
+        UsState => "us-state",
+        /// A Chinese province.
+        CnProvince => "cn-province",
+        /// A Canadian province.
+        CaProvince => "ca-province",
+        /// A grid zone (Electricity Maps' zones).
+        GridZone => "grid-zone",
+        /// A cloud region.
+        Cloud => "cloud",
+        /// A site from the user's config file.
+        Custom => "custom",
+    }
+}
+
+kinds! {
+    /// The kinds of hardware in the hardware catalogs.
+    HardwareKind {
+        /// GPUs.
+        Gpu => "gpu",
+        /// TPUs.
+        Tpu => "tpu",
+        /// CPUs (their TDP).
+        Cpu => "cpu",
+    }
+}

@@ -29,6 +29,7 @@ pub const DEFAULT_HOST_SOURCE: &str = "default: Green Software Foundation SCI Gu
 
 /// How much of the host a run is charged for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceShare {
     /// The share of the host's logical CPUs the run kept busy on average (its CPU time over
@@ -37,6 +38,13 @@ pub enum ResourceShare {
     Used,
     /// The whole host: right when the run has the machine to itself (a reserved node).
     Whole,
+}
+
+impl std::str::FromStr for ResourceShare {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        ResourceShare::parse(s)
+    }
 }
 
 impl ResourceShare {

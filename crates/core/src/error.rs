@@ -59,6 +59,17 @@ pub enum CoreError {
         /// The products the ledger has.
         known: Vec<String>,
     },
+    /// Bad input, with the whole message: what is wrong and what would be right.
+    #[error("{0}")]
+    Input(String),
+    /// An error at a place in a file or a list (`usage.csv line 3`), which its message names.
+    #[error("{at}: {error}")]
+    Located {
+        /// Where.
+        at: String,
+        /// What.
+        error: Box<CoreError>,
+    },
     /// A reference-data table could not be parsed.
     #[error("reference data {table}, line {line}: {message}")]
     Data {

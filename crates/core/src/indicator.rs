@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bounds;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::name::{check_name, invalid};
 
 /// A social indicator entered by a user: an amount of something over a day or period, such as
@@ -99,12 +99,20 @@ pub fn check_scope(scope: &str) -> Result<()> {
 
 /// Which way an indicator is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// More is better (training hours).
     Higher,
     /// Less is better (a fairness difference).
     Lower,
+}
+
+impl std::str::FromStr for Direction {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        Direction::parse(s)
+    }
 }
 
 impl Direction {

@@ -28,5 +28,6 @@ pub mod terminal;
 pub mod text;
 pub mod time;
 pub mod units;
+pub mod usage_import;
 
 pub use error::{CoreError, Result};

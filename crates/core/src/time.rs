@@ -34,6 +34,14 @@ pub fn parse_day(what: &str, text: &str) -> Result<NaiveDate, CoreError> {
     })
 }
 
+/// A day given as `YYYY-MM-DD`, or today (UTC) when none is given.
+pub fn day_or_today(what: &str, text: Option<&str>) -> Result<NaiveDate, CoreError> {
+    match text {
+        Some(t) => parse_day(what, t),
+        None => Ok(Utc::now().date_naive()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

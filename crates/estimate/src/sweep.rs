@@ -119,8 +119,43 @@ pub fn parse_axis(text: &str, keys: &[&str]) -> Result<Axis> {
     Ok(Axis { key, values })
 }
 
+/// The bar chart (SVG) of the best `top` points of a sweep (at most 60), by what it is sorted
+/// by; `what` names the options ("Training options").
+pub fn chart<E: Scored>(points: &[Point<E>], sort: SortBy, top: usize, what: &str) -> String {
+    use sustain_core::chart::{Bar, bar_chart};
+    use sustain_core::units::CarbonMass;
+    let metric = match sort {
+        SortBy::Carbon => "CO2e, location-based operational + embodied",
+        SortBy::Cost => "cost",
+    };
+    let bars: Vec<Bar> = points
+        .iter()
+        .filter(|p| p.result.is_ok())
+        .take(top.clamp(1, 60))
+        .map(|p| {
+            let (value, annotation) = match sort {
+                SortBy::Carbon => {
+                    let kg = p.total_co2e_kg().unwrap_or(0.0);
+                    (kg, CarbonMass::from_kg(kg).human())
+                }
+                SortBy::Cost => {
+                    let (c, cur) = p.cost().unwrap_or((0.0, String::new()));
+                    (c, format!("{} {cur}", sustain_core::format::sig(c)))
+                }
+            };
+            Bar {
+                label: p.label(),
+                value,
+                annotation,
+            }
+        })
+        .collect();
+    bar_chart(&format!("{what} by {metric}, best first"), metric, &bars)
+}
+
 /// What to sort by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum SortBy {
     /// Location-based carbon, operational plus embodied.
     Carbon,

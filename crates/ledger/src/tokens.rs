@@ -22,6 +22,7 @@ use crate::sqlite::{SqliteLedger, audit_in, parse_ts, ts};
 
 /// What a token may do. Each role may do what the roles below it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Read everything: runs, accounts, reports, metrics.

@@ -50,6 +50,10 @@ pub enum MeterError {
         /// The system's error.
         source: std::io::Error,
     },
+    /// A setting (flag, environment variable, config file) is wrong: the whole message says
+    /// what, where, and what would be right.
+    #[error("{0}")]
+    Config(String),
     /// A meter thread failed.
     #[error("{0}")]
     Thread(String),

@@ -24,10 +24,12 @@ pub mod procfs;
 pub mod recording;
 pub mod sampler;
 pub mod sensor;
+pub mod settings;
 pub mod supervise;
 
 pub use error::{MeterError, Result};
 pub use recording::{Background, Recording, RunSpec, Setup};
 pub use sampler::{MeterConfig, Sampler, TreeRoot};
-pub use supervise::Supervised;
 pub use sensor::{Sensor, Tick};
+pub use settings::Settings;
+pub use supervise::Supervised;

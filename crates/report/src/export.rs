@@ -138,7 +138,8 @@ pub fn export(
         }
         ExportFormat::Codecarbon => {
             let mut w = csv::Writer::from_writer(&mut *sink);
-            w.write_record(CODECARBON_COLUMNS).map_err(std::io::Error::from)?;
+            w.write_record(CODECARBON_COLUMNS)
+                .map_err(std::io::Error::from)?;
             let r = each(&mut |run| Ok(write_codecarbon_row(&mut w, run)?));
             w.flush()?;
             r

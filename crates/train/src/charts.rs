@@ -31,7 +31,12 @@ pub fn write_charts(
     type Pick = fn(&EpochLog) -> f64;
     let curves: [(&str, &str, Pick, Pick); 2] = [
         ("loss.svg", "loss", |h| h.loss, |h| h.val_loss),
-        ("accuracy.svg", "accuracy", |h| h.accuracy, |h| h.val_accuracy),
+        (
+            "accuracy.svg",
+            "accuracy",
+            |h| h.accuracy,
+            |h| h.val_accuracy,
+        ),
     ];
     for (file, what, train, val) in curves {
         let chart = line_chart(

@@ -224,10 +224,9 @@ impl Tabular {
         let name = name.to_string();
         let mut reader = csv_reader(text.as_bytes());
         let bad_csv = |e: csv::Error| data_err(&name, format!("is not valid CSV: {e}"));
-        let mut records = reader.records().filter(|r| {
-            r.as_ref()
-                .map_or(true, |r| !r.iter().all(|c| c.is_empty()))
-        });
+        let mut records = reader
+            .records()
+            .filter(|r| r.as_ref().map_or(true, |r| !r.iter().all(|c| c.is_empty())));
         let header = records
             .next()
             .ok_or_else(|| data_err(&name, "is empty; expected a header row and data rows"))?

@@ -6,8 +6,8 @@ use std::path::Path;
 use comfy_table::{Cell, Table};
 use sustain_core::format::sig;
 use sustain_core::run::RunView;
-use sustain_core::units::Energy;
 use sustain_core::text::safe as term;
+use sustain_core::units::Energy;
 
 use crate::fairness::{Fairness, Rate, Spread};
 use crate::jobs::{EvalResult, Evaluated, TrainResult, TrainedRun};
@@ -106,7 +106,9 @@ fn lm(what: &str, m: &LmMetrics) -> String {
 /// The result of `sustain train`.
 pub fn trained(t: &TrainedRun) -> String {
     match &t.result {
-        TrainResult::Classifier { test } => classifier(test, &t.model_dir, &t.view, t.samples_per_s),
+        TrainResult::Classifier { test } => {
+            classifier(test, &t.model_dir, &t.view, t.samples_per_s)
+        }
         TrainResult::Lm {
             val,
             test,

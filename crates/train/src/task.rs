@@ -67,9 +67,10 @@ impl Task {
     /// Default learning rate of `optimizer`, chosen on the bundled data (docs/methods/train.md).
     pub fn default_lr(self, optimizer: Optimizer) -> f64 {
         match (self, optimizer) {
-            (Task::DigitsCnn | Task::TextLstm | Task::CharGpt, Optimizer::Adam | Optimizer::Adamw) => {
-                3e-3
-            }
+            (
+                Task::DigitsCnn | Task::TextLstm | Task::CharGpt,
+                Optimizer::Adam | Optimizer::Adamw,
+            ) => 3e-3,
             (_, Optimizer::Adam | Optimizer::Adamw) => 1e-3,
             (_, Optimizer::Sgd) => 0.05,
             (_, Optimizer::SgdMomentum) => 0.01,

@@ -164,7 +164,9 @@ fn user_csv_files_are_read_as_csv() {
     assert_eq!(t.y, vec![1, 1, 0]);
     assert_eq!(t.x, vec![41.0, 1.0, 30.0, 0.0, 22.0, 1.0]);
 
-    let e = Tabular::from_csv(&path, Some("diagnosis")).unwrap_err().to_string();
+    let e = Tabular::from_csv(&path, Some("diagnosis"))
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("has no column 'diagnosis'") && e.contains("age, years"),
         "{e}"

@@ -4,34 +4,12 @@ use anyhow::Result;
 use serde_json::json;
 use sustain_core::hardware::{AcceleratorCatalog, CpuCatalog};
 
-use crate::cli::{CatalogArgs, CatalogCommand};
-use crate::config::Settings;
-use crate::exit::BadInput;
+use sustain_core::catalog::HardwareKind;
 use sustain_core::text;
+use sustain_meter::Settings;
 
 use super::out;
-
-const SITE_KINDS: &[&str] = &[
-    "world",
-    "country",
-    "us-state",
-    "cn-province",
-    "ca-province",
-    "grid-zone",
-    "cloud",
-    "custom",
-];
-const HARDWARE_KINDS: &[&str] = &["gpu", "tpu", "cpu"];
-
-fn check_kind(kind: &Option<String>, allowed: &[&str]) -> Result<(), BadInput> {
-    match kind {
-        Some(k) if !allowed.contains(&k.as_str()) => Err(BadInput(format!(
-            "unknown kind '{k}': expected one of {}",
-            allowed.join(", ")
-        ))),
-        _ => Ok(()),
-    }
-}
+use crate::args::{CatalogCommand, HardwareArgs, SitesArgs};
 
 fn matches(search: &Option<String>, fields: &[&str]) -> bool {
     match search {
@@ -51,13 +29,12 @@ pub fn catalog(cmd: CatalogCommand, settings: &Settings) -> Result<()> {
     }
 }
 
-fn sites(args: CatalogArgs, settings: &Settings) -> Result<()> {
-    check_kind(&args.kind, SITE_KINDS)?;
+fn sites(args: SitesArgs, settings: &Settings) -> Result<()> {
     let sites: Vec<_> = settings
         .sites
         .sites()
         .iter()
-        .filter(|s| args.kind.as_deref().is_none_or(|k| s.record.kind == k))
+        .filter(|s| args.kind.is_none_or(|k| s.record.kind == k.as_str()))
         .filter(|s| matches(&args.search, &[&s.record.id, &s.record.name]))
         .collect();
     if args.json {
@@ -70,11 +47,10 @@ fn sites(args: CatalogArgs, settings: &Settings) -> Result<()> {
     out(&text::sites_table(&sites))
 }
 
-fn hardware(args: CatalogArgs) -> Result<()> {
-    check_kind(&args.kind, HARDWARE_KINDS)?;
+fn hardware(args: HardwareArgs) -> Result<()> {
     let acc = AcceleratorCatalog::bundled()?;
     let cpus = CpuCatalog::bundled()?;
-    let want = |k: &str| args.kind.as_deref().is_none_or(|x| x == k);
+    let want = |k: &str| args.kind.is_none_or(|x| x.as_str() == k);
     let devices: Vec<_> = acc
         .devices()
         .iter()
@@ -104,7 +80,7 @@ fn hardware(args: CatalogArgs) -> Result<()> {
         shown.push_str(&text::accelerators_table(&devices));
     }
     // Thousands of CPUs: list them only when asked for, or when a search narrows them.
-    if args.kind.as_deref() == Some("cpu") || (args.search.is_some() && cpu_rows.len() <= 200) {
+    if args.kind == Some(HardwareKind::Cpu) || (args.search.is_some() && cpu_rows.len() <= 200) {
         if !cpu_rows.is_empty() {
             shown.push_str(&text::cpus_table(&cpu_rows));
         }

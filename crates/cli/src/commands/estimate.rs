@@ -1,24 +1,22 @@
 //! `sustain estimate train|sci` and `sustain runs sci`.
 
 use anyhow::{Context, Result};
-use serde_json::json;
 use sustain_core::format::sig;
 use sustain_core::hardware::AcceleratorCatalog;
 use sustain_core::units::{CarbonIntensity, CarbonMass, Energy};
 use sustain_estimate::infer::{INFER_KEYS, InferEstimate, InferRequest, estimate_infer};
-use sustain_estimate::sci::{Sci, sci};
-use sustain_estimate::svg::{Bar, bar_chart};
-use sustain_estimate::sweep::{Axis, Point, Scored, SortBy, parse_axis, sweep};
+use sustain_estimate::sci::{self, SciReport, sci};
+use sustain_estimate::sweep::{self, Axis, Point, Scored, SortBy, parse_axis};
 use sustain_estimate::train::{
     Catalogs, TRAIN_KEYS, TrainEstimate, TrainRequest, estimate_train, parse_number,
 };
 use sustain_ledger::Ledger;
 
-use crate::cli::{
-    EstimateCommand, EstimateInferArgs, EstimateSciArgs, EstimateTrainArgs, RunsSciArgs, SortArg,
+use crate::args::{
+    EstimateCommand, EstimateInferArgs, EstimateSciArgs, EstimateTrainArgs, RunsSciArgs,
 };
-use crate::config::Settings;
 use sustain_estimate::text;
+use sustain_meter::Settings;
 
 use super::{open_ledger, out};
 
@@ -66,9 +64,9 @@ fn infer(args: EstimateInferArgs, settings: &Settings) -> Result<()> {
         r.site.site = settings.config_site.clone();
     }
     if !args.sweeps.is_empty() {
-        let sort = sort_by(args.sort);
+        let sort = args.sort;
         let axes = parse_axes(&args.sweeps, INFER_KEYS)?;
-        let points = sweep(&r, &axes, sort, |r| estimate_infer(r, cat))?;
+        let points = sweep::sweep(&r, &axes, sort, |r| estimate_infer(r, cat))?;
         return finish_sweep(
             &points,
             &axes,
@@ -175,9 +173,9 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
             out(&text::train_estimate(&e))
         };
     }
-    let sort = sort_by(args.sort);
+    let sort = args.sort;
     let axes = parse_axes(&args.sweeps, TRAIN_KEYS)?;
-    let points = sweep(&req, &axes, sort, |r| estimate_train(r, cat))?;
+    let points = sweep::sweep(&req, &axes, sort, |r| estimate_train(r, cat))?;
     finish_sweep(
         &points,
         &axes,
@@ -197,13 +195,6 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
             ]
         },
     )
-}
-
-fn sort_by(s: SortArg) -> SortBy {
-    match s {
-        SortArg::Carbon => SortBy::Carbon,
-        SortArg::Cost => SortBy::Cost,
-    }
 }
 
 fn parse_axes(sweeps: &[String], keys: &[&str]) -> Result<Vec<Axis>> {
@@ -227,34 +218,7 @@ fn finish_sweep<E: Scored>(
     cells: impl Fn(&E) -> Vec<String>,
 ) -> Result<()> {
     if let Some(path) = svg {
-        let metric = match sort {
-            SortBy::Carbon => "CO2e, location-based operational + embodied",
-            SortBy::Cost => "cost",
-        };
-        let bars: Vec<Bar> = points
-            .iter()
-            .filter(|p| p.result.is_ok())
-            .take(top.clamp(1, 60))
-            .map(|p| {
-                let (value, annotation) = match sort {
-                    SortBy::Carbon => {
-                        let kg = p.total_co2e_kg().unwrap_or(0.0);
-                        (kg, CarbonMass::from_kg(kg).human())
-                    }
-                    SortBy::Cost => {
-                        let (c, cur) = p.cost().unwrap_or((0.0, String::new()));
-                        (c, format!("{} {cur}", sig(c)))
-                    }
-                };
-                Bar {
-                    label: p.label(),
-                    value,
-                    annotation,
-                }
-            })
-            .collect();
-        let title = format!("{what} by {metric}, best first");
-        std::fs::write(path, bar_chart(&title, metric, &bars))
+        std::fs::write(path, sweep::chart(points, sort, top, what))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if json {
@@ -300,97 +264,49 @@ fn estimate_sci(args: EstimateSciArgs, settings: &Settings) -> Result<()> {
         .map(|m| num("embodied-kg", m).map(CarbonMass::from_kg))
         .transpose()?;
     let units = num("units", &args.units)?;
-    let s = sci(
+    let sci = sci(
         Energy::from_kwh(e),
         intensity,
         embodied.unwrap_or(CarbonMass::ZERO),
         units,
         &args.per,
     )?;
-    let note = embodied.is_none().then(|| {
-        "no embodied emissions given (M = 0): SCI counts operational emissions only".to_string()
-    });
-    print_sci(&s, intensity, &source, note, args.json)
+    let notes = match embodied {
+        Some(_) => vec![],
+        None => vec![
+            "no embodied emissions given (M = 0): SCI counts operational emissions only".into(),
+        ],
+    };
+    print_sci(
+        &SciReport {
+            sci,
+            intensity,
+            source,
+            notes,
+        },
+        args.json,
+    )
 }
 
-fn print_sci(
-    s: &Sci,
-    intensity: CarbonIntensity,
-    source: &str,
-    note: Option<String>,
-    json: bool,
-) -> Result<()> {
+fn print_sci(r: &SciReport, json: bool) -> Result<()> {
     if json {
-        return out(&format!(
+        out(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&json!({
-                "sci_g_per_unit": s.score.grams(),
-                "per": s.per,
-                "units": s.units,
-                "operational_g": s.operational.grams(),
-                "embodied_g": s.embodied.grams(),
-                "intensity_g_per_kwh": intensity.g_per_kwh(),
-                "intensity_source": source,
-                "notes": note.into_iter().collect::<Vec<_>>(),
-            }))?
-        ));
+            serde_json::to_string_pretty(&r.to_json())?
+        ))
+    } else {
+        out(&r.text())
     }
-    let mut text = format!(
-        "SCI = {} per {}\n  = (E x I {} + M {}) / R {}\n  I = {} gCO2e/kWh ({source})\n",
-        s.score.human(),
-        s.per,
-        s.operational.human(),
-        s.embodied.human(),
-        sig(s.units),
-        sig(intensity.g_per_kwh()),
-    );
-    if let Some(n) = note {
-        text.push_str(&format!("  note: {n}\n"));
-    }
-    out(&text)
 }
 
 /// `sustain runs sci`.
 pub fn runs_sci(args: RunsSciArgs, settings: &Settings) -> Result<()> {
-    let ledger = open_ledger(settings)?;
-    let view = ledger.run(&args.id)?;
-    let end = view.end.as_ref().ok_or_else(|| {
-        crate::exit::BadInput(format!(
-            "run {} is still running: SCI needs its energy; try again when it has ended",
-            view.start.id
-        ))
-    })?;
-    let intensity = CarbonIntensity::from_g_per_kwh(view.start.site.intensity_g_per_kwh)?;
+    let view = open_ledger(settings)?.run(&args.id)?;
     let given = args
         .embodied_g
         .as_deref()
         .map(|m| num("embodied-g", m).map(CarbonMass::from_grams))
         .transpose()?;
-    // M: what --embodied-g gives, else what the run recorded, else 0 (said so).
-    let (embodied, note) = match (given, &end.embodied) {
-        (Some(m), _) => (m, Some("M given by --embodied-g".to_string())),
-        (None, Some(m)) => (
-            m.co2e,
-            Some(format!("M is the run's recorded embodied carbon (modelled): {}", m.method)),
-        ),
-        (None, None) => (
-            CarbonMass::ZERO,
-            Some("the run recorded no embodied carbon and none was given (M = 0): SCI counts operational emissions only; pass --embodied-g".to_string()),
-        ),
-    };
     let units = num("units", &args.units)?;
-    let s = sci(
-        end.impacts.facility_energy,
-        intensity,
-        embodied,
-        units,
-        &args.per,
-    )?;
-    let source = format!(
-        "site {} of run {}: {}",
-        view.start.site.id,
-        &view.start.id[..8.min(view.start.id.len())],
-        view.start.site.source
-    );
-    print_sci(&s, intensity, &source, note, args.json)
+    print_sci(&sci::for_run(&view, given, units, &args.per)?, args.json)
 }

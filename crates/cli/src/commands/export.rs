@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use sustain_core::time::parse_since;
 
 use super::open_ledger;
-use crate::cli::ExportArgs;
-use crate::config::Settings;
+use crate::args::ExportArgs;
+use sustain_meter::Settings;
 
 /// `sustain export`: streams the runs, oldest first, from the ledger to the file or stdout.
 pub fn export(args: ExportArgs, settings: &Settings) -> Result<()> {

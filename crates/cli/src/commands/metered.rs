@@ -10,7 +10,7 @@ use sustain_meter::{Background, Recording, RunSpec, TreeRoot};
 use sustain_train::error::MeterStartError;
 use sustain_train::jobs::StartMeter;
 
-use crate::config::Settings;
+use sustain_meter::Settings;
 
 /// Meters Sustain's own work into the ledger of `settings` at `site`.
 pub struct LedgerMeter<'a> {

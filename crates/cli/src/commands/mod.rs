@@ -10,6 +10,7 @@ mod run;
 mod runs;
 mod scenario;
 mod serve;
+mod strategy;
 mod token;
 mod train;
 
@@ -22,9 +23,9 @@ use sustain_meter::host::{Liveness, liveness};
 use sustain_meter::procfs::Procfs;
 use tracing::warn;
 
-use crate::cli::{Cli, Command, RunsCommand};
-use crate::config::Settings;
+use crate::args::{Cli, Command, RunsCommand};
 use crate::exit;
+use sustain_meter::Settings;
 
 /// Runs the parsed command; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -35,7 +36,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     tracing::info!("ledger: {}", settings.ledger_path.display());
     match cli.command {
         Command::Run(args) => {
-            settings.override_embodied(args.host_embodied_kg, args.embodied_share.as_deref())?;
+            settings.override_embodied(args.host_embodied_kg, args.embodied_share)?;
             run::run(args, &settings)
         }
         Command::Runs(RunsCommand::List(args)) => runs::list(args, &settings).map(|_| exit::OK),
@@ -50,11 +51,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Product(c) => business::product(c, &settings).map(|_| exit::OK),
         Command::Usage(c) => business::usage(c, &settings).map(|_| exit::OK),
         Command::Cost(c) => business::cost(c, &settings).map(|_| exit::OK),
-        Command::Report(args) => business::report(args, &settings).map(|_| exit::OK),
-        Command::Target(c) => business::target(c, &settings).map(|_| exit::OK),
+        Command::Report(args) => strategy::report(args, &settings).map(|_| exit::OK),
+        Command::Target(c) => strategy::target(c, &settings).map(|_| exit::OK),
         Command::Indicator(c) => business::indicator(c, &settings).map(|_| exit::OK),
         Command::Scenario(c) => scenario::scenario(c, &settings).map(|_| exit::OK),
-        Command::Audit(args) => business::audit(args, &settings),
+        Command::Audit(args) => strategy::audit(args, &settings),
         Command::Serve(args) => serve::serve(args, &settings),
         Command::Token(c) => token::token(c, &settings).map(|_| exit::OK),
         Command::Runs(RunsCommand::Sci(args)) => {

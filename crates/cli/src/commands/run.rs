@@ -11,10 +11,11 @@ use sustain_ledger::SqliteLedger;
 use sustain_meter::{Recording, RunSpec, TreeRoot};
 use sustain_server::client::{ClientError, Pushed, RemoteSink};
 
-use crate::cli::RunArgs;
-use crate::config::{Settings, parse_interval};
+use crate::args::RunArgs;
 use crate::exit::BadInput;
 use sustain_core::text;
+use sustain_meter::Settings;
+use sustain_meter::settings::parse_interval;
 
 /// Runs the command and returns the exit code `sustain run` exits with.
 pub fn run(args: RunArgs, settings: &Settings) -> Result<i32> {

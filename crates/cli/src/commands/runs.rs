@@ -5,9 +5,9 @@ use sustain_core::time::parse_since;
 use sustain_ledger::{Ledger, RunFilter};
 
 use super::{open_ledger, out};
-use crate::cli::{ListArgs, ShowArgs};
-use crate::config::Settings;
+use crate::args::{ListArgs, ShowArgs};
 use sustain_core::text;
+use sustain_meter::Settings;
 
 /// `sustain runs list`.
 pub fn list(args: ListArgs, settings: &Settings) -> Result<()> {

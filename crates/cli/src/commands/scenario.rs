@@ -11,9 +11,9 @@ use sustain_ledger::Business;
 use sustain_report::scenario::{self, Context, ScenarioFile};
 use sustain_report::{Period, Scope};
 
-use crate::cli::ScenarioCommand;
-use crate::config::Settings;
+use crate::args::ScenarioCommand;
 use crate::exit::BadInput;
+use sustain_meter::Settings;
 
 use super::{open_ledger, out};
 

@@ -6,9 +6,9 @@ use anyhow::{Context, Result};
 use sustain_ledger::Tokens;
 use sustain_server::AppState;
 
-use crate::cli::ServeArgs;
-use crate::config::Settings;
+use crate::args::ServeArgs;
 use crate::exit::{self, BadInput};
+use sustain_meter::Settings;
 
 /// Serves until SIGINT or SIGTERM; returns the exit code.
 pub fn serve(args: ServeArgs, settings: &Settings) -> Result<i32> {

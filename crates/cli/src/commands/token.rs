@@ -3,11 +3,10 @@
 use anyhow::Result;
 use chrono::Utc;
 use comfy_table::Table;
-use sustain_ledger::{Role, Tokens};
+use sustain_ledger::Tokens;
 
-use crate::cli::TokenCommand;
-use crate::config::Settings;
-use crate::exit::BadInput;
+use crate::args::TokenCommand;
+use sustain_meter::Settings;
 
 use super::{open_ledger, out};
 
@@ -23,10 +22,7 @@ fn actor() -> String {
 pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<()> {
     match cmd {
         TokenCommand::Create(a) => {
-            let role: Role = a
-                .role
-                .parse()
-                .map_err(|e: sustain_ledger::LedgerError| BadInput(format!("--role: {e}")))?;
+            let role = a.role;
             let name = a
                 .name
                 .unwrap_or_else(|| format!("{role}-{}", Utc::now().format("%Y%m%d-%H%M%S")));

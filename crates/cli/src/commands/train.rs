@@ -4,17 +4,17 @@
 use std::io::IsTerminal;
 
 use anyhow::Result;
+use sustain_core::text::safe;
 use sustain_core::units::Energy;
 use sustain_train::gpt::GptShape;
-use sustain_core::text::safe;
 use sustain_train::jobs::{self, EvalRequest, GenerateRequest, PredictRequest, TrainRequest};
 use sustain_train::summary;
 use sustain_train::trainer::EpochLog;
 
 use super::metered::LedgerMeter;
 use super::out;
-use crate::cli::{EvalArgs, GenerateArgs, PredictArgs, TrainArgs};
-use crate::config::Settings;
+use crate::args::{EvalArgs, GenerateArgs, PredictArgs, TrainArgs};
+use sustain_meter::Settings;
 
 /// `sustain train`.
 pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
@@ -66,7 +66,10 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
     pb.finish_and_clear();
     let trained = trained?;
     if json {
-        out(&format!("{}\n", serde_json::to_string_pretty(&trained.json())?))?;
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&trained.json())?
+        ))?;
     } else {
         out(&summary::trained(&trained))?;
     }
@@ -88,7 +91,10 @@ pub fn eval(args: EvalArgs, settings: &Settings) -> Result<i32> {
     };
     let done = jobs::eval(req, &meter)?;
     if args.json {
-        out(&format!("{}\n", serde_json::to_string_pretty(&done.json())?))?;
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&done.json())?
+        ))?;
     } else {
         out(&summary::evaluated(&done))?;
     }
@@ -105,7 +111,10 @@ pub fn predict(args: PredictArgs, settings: &Settings) -> Result<i32> {
     };
     let done = jobs::predict(req, &meter)?;
     if args.json {
-        out(&format!("{}\n", serde_json::to_string_pretty(&done.json())?))?;
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&done.json())?
+        ))?;
     } else {
         let mut text = String::new();
         for (i, p) in done.predictions.iter().enumerate() {
@@ -134,7 +143,10 @@ pub fn generate(args: GenerateArgs, settings: &Settings) -> Result<i32> {
     };
     let done = jobs::generate(req, &meter)?;
     if args.json {
-        out(&format!("{}\n", serde_json::to_string_pretty(&done.json())?))?;
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&done.json())?
+        ))?;
     } else {
         for n in &done.notes {
             eprintln!("sustain: note: {n}");

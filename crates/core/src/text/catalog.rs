@@ -86,12 +86,7 @@ pub fn cpus_table(cpus: &[&CpuRecord]) -> String {
     let mut t = table();
     t.set_header(vec!["CPU MODEL", "TDP W", "SOURCE"]);
     for c in cpus {
-        t.add_row(vec![
-            user(&c.model),
-            right(sig(c.tdp_w)),
-            user(&c.source),
-        ]);
+        t.add_row(vec![user(&c.model), right(sig(c.tdp_w)), user(&c.source)]);
     }
     format!("{t}\n{} CPU models.\n", cpus.len())
 }
-

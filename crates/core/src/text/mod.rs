@@ -3,12 +3,16 @@
 //! estimates, the train crate its training results); the CLI only prints what these return.
 //! Every user-supplied string shown goes through [`safe`] (`crate::terminal`).
 
+mod business;
 mod catalog;
 mod run;
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 pub use crate::terminal::safe;
+pub use business::{
+    audit_table, cost_lines_table, index_weights_table, indicators_table, products_table,
+};
 pub use catalog::{accelerators_table, cpus_table, sites_table};
 pub use run::{run_detail, runs_table, summary};
 
@@ -55,6 +59,13 @@ pub fn table() -> Table {
         // Not a terminal: wrap at a width that reads well in logs and pagers.
         t.set_width(120);
     }
+    t
+}
+
+/// A table with only a rule under the header, at its natural width (no wrapping).
+pub fn plain_table() -> Table {
+    let mut t = Table::new();
+    t.load_preset("     ─             ");
     t
 }
 

@@ -275,4 +275,3 @@ fn water_line(total: Water, offsite: Option<Water>) -> String {
         None => format!("{} (offsite n/a)", total.human()),
     }
 }
-

@@ -24,8 +24,10 @@ pub use charts::charts;
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     /// Markdown.
+    #[cfg_attr(feature = "clap", value(name = "md", alias = "markdown"))]
     Markdown,
     /// JSON (the accounts as they are).
     Json,
@@ -33,6 +35,13 @@ pub enum Format {
     Csv,
     /// One self-contained HTML file (inline CSS and SVG charts; opens offline).
     Html,
+}
+
+impl std::str::FromStr for Format {
+    type Err = crate::ReportError;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        Format::parse(s)
+    }
 }
 
 impl Format {

@@ -108,7 +108,10 @@ pub fn eval<M: StartMeter>(req: EvalRequest, meter: &M) -> Result<Evaluated> {
                     config.dataset
                 )));
             };
-            (trainer::prepare_text(&d, config.seed, Some(vocab))?.0.test, false)
+            (
+                trainer::prepare_text(&d, config.seed, Some(vocab))?.0.test,
+                false,
+            )
         }
         (Some(spec), None) => (
             data::load_eval_table(

@@ -63,7 +63,11 @@ fn fail<S: RunSink>(run: Background<S>, error: TrainError) -> TrainError {
 }
 
 /// Ends the run as succeeded with `outcomes`.
-fn succeed<S: RunSink>(run: Background<S>, notes: Vec<String>, outcomes: serde_json::Value) -> Result<RunView> {
+fn succeed<S: RunSink>(
+    run: Background<S>,
+    notes: Vec<String>,
+    outcomes: serde_json::Value,
+) -> Result<RunView> {
     run.finish(RunStatus::Succeeded, notes, outcomes)
         .map_err(|e| TrainError::Meter(Box::new(e)))
 }
@@ -79,8 +83,8 @@ pub fn with_user_tags(
     given: &[String],
 ) -> Result<BTreeMap<String, String>> {
     for t in given {
-        let (k, v) = sustain_core::run::parse_tag(t)
-            .map_err(|e| TrainError::Input(e.to_string()))?;
+        let (k, v) =
+            sustain_core::run::parse_tag(t).map_err(|e| TrainError::Input(e.to_string()))?;
         if let Some(ours) = tags.get(&k) {
             return Err(TrainError::Input(format!(
                 "--tag {k}=...: Sustain sets the tag {k} itself ({ours}); choose another key"

@@ -72,7 +72,10 @@ fn prediction(logits: &[f32], classes: &[String]) -> Prediction {
     let best = p
         .iter()
         .enumerate()
-        .fold((0, f64::MIN), |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc })
+        .fold(
+            (0, f64::MIN),
+            |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
+        )
         .0;
     Prediction {
         class: classes[best].clone(),

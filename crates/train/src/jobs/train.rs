@@ -163,9 +163,7 @@ pub fn train<M: StartMeter>(
         epochs: req.epochs.unwrap_or_else(|| req.task.default_epochs()),
         batch_size: req.batch_size,
         optimizer: req.optimizer,
-        lr: req
-            .lr
-            .unwrap_or_else(|| req.task.default_lr(req.optimizer)),
+        lr: req.lr.unwrap_or_else(|| req.task.default_lr(req.optimizer)),
         loss: req.loss,
         inputs: data.width(),
         classes: data.classes(),
@@ -308,9 +306,7 @@ fn finish_classifier<S: RunSink>(
         model_dir: dir.to_path_buf(),
         model_sha256,
         samples_per_s: trained.samples_per_s,
-        result: TrainResult::Classifier {
-            test: trained.test,
-        },
+        result: TrainResult::Classifier { test: trained.test },
         config: trained.config,
     })
 }

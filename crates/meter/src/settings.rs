@@ -1,16 +1,20 @@
-//! Settings: flags, then environment variables, then the config file, then defaults.
+//! Where and how Sustain meters and records, as the user set it: flags (given to [`Settings::load`]
+//! and [`Settings::override_embodied`]), then environment variables (`SUSTAIN_*`), then the
+//! config file (TOML, `docs/configuration.md`), then the documented defaults. The CLI and any
+//! other front end (a node agent) load them here; [`Settings::setup`] gives the [`Setup`] of a
+//! metered run.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use serde::Deserialize;
 use sustain_core::embodied::{HostEmbodied, ResourceShare};
 use sustain_core::site::{DEFAULT_SITE_ID, SiteCatalog, SiteOverride};
 use sustain_core::units::{Currency, HourlyRate, Power};
-use sustain_meter::{MeterConfig, Setup};
 
-use crate::exit::BadInput;
+use crate::error::{MeterError, Result};
+use crate::recording::Setup;
+use crate::sampler::MeterConfig;
 
 /// The config file, as written.
 #[derive(Debug, Default, Deserialize)]
@@ -108,15 +112,15 @@ pub fn default_ledger_path() -> PathBuf {
 }
 
 fn read_config(path: &Path) -> Result<ConfigFile> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| BadInput(format!("cannot read config file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        MeterError::Config(format!("cannot read config file {}: {e}", path.display()))
+    })?;
     toml::from_str(&text).map_err(|e| {
-        BadInput(format!(
+        MeterError::Config(format!(
             "config file {} is invalid: {}",
             path.display(),
             e.to_string().trim_end()
         ))
-        .into()
     })
 }
 
@@ -126,20 +130,20 @@ fn env_f64(name: &str) -> Result<Option<f64>> {
             .trim()
             .parse::<f64>()
             .map(Some)
-            .map_err(|_| BadInput(format!("{name}={v:?} is not a number")).into()),
+            .map_err(|_| MeterError::Config(format!("{name}={v:?} is not a number"))),
         _ => Ok(None),
     }
 }
 
 /// Parses an interval in seconds, 0.05 to 3600.
-pub fn parse_interval(text: &str) -> Result<Duration, BadInput> {
+pub fn parse_interval(text: &str) -> Result<Duration> {
     let v: f64 = text.trim().parse().map_err(|_| {
-        BadInput(format!(
+        MeterError::Config(format!(
             "invalid interval {text:?}: expected a number of seconds between 0.05 and 3600, such as 1 or 0.5"
         ))
     })?;
     if !(v.is_finite() && (0.05..=3600.0).contains(&v)) {
-        return Err(BadInput(format!(
+        return Err(MeterError::Config(format!(
             "invalid interval {text}: expected a number of seconds between 0.05 and 3600"
         )));
     }
@@ -161,11 +165,12 @@ impl Settings {
             None => what.to_string(),
         };
 
-        let mut sites = SiteCatalog::bundled().context("bundled site catalog")?;
+        let mut sites = SiteCatalog::bundled()
+            .map_err(|e| MeterError::Config(format!("bundled site catalog: {e}")))?;
         for o in &file.sites {
             sites
                 .apply(o)
-                .map_err(|e| BadInput(format!("{}: {e}", in_file("[[sites]]"))))?;
+                .map_err(|e| MeterError::Config(format!("{}: {e}", in_file("[[sites]]"))))?;
         }
         let config_site = file.site.clone();
         let default_site = config_site
@@ -174,7 +179,7 @@ impl Settings {
 
         let interval = match file.interval_s {
             Some(v) => parse_interval(&v.to_string())
-                .map_err(|e| BadInput(format!("{}: {}", in_file("interval_s"), e.0)))?,
+                .map_err(|e| MeterError::Config(format!("{}: {e}", in_file("interval_s"))))?,
             None => Duration::from_secs(1),
         };
 
@@ -183,7 +188,7 @@ impl Settings {
             Some(w) => Some(Power::from_watts(
                 sustain_core::bounds::CPU_POWER_W
                     .check("CPU TDP (SUSTAIN_CPU_TDP_W or meter.cpu_tdp_w)", w)
-                    .map_err(|e| BadInput(e.to_string()))?,
+                    .map_err(|e| MeterError::Config(e.to_string()))?,
             )),
             None => None,
         };
@@ -197,7 +202,7 @@ impl Settings {
                     "memory power (SUSTAIN_RAM_W_PER_GIB or meter.ram_w_per_gib)",
                     w,
                 )
-                .map_err(|e| BadInput(e.to_string()))?;
+                .map_err(|e| MeterError::Config(e.to_string()))?;
             meter.ram_w_per_gib = w;
         }
         meter.use_rapl = file.meter.rapl.unwrap_or(true);
@@ -210,14 +215,13 @@ impl Settings {
                         sustain_core::bounds::HOURLY_RATE.check("hourly rate", a)?;
                         HourlyRate::per_hour(a, c)
                     })
-                    .map_err(|e| BadInput(format!("{}: {e}", in_file("[cost]"))))?,
+                    .map_err(|e| MeterError::Config(format!("{}: {e}", in_file("[cost]"))))?,
             ),
             (Some(_), None) => {
-                return Err(BadInput(format!(
+                return Err(MeterError::Config(format!(
                     "{}: hourly_rate needs a currency, such as currency = \"USD\"",
                     in_file("[cost]")
-                ))
-                .into());
+                )));
             }
             (None, _) => None,
         };
@@ -257,19 +261,18 @@ impl Settings {
     pub fn override_embodied(
         &mut self,
         host_kgco2e: Option<f64>,
-        share: Option<&str>,
-    ) -> Result<(), BadInput> {
+        share: Option<ResourceShare>,
+    ) -> Result<()> {
         if let Some(kg) = host_kgco2e {
             self.host_embodied.kgco2e = kg;
             self.host_embodied.source = "--host-embodied-kg".into();
         }
         if let Some(s) = share {
-            self.host_embodied.share =
-                ResourceShare::parse(s).map_err(|e| BadInput(format!("--embodied-share: {e}")))?;
+            self.host_embodied.share = s;
         }
         self.host_embodied
             .validate()
-            .map_err(|e| BadInput(format!("--host-embodied-kg: {e}")))
+            .map_err(|e| MeterError::Config(format!("--host-embodied-kg: {e}")))
     }
 }
 
@@ -294,13 +297,13 @@ fn embodied_settings(file: &EmbodiedSection, place: &str) -> Result<HostEmbodied
         .filter(|v| !v.trim().is_empty());
     if let Some(s) = env_share.or(file.share.clone()) {
         h.share = ResourceShare::parse(&s).map_err(|e| {
-            BadInput(format!(
+            MeterError::Config(format!(
                 "{e} (SUSTAIN_EMBODIED_SHARE or embodied.share in {place})"
             ))
         })?;
     }
     h.validate().map_err(|e| {
-        BadInput(format!(
+        MeterError::Config(format!(
             "{e} (SUSTAIN_HOST_EMBODIED_KG, SUSTAIN_HOST_LIFETIME_YEARS or {place})"
         ))
     })?;
@@ -317,7 +320,10 @@ mod tests {
         assert_eq!(parse_interval("0.5").unwrap(), Duration::from_millis(500));
         for bad in ["0", "-1", "abc", "NaN", "inf", "4000", ""] {
             let e = parse_interval(bad).unwrap_err();
-            assert!(e.0.contains("between 0.05 and 3600"), "{bad}: {}", e.0);
+            assert!(
+                e.to_string().contains("between 0.05 and 3600"),
+                "{bad}: {e}"
+            );
         }
     }
 
