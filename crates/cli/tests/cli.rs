@@ -2464,3 +2464,88 @@ fn target_help_lists_every_metric_a_target_can_track() {
         );
     }
 }
+
+/// Issue 11: user CSV files are read as CSV (a byte-order mark before the header, quoted
+/// fields with commas, a quoted label equal to an unquoted one, CRLF line ends); a `--label`
+/// that is not a column is an error naming the columns; bad input is exit 2 everywhere and
+/// records nothing (a file too short to split, a binary scenario file).
+#[test]
+fn user_files_are_read_as_csv_and_bad_input_exits_2_recording_nothing() {
+    let env = Env::new();
+    let csv = env.path("survey.csv");
+    let mut text = String::from("\u{feff}\"age, years\",score,label\r\n");
+    for i in 0..40 {
+        let label = match i % 3 {
+            0 => "\"yes\"",
+            1 => "yes",
+            _ => "no",
+        };
+        text.push_str(&format!("\"{}\",{},{label}\r\n", 20 + i, i % 7));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = env.json(&[
+        "train",
+        "tabular-mlp",
+        "--dataset",
+        csv.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--out",
+        "survey",
+        "--json",
+    ]);
+    let classes: Vec<&str> = out["metrics"]["test"]["per_class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["class"].as_str().unwrap())
+        .collect();
+    // The BOM did not hide `label`: it is the label (two classes, "yes" quoted or not), and
+    // the feature named `age, years` is one column.
+    assert_eq!(classes, ["no", "yes"]);
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("survey/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["inputs"], 2);
+    let recorded = env
+        .json(&["runs", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+
+    let two = env.path("two.csv");
+    std::fs::write(&two, "a,b,label\n1,2,x\n3,4,y\n").unwrap();
+    let binary = env.path("scenario.toml");
+    std::fs::write(&binary, [0xff_u8, 0xfe, 0x00, 0x9f, 0x92, 0x96, 0x00, 0xc3]).unwrap();
+    for (args, needle) in [
+        (
+            vec!["train", "tabular-mlp", "--dataset", two.to_str().unwrap()],
+            "too few to split",
+        ),
+        (
+            vec![
+                "train",
+                "tabular-mlp",
+                "--dataset",
+                csv.to_str().unwrap(),
+                "--label",
+                "diagnosis",
+            ],
+            "has no column 'diagnosis'; its columns are: age, years, score, label",
+        ),
+        (
+            vec!["scenario", "run", binary.to_str().unwrap()],
+            "not UTF-8 text",
+        ),
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+    let after = env
+        .json(&["runs", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, recorded, "bad input records no run");
+}

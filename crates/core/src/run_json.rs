@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::run::{
     ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, RunEnd, RunKind, RunStatus, RunView,
@@ -178,6 +178,88 @@ impl RunView {
     pub fn json(&self) -> RunJson {
         RunJson::from(self)
     }
+}
+
+/// What a run's `outcomes` object holds, as far as Sustain reads it back (the reports' social
+/// account and model sheets): typed, so a reader never digs through string keys. Every field is
+/// optional: external commands record none, and each kind of work records its own.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct Outcomes {
+    /// Metrics (`metrics.test` for classifiers and evaluations, also `metrics.val` for `lm`).
+    #[serde(default)]
+    pub metrics: Option<OutcomeMetrics>,
+    /// The model's directory.
+    #[serde(default)]
+    pub model_path: Option<String>,
+    /// SHA-256 of the model's weights file (its version).
+    #[serde(default)]
+    pub model_sha256: Option<String>,
+    /// SHA-256 of the dataset.
+    #[serde(default)]
+    pub dataset_sha256: Option<String>,
+    /// Epochs trained.
+    #[serde(default)]
+    pub epochs: Option<u64>,
+    /// Fairness over a protected attribute (`sustain eval --sensitive`).
+    #[serde(default)]
+    pub fairness: Option<FairnessOutcome>,
+}
+
+impl Outcomes {
+    /// The outcomes of a run's JSON object; `None` when it is not of this shape.
+    pub fn of(outcomes: &serde_json::Value) -> Option<Outcomes> {
+        Outcomes::deserialize(outcomes).ok()
+    }
+}
+
+/// `outcomes.metrics`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct OutcomeMetrics {
+    /// Metrics on the test split, as the work wrote them (their fields depend on the task).
+    #[serde(default)]
+    pub test: Option<serde_json::Value>,
+}
+
+impl OutcomeMetrics {
+    /// The test accuracy, when the work has one.
+    pub fn test_accuracy(&self) -> Option<f64> {
+        self.test.as_ref()?.get("accuracy")?.as_f64()
+    }
+}
+
+/// `outcomes.fairness`: the parts the social account reads.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct FairnessOutcome {
+    /// The protected attribute.
+    pub attribute: String,
+    /// The favourable class.
+    pub positive_class: String,
+    /// The groups, with their flags.
+    pub groups: Vec<FairnessGroup>,
+    /// Demographic parity difference with its interval.
+    pub demographic_parity_difference: Interval,
+    /// Equalized odds difference with its interval (undefined without positives or negatives).
+    #[serde(default)]
+    pub equalized_odds_difference: Option<Interval>,
+}
+
+/// One group of a fairness outcome.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct FairnessGroup {
+    /// Why its rates may be unreliable (too small, no positives).
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+/// A figure with its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+pub struct Interval {
+    /// The figure.
+    pub value: f64,
+    /// Lower end.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
 }
 
 fn per_component<T>(

@@ -5,6 +5,7 @@
 //! Method: `docs/methods/model-sheets.md`.
 
 use serde::Serialize;
+use sustain_core::run_json::Outcomes;
 use sustain_ledger::{Business, TotalsQuery};
 
 use crate::accounts::Breakdown;
@@ -161,6 +162,7 @@ pub fn sheets(
                 )
             });
         let (training_runs, training_g) = (m.runs, m.co2e_location_g);
+        let outcomes = Outcomes::of(&t.outcomes).unwrap_or_default();
         out.push(ModelSheet {
             task: t
                 .tags
@@ -169,15 +171,11 @@ pub fn sheets(
                 .unwrap_or_else(|| t.name.clone()),
             dataset: t.tags.get("dataset").cloned().unwrap_or_default(),
             dataset_sha256: t.tags.get("dataset_sha256").cloned(),
-            model_sha256: t
-                .outcomes
-                .get("model_sha256")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
+            model_sha256: outcomes.model_sha256,
             run_id: t.run_id.clone(),
             trained_at: t.started_at.to_rfc3339(),
             duration_s: t.duration_s,
-            epochs: t.outcomes.get("epochs").and_then(|v| v.as_u64()),
+            epochs: outcomes.epochs,
             device: t
                 .tags
                 .get("device")
@@ -189,10 +187,9 @@ pub fn sheets(
                 t.hardware.clone()
             },
             site: format!("{} ({})", t.site_id, t.site_name),
-            metrics: t
-                .outcomes
-                .pointer("/metrics/test")
-                .cloned()
+            metrics: outcomes
+                .metrics
+                .and_then(|m| m.test)
                 .unwrap_or(serde_json::Value::Null),
             it_wh: t.it_j / 3600.0,
             facility_wh: t.facility_j / 3600.0,

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use sustain_core::business::{Direction, IndexWeight};
+use sustain_core::run_json::{Interval, Outcomes};
 use sustain_ledger::{Business, RunOutcome, TotalsQuery};
 
 use crate::error::Result;
@@ -102,17 +103,13 @@ pub struct Social {
     pub notes: Vec<String>,
 }
 
-fn triple(v: &serde_json::Value) -> Option<[f64; 3]> {
-    Some([
-        v.get("value")?.as_f64()?,
-        v.get("low")?.as_f64()?,
-        v.get("high")?.as_f64()?,
-    ])
+fn triple(i: &Interval) -> [f64; 3] {
+    [i.value, i.low, i.high]
 }
 
 fn fairness_eval(o: &RunOutcome) -> Option<FairnessEval> {
-    let f = o.outcomes.get("fairness")?;
-    let groups = f.get("groups")?.as_array()?;
+    let outcomes = Outcomes::of(&o.outcomes)?;
+    let f = outcomes.fairness?;
     Some(FairnessEval {
         run_id: o.run_id.clone(),
         started_at: o.started_at.to_rfc3339(),
@@ -122,23 +119,13 @@ fn fairness_eval(o: &RunOutcome) -> Option<FairnessEval> {
             .cloned()
             .unwrap_or_else(|| "(unknown)".into()),
         dataset: o.tags.get("dataset").cloned().unwrap_or_default(),
-        attribute: f.get("attribute")?.as_str()?.to_string(),
-        positive_class: f.get("positive_class")?.as_str()?.to_string(),
-        groups: groups.len(),
-        flagged_groups: groups
-            .iter()
-            .filter(|g| {
-                g.get("flags")
-                    .and_then(|f| f.as_array())
-                    .is_some_and(|f| !f.is_empty())
-            })
-            .count(),
-        demographic_parity_difference: triple(f.get("demographic_parity_difference")?)?,
-        equalized_odds_difference: f.get("equalized_odds_difference").and_then(triple),
-        accuracy: o
-            .outcomes
-            .pointer("/metrics/test/accuracy")
-            .and_then(|v| v.as_f64()),
+        groups: f.groups.len(),
+        flagged_groups: f.groups.iter().filter(|g| !g.flags.is_empty()).count(),
+        demographic_parity_difference: triple(&f.demographic_parity_difference),
+        equalized_odds_difference: f.equalized_odds_difference.as_ref().map(triple),
+        accuracy: outcomes.metrics.as_ref().and_then(|m| m.test_accuracy()),
+        attribute: f.attribute,
+        positive_class: f.positive_class,
     })
 }
 

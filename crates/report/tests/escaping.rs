@@ -4,24 +4,17 @@
 //! shows as text in the HTML, cannot become markup in the Markdown (checked through a renderer
 //! that passes raw HTML, as many Markdown viewers do) and keeps each CSV row at five fields.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use chrono::{NaiveDate, TimeZone, Utc};
 use sustain_core::business::{Goal, SavedScenario, Target};
 use sustain_core::hardware::AcceleratorCatalog;
-use sustain_core::impacts::Impacts;
-use sustain_core::run::{
-    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus,
-};
+use sustain_core::run::{HostInfo, RunEnd, RunKind, RunStart};
 use sustain_core::site::SiteCatalog;
-use sustain_core::units::Energy;
 use sustain_ledger::{Business, Ledger, SqliteLedger, UsageTotal};
 use sustain_report::render::{Format, render_full};
 use sustain_report::scenario::Context;
 use sustain_report::social::{FairnessEval, IndicatorTotal};
 use sustain_report::{Period, Scope, targets};
+use sustain_testkit as kit;
 
 /// A value that is markup in HTML, in SVG, in Markdown and in a table, named after its field.
 fn hostile(field: &str) -> String {
@@ -74,62 +67,27 @@ fn record(l: &SqliteLedger, id: &str, tags: &[(&str, String)], cpu_model: &str) 
     site.record.id = hostile("site");
     site.record.name = hostile("site name");
     let start = RunStart {
-        id: id.into(),
         name: id.into(),
         kind: RunKind::Train,
-        command: vec!["x".into()],
-        started_at: Utc.with_ymd_and_hms(2026, 8, 2, 10, 0, 0).unwrap(),
-        site: site.record.clone(),
         host: HostInfo {
-            hostname: "h".into(),
             cpu_model: cpu_model.into(),
-            logical_cpus: 2,
-            packages: 1,
-            ram_total_bytes: 1 << 30,
-            gpus: vec![],
-            embodied: None,
+            ..kit::host()
         },
-        meter: MeterIdentity {
-            hostname: "h".into(),
-            boot_id: "b".into(),
-            pid: 1,
-            start_ticks: 1,
-        },
-        interval: Duration::from_secs(1),
-        methods: BTreeMap::new(),
         tags: tags
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-        hourly_rate: None,
+        ..kit::run_start(
+            id,
+            Utc.with_ymd_and_hms(2026, 8, 2, 10, 0, 0).unwrap(),
+            &site,
+        )
     };
     l.start_run(&start).unwrap();
-    let component = |j: f64| ComponentEnergy {
-        energy: Energy::from_joules(j),
-        source: EnergySource::Measured,
-        apportioned: false,
-        method: String::new(),
-    };
-    let energy = EnergyBreakdown {
-        cpu: component(3.6e6),
-        gpu: component(0.0),
-        ram: component(0.0),
-    };
-    let duration = Duration::from_secs(600);
+    let energy = kit::energy(3.6e6, 0.0, 0.0);
     l.finish_run(&RunEnd {
-        run_id: id.into(),
-        ended_at: start.started_at + chrono::Duration::seconds(600),
-        status: RunStatus::Succeeded,
-        exit_code: Some(0),
-        signal: None,
-        duration,
-        cpu_time: duration,
-        peak_rss_bytes: 1,
-        impacts: Impacts::compute(energy.total(), duration, &site, None).unwrap(),
-        embodied: None,
-        energy,
-        notes: vec![],
         outcomes: serde_json::json!({"metrics": {"test": {hostile("test metric"): 0.5}}}),
+        ..kit::run_end(&start, &site, energy, 600)
     })
     .unwrap();
 }

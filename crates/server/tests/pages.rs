@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -17,15 +16,11 @@ use base64::Engine;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 use sustain_core::business::{Product, SavedScenario};
-use sustain_core::impacts::Impacts;
-use sustain_core::run::{
-    ComponentEnergy, EnergyBreakdown, EnergySource, HostInfo, MeterIdentity, RunEnd, RunKind,
-    RunStart, RunStatus,
-};
+use sustain_core::run::{HostInfo, RunEnd, RunKind, RunStart};
 use sustain_core::site::SiteCatalog;
-use sustain_core::units::Energy;
 use sustain_ledger::{Business, Ledger, Role, SqliteLedger, Tokens};
 use sustain_server::{AppState, app};
+use sustain_testkit as kit;
 use tower::ServiceExt;
 
 /// A value that is markup in HTML, in an attribute, in SVG and in Markdown, named after its
@@ -67,64 +62,25 @@ fn record(l: &SqliteLedger, id: &str, at: DateTime<Utc>) {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let start = RunStart {
-        id: id.into(),
         name: hostile("run name"),
         kind: RunKind::Train,
         command: vec![hostile("command")],
-        started_at: at,
-        site: site.record.clone(),
         host: HostInfo {
-            hostname: "h".into(),
             cpu_model: hostile("hardware"),
-            logical_cpus: 2,
-            packages: 1,
-            ram_total_bytes: 1 << 30,
-            gpus: vec![],
-            embodied: None,
+            ..kit::host()
         },
-        meter: MeterIdentity {
-            hostname: "h".into(),
-            boot_id: "b".into(),
-            pid: 1,
-            start_ticks: 1,
-        },
-        interval: Duration::from_secs(1),
-        methods: BTreeMap::new(),
         tags,
-        hourly_rate: None,
+        ..kit::run_start(id, at, &site)
     };
     l.start_run(&start).unwrap();
-    let component = |j: f64| ComponentEnergy {
-        energy: Energy::from_joules(j),
-        source: EnergySource::Measured,
-        apportioned: false,
-        method: String::new(),
-    };
-    let energy = EnergyBreakdown {
-        cpu: component(3.6e6),
-        gpu: component(0.0),
-        ram: component(0.0),
-    };
-    let duration = Duration::from_secs(60);
     l.finish_run(&RunEnd {
-        run_id: id.into(),
-        ended_at: at + chrono::Duration::seconds(60),
-        status: RunStatus::Succeeded,
-        exit_code: Some(0),
-        signal: None,
-        duration,
-        cpu_time: duration,
-        peak_rss_bytes: 1,
-        impacts: Impacts::compute(energy.total(), duration, &site, None).unwrap(),
-        embodied: None,
-        energy,
-        notes: vec![],
         outcomes: serde_json::json!({
             "model_sha256": "ab".repeat(32),
             "dataset_sha256": "cd".repeat(32),
             "model_path": hostile("model path"),
             "metrics": {"test": {"accuracy": 0.5}},
         }),
+        ..kit::run_end(&start, &site, kit::energy(3.6e6, 0.0, 0.0), 60)
     })
     .unwrap();
 }

@@ -156,18 +156,30 @@ pub struct Prepared {
     pub standardizer: Standardizer,
 }
 
-/// Splits by `seed` and standardizes with statistics of the training split only.
-pub fn prepare(data: &Tabular, seed: u64) -> Result<Prepared> {
-    let (tr, va, te) = split(data.rows(), seed);
+/// The training, validation and test indices of `n` rows (`what`: rows, texts) of the dataset
+/// `name`, split by `seed`; too few rows for three non-empty parts is an error (checked before
+/// a run starts, so such data records nothing).
+pub fn checked_split(
+    name: &str,
+    n: usize,
+    what: &str,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+    let (tr, va, te) = split(n, seed);
     if tr.is_empty() || va.is_empty() || te.is_empty() {
         return Err(TrainError::Data {
-            name: data.name.clone(),
+            name: name.to_string(),
             message: format!(
-                "has {} rows: too few to split into training, validation and test sets (at least 7)",
-                data.rows()
+                "has {n} {what}: too few to split into training, validation and test sets (at least 7)"
             ),
         });
     }
+    Ok((tr, va, te))
+}
+
+/// Splits by `seed` (70/15/15) and standardizes with statistics of the training split only.
+pub fn prepare(data: &Tabular, seed: u64) -> Result<Prepared> {
+    let (tr, va, te) = checked_split(&data.name, data.rows(), "rows", seed)?;
     let mut train = data.subset(&tr);
     let mut val = data.subset(&va);
     let mut test = data.subset(&te);
@@ -193,16 +205,7 @@ pub fn prepare_text(
     seed: u64,
     vocab: Option<&Vocab>,
 ) -> Result<(Prepared, Vocab)> {
-    let (tr, va, te) = split(data.rows(), seed);
-    if tr.is_empty() || va.is_empty() || te.is_empty() {
-        return Err(TrainError::Data {
-            name: data.name.clone(),
-            message: format!(
-                "has {} texts: too few to split into training, validation and test sets (at least 7)",
-                data.rows()
-            ),
-        });
-    }
+    let (tr, va, te) = checked_split(&data.name, data.rows(), "texts", seed)?;
     let vocab = match vocab {
         Some(v) => v.clone(),
         None => Vocab::fit(

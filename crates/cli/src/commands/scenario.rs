@@ -24,11 +24,7 @@ pub fn scenario(cmd: ScenarioCommand, settings: &Settings) -> Result<()> {
             let ledger = open_ledger(settings)?;
             let path = Path::new(&a.file);
             let (text, file) = if path.exists() {
-                (
-                    std::fs::read_to_string(path)
-                        .with_context(|| format!("reading {}", path.display()))?,
-                    Some(path),
-                )
+                (ScenarioFile::read_text(path)?, Some(path))
             } else if a.file.ends_with(".toml") || a.file.contains('/') {
                 return Err(BadInput(format!(
                     "scenario file {} does not exist; give a TOML file (see `sustain scenario run --help`) or the name of a saved scenario",

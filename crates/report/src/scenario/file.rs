@@ -43,6 +43,27 @@ struct Raw {
 const HELP: &str = "a scenario as in `sustain scenario run --help`";
 
 impl ScenarioFile {
+    /// The text of the scenario file at `path`. A file that cannot be read or is not UTF-8 text
+    /// (a binary file given by mistake) is the user's input, named with what would be right.
+    pub fn read_text(path: &std::path::Path) -> Result<String> {
+        let bad = |why: String| ReportError::Invalid {
+            what: "scenario file".into(),
+            value: path.display().to_string(),
+            expected: why,
+        };
+        let bytes = std::fs::read(path).map_err(|e| {
+            bad(format!(
+                "a readable TOML file ({e}); see `sustain scenario run --help`"
+            ))
+        })?;
+        String::from_utf8(bytes).map_err(|_| {
+            bad(
+                "a TOML text file (this one is not UTF-8 text); see `sustain scenario run --help`"
+                    .into(),
+            )
+        })
+    }
+
     /// Parses and checks a scenario's TOML: unknown keys, lever types and fields that do not
     /// apply to a lever are errors that name the lever and suggest the right word.
     pub fn parse(text: &str) -> Result<Self> {

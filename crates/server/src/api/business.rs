@@ -46,16 +46,9 @@ struct TargetsQuery {
     period: Option<String>,
 }
 
+/// A day of a request (`YYYY-MM-DD`), or today: the CLI's rule (`sustain_core::time`).
 fn day(field: &str, given: Option<&str>) -> ApiResult<NaiveDate> {
-    match given {
-        None => Ok(Utc::now().date_naive()),
-        Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-            ApiError::field(
-                field,
-                format!("invalid {field} {s:?}: expected a date such as 2026-07-10"),
-            )
-        }),
-    }
+    Ok(sustain_core::time::day_or_today(field, given).map_err(|e| e.at(field))?)
 }
 
 /// The current products.

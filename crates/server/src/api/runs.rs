@@ -65,22 +65,7 @@ async fn list(
         ));
     }
     let since = match q.since.as_deref() {
-        Some(s) => Some(
-            chrono::DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .or_else(|_| {
-                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-                })
-                .map_err(|_| {
-                    ApiError::field(
-                        "since",
-                        format!(
-                            "invalid since {s:?}: expected a date (2026-07-01) or an RFC 3339 time"
-                        ),
-                    )
-                })?,
-        ),
+        Some(s) => Some(sustain_core::time::parse_since(s).map_err(|e| e.at("since"))?),
         None => None,
     };
     let status = match q.status.as_deref() {

@@ -107,15 +107,7 @@ async fn add_indicator(
     State(state): State<AppState>,
     ApiJson(i): ApiJson<NewIndicator>,
 ) -> ApiResult<(StatusCode, Json<Indicator>)> {
-    let day = match i.day.as_deref() {
-        None => Utc::now().date_naive(),
-        Some(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-            ApiError::field(
-                "day",
-                format!("invalid day {s:?}: expected a date such as 2026-07-10"),
-            )
-        })?,
-    };
+    let day = sustain_core::time::day_or_today("day", i.day.as_deref()).map_err(|e| e.at("day"))?;
     let i = Indicator::new(i.name, day, i.scope, i.value, i.unit, i.description)?;
     let actor = auth.caller.actor();
     let stored = i.clone();

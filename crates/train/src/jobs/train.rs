@@ -176,9 +176,17 @@ pub fn train<M: StartMeter>(
         gpt,
     };
     config.validate()?;
-    if let Data::Table(_) = data {
-        // The data must suit the task's model (an image side for the CNN) before anything runs.
-        trainer::new_model(&config, &trainer::device(config.seed))?;
+    // The data must split into three parts and suit the task's model (an image side for the
+    // CNN) before anything runs: bad data records nothing.
+    match &data {
+        Data::Table(t) => {
+            trainer::checked_split(&t.name, t.rows(), "rows", config.seed)?;
+            trainer::new_model(&config, &trainer::device(config.seed))?;
+        }
+        Data::Text(t) => {
+            trainer::checked_split(&t.name, t.rows(), "texts", config.seed)?;
+        }
+        Data::Corpus(_) => {}
     }
     let run_tags = tags([
         ("task", req.task.to_string()),
