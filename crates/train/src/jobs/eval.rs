@@ -48,8 +48,8 @@ pub enum EvalResult {
     Classifier {
         /// Metrics on the data.
         test: Metrics,
-        /// Fairness over the protected attribute.
-        fairness: Option<Fairness>,
+        /// Fairness over the protected attribute (boxed: large, and often absent).
+        fairness: Option<Box<Fairness>>,
     },
     /// A language model's metrics.
     Lm {
@@ -190,7 +190,7 @@ pub fn eval<M: StartMeter>(req: EvalRequest, meter: &M) -> Result<Evaluated> {
         model_dir: req.model,
         result: EvalResult::Classifier {
             test: m,
-            fairness: fair,
+            fairness: fair.map(Box::new),
         },
     })
 }
