@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use chrono::{Datelike, NaiveDate, Utc};
 use serde_json::Value;
-use sustain_core::business::{CostLine, Indicator, Product, SavedScenario, Target, Usage};
+use sustain_core::business::{SavedScenario, Target};
 use sustain_core::run::RunStart;
 use sustain_ledger::{Business, Ledger, Role, SqliteLedger, Tokens};
 use sustain_testkit as kit;
@@ -275,58 +275,11 @@ fn fixture(path: &Path) {
             .unwrap();
     }
     let day = NaiveDate::from_ymd_opt(2026, 7, 2).unwrap();
-    l.add_product(
-        &Product {
-            name: "chat".into(),
-            unit: "request".into(),
-            price_per_1k_requests: Some(2.5),
-            price_per_1m_tokens: None,
-            currency: Some("USD".into()),
-            description: String::new(),
-            recorded_at: Utc::now(),
-        },
-        "test",
-    )
-    .unwrap();
-    l.add_usage(
-        &[Usage {
-            product: "chat".into(),
-            day,
-            requests: 12_000,
-            tokens: 0,
-            revenue: 30.0,
-            currency: "USD".into(),
-            source: "test".into(),
-        }],
-        "test",
-        "usage.add",
-    )
-    .unwrap();
-    l.add_cost_line(
-        &CostLine {
-            day,
-            scope: "company".into(),
-            category: "storage".into(),
-            amount: 12.5,
-            currency: "USD".into(),
-            description: String::new(),
-        },
-        "test",
-    )
-    .unwrap();
-    l.add_indicator(
-        &Indicator {
-            name: "training_hours".into(),
-            day,
-            scope: "company".into(),
-            value: 40.0,
-            unit: "h".into(),
-            description: String::new(),
-            recorded_at: Utc::now(),
-        },
-        "test",
-    )
-    .unwrap();
+    l.add_product(&kit::chat(), "test").unwrap();
+    l.add_usage(&[kit::chat_usage(day, 12_000, 0)], "test", "usage.add")
+        .unwrap();
+    l.add_cost_line(&kit::storage_cost(day), "test").unwrap();
+    l.add_indicator(&kit::training_hours(day), "test").unwrap();
     l.add_target(
         &Target {
             name: "less".into(),

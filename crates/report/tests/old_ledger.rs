@@ -3,9 +3,8 @@
 //! them) are left out of every figure of the accounts and named in the report; and a period
 //! ending on 9999-12-31 reports the runs it holds.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::Value;
-use sustain_core::business::{CostLine, Product, Usage};
 use sustain_core::run::RunStart;
 use sustain_ledger::{Business, Ledger, RecordKind, SqliteLedger};
 use sustain_report::render::{Format, render};
@@ -23,46 +22,15 @@ fn fixture(path: &std::path::Path) {
         l.record_run(&s, &[], &kit::run_end(&s, &fr, kit::energy(j, j, 0.0), 600))
             .unwrap();
     }
-    l.add_product(
-        &Product {
-            name: "chat".into(),
-            unit: "request".into(),
-            price_per_1k_requests: Some(2.5),
-            price_per_1m_tokens: None,
-            currency: Some("USD".into()),
-            description: String::new(),
-            recorded_at: Utc::now(),
-        },
-        "test",
-    )
-    .unwrap();
+    l.add_product(&kit::chat(), "test").unwrap();
     let day = NaiveDate::from_ymd_opt(2026, 7, 2).unwrap();
     l.add_usage(
-        &[Usage {
-            product: "chat".into(),
-            day,
-            requests: 12_000,
-            tokens: 400_000,
-            revenue: 30.0,
-            currency: "USD".into(),
-            source: "test".into(),
-        }],
+        &[kit::chat_usage(day, 12_000, 400_000)],
         "test",
         "usage.add",
     )
     .unwrap();
-    l.add_cost_line(
-        &CostLine {
-            day,
-            scope: "company".into(),
-            category: "storage".into(),
-            amount: 12.5,
-            currency: "USD".into(),
-            description: String::new(),
-        },
-        "test",
-    )
-    .unwrap();
+    l.add_cost_line(&kit::storage_cost(day), "test").unwrap();
 }
 
 /// The accounts' JSON without what names the left-out records.

@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde_json::{Value, json};
-use sustain_core::business::{CostLine, Product, Usage};
 use sustain_core::run::RunStart;
 use sustain_ledger::{Business, Ledger, Role, SqliteLedger, Tokens};
 use sustain_server::wire::RunUpload;
@@ -45,45 +44,10 @@ fn fixture() -> Fixture {
         )
         .unwrap();
     }
-    l.add_product(
-        &Product {
-            name: "chat".into(),
-            unit: "request".into(),
-            price_per_1k_requests: Some(2.5),
-            price_per_1m_tokens: None,
-            currency: Some("USD".into()),
-            description: String::new(),
-            recorded_at: Utc::now(),
-        },
-        "test",
-    )
-    .unwrap();
-    l.add_usage(
-        &[Usage {
-            product: "chat".into(),
-            day,
-            requests: 12_000,
-            tokens: 0,
-            revenue: 30.0,
-            currency: "USD".into(),
-            source: "test".into(),
-        }],
-        "test",
-        "usage.add",
-    )
-    .unwrap();
-    l.add_cost_line(
-        &CostLine {
-            day,
-            scope: "company".into(),
-            category: "storage".into(),
-            amount: 12.5,
-            currency: "USD".into(),
-            description: String::new(),
-        },
-        "test",
-    )
-    .unwrap();
+    l.add_product(&kit::chat(), "test").unwrap();
+    l.add_usage(&[kit::chat_usage(day, 12_000, 0)], "test", "usage.add")
+        .unwrap();
+    l.add_cost_line(&kit::storage_cost(day), "test").unwrap();
     let editor = l.create_token("ci", Role::Editor, "test").unwrap().token;
     let viewer = l.create_token("v", Role::Viewer, "test").unwrap().token;
     drop(l);

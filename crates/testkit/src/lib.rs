@@ -18,7 +18,10 @@
 //!
 //! A dev-dependency only: never a dependency of a library or the binary.
 
+pub mod business;
 pub mod old_ledger;
+
+pub use business::{chat, chat_usage, storage_cost, training_hours};
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -87,21 +87,9 @@ pub struct EstimateInferArgs {
     /// Currency of the price (default USD).
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
-    /// Sweep an input over values: KEY=V1,V2,... (repeat for a grid).
-    #[arg(long = "sweep", value_name = "KEY=V1,V2")]
-    pub sweeps: Vec<String>,
-    /// Sort a sweep by carbon (location-based plus embodied, all requests) or cost.
-    #[arg(long, value_enum, default_value_t = SortBy::Carbon)]
-    pub sort: SortBy,
-    /// Rows of a sweep to print (JSON has them all).
-    #[arg(long, default_value_t = 20, value_name = "N")]
-    pub top: usize,
-    /// Draw a sweep as an SVG bar chart into this file.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
-    /// JSON instead of tables.
-    #[arg(long)]
-    pub json: bool,
+    /// Sweeps, their order and output.
+    #[command(flatten)]
+    pub out: SweepArgs,
 }
 
 pub(super) const ESTIMATE_TRAIN_HELP: &str = "\
@@ -190,21 +178,9 @@ pub struct EstimateTrainArgs {
     /// Currency of the price (default USD).
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
-    /// Sweep an input over values: KEY=V1,V2,... (repeat for a grid).
-    #[arg(long = "sweep", value_name = "KEY=V1,V2")]
-    pub sweeps: Vec<String>,
-    /// Sort a sweep by carbon (location-based plus embodied) or cost.
-    #[arg(long, value_enum, default_value_t = SortBy::Carbon)]
-    pub sort: SortBy,
-    /// Rows of a sweep to print (JSON has them all).
-    #[arg(long, default_value_t = 20, value_name = "N")]
-    pub top: usize,
-    /// Draw a sweep as an SVG bar chart into this file.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
-    /// JSON instead of tables.
-    #[arg(long)]
-    pub json: bool,
+    /// Sweeps, their order and output.
+    #[command(flatten)]
+    pub out: SweepArgs,
 }
 
 /// Options of `sustain estimate sci`.
@@ -229,6 +205,27 @@ pub struct EstimateSciArgs {
     #[arg(long, value_name = "UNIT")]
     pub per: String,
     /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `sustain estimate train` and `infer` share: sweeps, their order, and the output.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Sweep an input over values: KEY=V1,V2,... (repeat for a grid).
+    #[arg(long = "sweep", value_name = "KEY=V1,V2")]
+    pub sweeps: Vec<String>,
+    /// Sort a sweep by carbon (location-based plus embodied; for serving, all requests) or
+    /// cost.
+    #[arg(long, value_enum, default_value_t = SortBy::Carbon)]
+    pub sort: SortBy,
+    /// Rows of a sweep to print (JSON has them all).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
+    /// Draw a sweep as an SVG bar chart into this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// JSON instead of tables.
     #[arg(long)]
     pub json: bool,
 }

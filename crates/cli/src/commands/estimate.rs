@@ -63,17 +63,17 @@ fn infer(args: EstimateInferArgs, settings: &Settings) -> Result<()> {
     if r.site.site.is_none() && r.site.intensity.is_none() && settings.config_site.is_some() {
         r.site.site = settings.config_site.clone();
     }
-    if !args.sweeps.is_empty() {
-        let sort = args.sort;
-        let axes = parse_axes(&args.sweeps, INFER_KEYS)?;
+    if !args.out.sweeps.is_empty() {
+        let sort = args.out.sort;
+        let axes = parse_axes(&args.out.sweeps, INFER_KEYS)?;
         let points = sweep::sweep(&r, &axes, sort, |r| estimate_infer(r, cat))?;
         return finish_sweep(
             &points,
             &axes,
             sort,
-            args.top,
-            args.svg.as_deref(),
-            args.json,
+            args.out.top,
+            args.out.svg.as_deref(),
+            args.out.json,
             "Serving options",
             &[
                 "DEVICES",
@@ -96,14 +96,14 @@ fn infer(args: EstimateInferArgs, settings: &Settings) -> Result<()> {
             },
         );
     }
-    if args.svg.is_some() {
+    if args.out.svg.is_some() {
         return Err(crate::exit::BadInput(
             "--svg draws a sweep: add at least one --sweep KEY=V1,V2".into(),
         )
         .into());
     }
     let e = estimate_infer(&r, cat)?;
-    if args.json {
+    if args.out.json {
         out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&e.to_json())?
@@ -156,15 +156,15 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
         hardware: &hardware,
     };
     let req = request(&args, settings)?;
-    if args.sweeps.is_empty() {
-        if args.svg.is_some() {
+    if args.out.sweeps.is_empty() {
+        if args.out.svg.is_some() {
             return Err(crate::exit::BadInput(
                 "--svg draws a sweep: add at least one --sweep KEY=V1,V2".into(),
             )
             .into());
         }
         let e = estimate_train(&req, cat)?;
-        return if args.json {
+        return if args.out.json {
             out(&format!(
                 "{}\n",
                 serde_json::to_string_pretty(&e.to_json())?
@@ -173,16 +173,16 @@ fn train(args: EstimateTrainArgs, settings: &Settings) -> Result<()> {
             out(&text::train_estimate(&e))
         };
     }
-    let sort = args.sort;
-    let axes = parse_axes(&args.sweeps, TRAIN_KEYS)?;
+    let sort = args.out.sort;
+    let axes = parse_axes(&args.out.sweeps, TRAIN_KEYS)?;
     let points = sweep::sweep(&req, &axes, sort, |r| estimate_train(r, cat))?;
     finish_sweep(
         &points,
         &axes,
         sort,
-        args.top,
-        args.svg.as_deref(),
-        args.json,
+        args.out.top,
+        args.out.svg.as_deref(),
+        args.out.json,
         "Training options",
         &["DAYS", "ENERGY", "CO2E LOC", "EMBODIED", "COST"],
         |e: &TrainEstimate| {
