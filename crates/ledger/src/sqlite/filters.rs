@@ -88,6 +88,27 @@ pub(super) fn within(alias: &str, figures: &[Figure]) -> String {
     format!("({})", parts.join(" AND "))
 }
 
+/// Where each of `figures` is among `columns` (a query's selected columns): what
+/// [`row_within`] checks. Every figure must be selected (a test checks the totals' query).
+pub(super) fn checks<'a>(columns: &[&str], figures: &'a [Figure]) -> Vec<(usize, &'a Figure)> {
+    figures
+        .iter()
+        .filter_map(|f| columns.iter().position(|c| *c == f.column).map(|i| (i, f)))
+        .collect()
+}
+
+/// [`within`] in Rust, for a row already read: every figure at its column is finite and
+/// within its bound, or NULL where it may be.
+pub(super) fn row_within(row: &rusqlite::Row<'_>, checks: &[(usize, &Figure)]) -> bool {
+    checks
+        .iter()
+        .all(|(i, f)| match row.get::<_, Option<f64>>(*i) {
+            Ok(Some(v)) => f.bound.contains(v),
+            Ok(None) => f.nullable,
+            Err(_) => false,
+        })
+}
+
 /// [`within`] for the rollup (alias `f`), the ends (alias `e`) and usage (alias `u`), built
 /// once.
 pub(crate) static FACTS_WITHIN: LazyLock<String> = LazyLock::new(|| within("f", FACTS));

@@ -54,6 +54,9 @@ pub struct SqliteLedger {
     path: PathBuf,
     busy_ms: u64,
     read_only: bool,
+    /// The run queries whose last totals pass left nothing out (`totals`), so listing what
+    /// they leave out need not read the period again (`plausible`).
+    clean: std::cell::RefCell<Vec<String>>,
 }
 
 /// A stored number of seconds as a duration; negative, NaN or out-of-range values (never
@@ -127,7 +130,45 @@ pub(crate) fn check_tag_key(key: &str) -> Result<()> {
     }
 }
 
+/// How many run queries [`SqliteLedger`] remembers as clean.
+const CLEAN_MEMORY: usize = 16;
+
+/// The key of a run query: its period and scope (not its grouping).
+fn query_key(q: &crate::business::TotalsQuery) -> String {
+    format!(
+        "{}|{}|{:?}|{:?}|{:?}",
+        ts(&q.from),
+        ts(&q.to),
+        q.tag,
+        q.site,
+        q.kind
+    )
+}
+
 impl SqliteLedger {
+    /// Remembers whether the totals pass of `q` left runs out.
+    pub(super) fn note_totals(&self, q: &crate::business::TotalsQuery, left_out: u64) {
+        let key = query_key(q);
+        let mut clean = self.clean.borrow_mut();
+        clean.retain(|k| *k != key);
+        if left_out == 0 {
+            if clean.len() == CLEAN_MEMORY {
+                clean.remove(0);
+            }
+            clean.push(key);
+        }
+    }
+
+    /// Whether the last totals pass of `q` on this connection left no run out; forgotten once
+    /// asked, so an answer is never older than the pass just before it.
+    pub(super) fn take_clean(&self, q: &crate::business::TotalsQuery) -> bool {
+        let key = query_key(q);
+        let mut clean = self.clean.borrow_mut();
+        let before = clean.len();
+        clean.retain(|k| *k != key);
+        clean.len() != before
+    }
+
     /// Opens (creating if needed) the ledger at `path`, applying pending migrations.
     pub fn open(path: &Path) -> Result<Self> {
         Self::open_with_timeout(path, busy_timeout())
@@ -158,6 +199,7 @@ impl SqliteLedger {
             path: path.to_path_buf(),
             busy_ms: busy.as_millis() as u64,
             read_only: false,
+            clean: Default::default(),
         };
         ledger.check_identity()?;
         ledger.configure()?;
@@ -186,6 +228,7 @@ impl SqliteLedger {
             path: path.to_path_buf(),
             busy_ms: busy.as_millis() as u64,
             read_only: true,
+            clean: Default::default(),
         };
         ledger.check_identity()?;
         ledger.check_current()?;

@@ -8,7 +8,7 @@
 
 use rusqlite::types::Value;
 
-use super::filters::{FACTS, FACTS_WITHIN, Figure, USAGE, USAGE_WITHIN};
+use super::filters::{FACTS, Figure, USAGE, USAGE_WITHIN, checks, row_within};
 
 use super::{SqliteLedger, day_bound, parse_day, ts_bound};
 use crate::business::{InvalidRecord, RecordKind, TotalsQuery};
@@ -42,33 +42,46 @@ impl SqliteLedger {
         let mut out = Vec::new();
         let (tag_key, tag_value) = super::scope::tag_filter(q)?;
         let cols: Vec<&str> = FACTS.iter().map(|f| f.column).collect();
-        let runs = self.rows(
-            &format!(
-                "SELECT f.run_id, f.started_at, {} FROM run_facts f
-                 WHERE f.started_at >= ?1 AND f.started_at < ?2 AND {}
-                   AND NOT {}",
-                cols.iter()
-                    .map(|c| format!("f.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                super::scope::SCOPE_SQL,
-                *FACTS_WITHIN
-            ),
-            rusqlite::params![
-                ts_bound(&q.from),
-                ts_bound(&q.to),
-                tag_key,
-                tag_value,
-                q.site,
-                q.kind
-            ],
-            |r| {
-                let values = (0..cols.len())
-                    .map(|i| r.get::<_, Value>(i + 2))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, values))
-            },
-        )?;
+        // A totals pass of the same query just before, on this connection, that left nothing
+        // out spares reading the period again; else the bounds are checked in Rust as rows are
+        // read (`row_within`), as the totals do: cheaper than twenty comparisons per row in SQL.
+        let runs_clean = self.take_clean(q);
+        let mut selected = vec!["run_id", "started_at"];
+        selected.extend(&cols);
+        let checks = checks(&selected, FACTS);
+        let mut runs = Vec::new();
+        if !runs_clean {
+            self.each(
+                &format!(
+                    "SELECT {} FROM run_facts f
+                 WHERE f.started_at >= ?1 AND f.started_at < ?2 AND {}",
+                    selected
+                        .iter()
+                        .map(|c| format!("f.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    super::scope::SCOPE_SQL,
+                ),
+                rusqlite::params![
+                    ts_bound(&q.from),
+                    ts_bound(&q.to),
+                    tag_key,
+                    tag_value,
+                    q.site,
+                    q.kind
+                ],
+                |r| {
+                    if row_within(r, &checks) {
+                        return Ok(());
+                    }
+                    let values = (0..cols.len())
+                        .map(|i| r.get::<_, Value>(i + 2))
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    runs.push((r.get::<_, String>(0)?, r.get::<_, String>(1)?, values));
+                    Ok(())
+                },
+            )?;
+        }
         for (id, started, values) in runs {
             out.push(InvalidRecord {
                 kind: RecordKind::Run,
