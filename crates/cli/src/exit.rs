@@ -71,6 +71,9 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
             sustain_report::ReportError::Write(_) => ERROR,
         });
     }
+    if let Some(e) = cause.downcast_ref::<sustain_sched::SchedError>() {
+        return Some(if e.is_bad_input() { BAD_INPUT } else { ERROR });
+    }
     if let Some(e) = cause.downcast_ref::<sustain_ledger::LedgerError>() {
         return Some(ledger_code(e));
     }

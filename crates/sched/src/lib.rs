@@ -18,11 +18,14 @@ pub mod best;
 pub mod error;
 pub mod forecast;
 pub mod grid;
+pub mod input;
 pub mod job;
 pub mod plan;
 pub mod policy;
 pub mod series;
 pub mod sim;
+pub mod svg;
+pub mod text;
 pub mod time;
 pub mod workload;
 

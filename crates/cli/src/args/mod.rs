@@ -5,6 +5,7 @@
 mod business;
 mod estimate;
 mod runs;
+mod schedule;
 mod serve;
 mod strategy;
 mod train;
@@ -18,6 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub use business::*;
 pub use estimate::*;
 pub use runs::*;
+pub use schedule::*;
 pub use serve::*;
 pub use strategy::*;
 pub use train::*;
@@ -195,6 +197,9 @@ pub enum Command {
         after_help = "Examples:\n  sustain estimate train --params 70B --tokens 2T --hardware a100-80gb --devices 2048\n  sustain estimate infer --params 8B --hardware h100-sxm --requests 1M --tokens-in 500 --tokens-out 300\n  sustain estimate sci --energy-kwh 1.2 --site FR --units 1000 --per request"
     )]
     Estimate(EstimateCommand),
+    /// Carbon-aware scheduling: simulate, plan and look up low-carbon hours and sites.
+    #[command(subcommand, after_help = SCHEDULE_HELP)]
+    Schedule(ScheduleCommand),
     /// Serve the ledger over HTTP: JSON API, Prometheus metrics, web pages (token needed).
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
