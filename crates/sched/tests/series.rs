@@ -72,6 +72,15 @@ fn series_source(s: &Series) -> (&Format, &str, Option<Factors>, usize, u32, usi
 // plain mean of its samples; the count runs to the slot of the last sample; the day's mean is
 // the mean of its 48 slots. Every slot of these days has all its samples (two a slot for the
 // 15-minute parts), so the plain means equal the time-weighted ones the reader computes.
+//
+//     import csv, datetime as dt, statistics as st
+//     rows = [(dt.datetime.fromisoformat(t), float(v)) for t, v in list(csv.reader(open(f)))[1:]]
+//     o = dt.datetime(2019, 12, 20)
+//     slot = lambda t: int((t - o).total_seconds() // 1800)
+//     bins = {}
+//     for t, v in rows: bins.setdefault(slot(t), []).append(v)
+//     d0 = slot(dt.datetime.fromisoformat(day))
+//     print(slot(rows[-1][0]) + 1, st.fmean(st.fmean(bins[i]) for i in range(d0, d0 + 48)))
 
 #[test]
 fn the_shared_series_read_at_30_min_with_their_slots_and_a_known_days_mean() {

@@ -193,3 +193,64 @@ pub(super) fn parse(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<
     }
     Ok(parsed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(header: &str, factors: Option<Factors>) -> Result<Layout> {
+        let record = StringRecord::from(header.split(',').collect::<Vec<_>>());
+        recognise(Path::new("h.csv"), &record, &ReadOptions { factors })
+    }
+
+    #[test]
+    fn every_spelling_of_the_life_cycle_column_is_found() {
+        for header in [
+            "Datetime (UTC),Carbon Intensity gCO₂eq/kWh (direct),Carbon Intensity gCO₂eq/kWh (LCA)",
+            "Datetime (UTC),Carbon intensity gCO₂eq/kWh (direct),Carbon intensity gCO₂eq/kWh (Life cycle)",
+            "Datetime (UTC),Carbon Intensity gCO₂eq/kWh (direct),Carbon Intensity gCO₂eq/kWh (life cycle assessment)",
+            // Re-saved without the subscript, with stray blanks.
+            " datetime (utc) ,carbon intensity gCO2eq/kWh (direct), Carbon  Intensity gCO2eq/kWh (LCA) ",
+        ] {
+            let l = layout(header, None).unwrap();
+            assert_eq!(
+                (l.format, l.time, l.value),
+                (Format::ElectricityMaps, 0, 2),
+                "{header}"
+            );
+            assert_eq!(l.factors, Some(Factors::LifeCycle));
+            let l = layout(header, Some(Factors::Direct)).unwrap();
+            assert_eq!((l.value, l.factors), (1, Some(Factors::Direct)), "{header}");
+        }
+        // Only the direct column: read, and said to be direct.
+        let l = layout("Datetime (UTC),Carbon Intensity gCO₂eq/kWh (direct)", None).unwrap();
+        assert_eq!(l.factors, Some(Factors::Direct));
+        assert!(
+            layout(
+                "Datetime (UTC),Carbon Intensity gCO₂eq/kWh (direct)",
+                Some(Factors::LifeCycle)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_other_headers_are_told_apart() {
+        let l = layout("Time,Carbon Intensity", None).unwrap();
+        assert_eq!(
+            (l.format, l.factors),
+            (Format::TimeCarbonIntensity, Some(Factors::LifeCycle))
+        );
+        let l = layout("gco2_per_kwh,time", None).unwrap();
+        assert_eq!(
+            (l.format, l.time, l.value, l.factors),
+            (Format::Plain, 1, 0, None)
+        );
+        let l = layout("datetime,timestamp,zone_name,carbon_intensity_avg", None).unwrap();
+        assert_eq!(
+            (l.format, l.value, l.zone),
+            (Format::ElectricityMapsLegacy, 3, Some(2))
+        );
+        assert!(layout("zone_datetime,carbon_intensity_avg", None).is_err());
+    }
+}
