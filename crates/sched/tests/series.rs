@@ -347,11 +347,7 @@ fn uk_api_entries_are_named_by_their_index() {
                 "2018-01-20T13:00Z",
                 r#"{"forecast":-5,"actual":null}"#,
             ),
-            vec![
-                "entry data[1], intensity.forecast",
-                "-5",
-                "between 0 and 5000",
-            ],
+            vec!["entry data[1], intensity.forecast", "-5", "<= 2000.0"],
         ),
         (
             entry(
@@ -362,7 +358,8 @@ fn uk_api_entries_are_named_by_their_index() {
             vec![
                 "entry data[1], intensity.forecast",
                 "\"high\"",
-                "between 0 and 5000, or null",
+                "<= 2000.0",
+                "or null",
             ],
         ),
         (
@@ -485,7 +482,7 @@ fn a_bad_intensity_is_named_with_its_line_and_what_would_be_right() {
         assert!(
             e.contains("ger.csv line 3, Carbon Intensity")
                 && e.contains(shown)
-                && e.contains("between 0 and 5000"),
+                && e.contains("<= 2000.0"),
             "{value:?}: {e}"
         );
     }

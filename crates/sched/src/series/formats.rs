@@ -12,6 +12,7 @@
 use std::path::Path;
 
 use serde::Serialize;
+use sustain_core::bounds::INTENSITY_G_PER_KWH;
 
 use super::{Factors, ReadOptions, Sample};
 use crate::error::{Result, SchedError};
@@ -164,10 +165,17 @@ fn check_order(path: &Path, parsed: &Parsed) -> Result<()> {
     Ok(())
 }
 
-/// What an intensity must be, for error messages.
-pub(super) const INTENSITY: &str = "a number of gCO2e/kWh between 0 and 5000";
+/// What an intensity must be, for error messages: the project's one bound on grid intensities
+/// (`sustain_core::bounds`, `docs/reference/bounds.md`) and why.
+pub(super) fn expected_intensity() -> String {
+    format!(
+        "{} ({})",
+        INTENSITY_G_PER_KWH.expected(),
+        INTENSITY_G_PER_KWH.reason
+    )
+}
 
-/// Whether an intensity as read is plausible: finite, between 0 and 5000 gCO2e/kWh.
+/// Whether an intensity as read is plausible: finite and within that bound.
 pub(super) fn plausible(v: f64) -> bool {
-    v.is_finite() && (0.0..=5000.0).contains(&v)
+    INTENSITY_G_PER_KWH.contains(v)
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use csv::StringRecord;
 
-use super::formats::{Format, INTENSITY, Parsed, Place, plausible};
+use super::formats::{Format, Parsed, Place, expected_intensity, plausible};
 use super::{Factors, ReadOptions};
 use crate::error::{Result, SchedError, invalid};
 use crate::time::parse_timestamp;
@@ -180,11 +180,12 @@ pub(super) fn parse(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<
             .ok_or_else(|| {
                 let expected = if raw.is_empty() {
                     format!(
-                        "{INTENSITY} (an empty cell is a missing sample: fill it, or cut the \
-                         series before it)"
+                        "{}; an empty cell is a missing sample: fill it, or cut the series \
+                         before it",
+                        expected_intensity()
                     )
                 } else {
-                    INTENSITY.to_string()
+                    expected_intensity()
                 };
                 invalid(at(&value_name), raw, expected)
             })?;

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Factors;
-use super::formats::{Format, INTENSITY, Parsed, Place, plausible};
+use super::formats::{Format, Parsed, Place, expected_intensity, plausible};
 use crate::error::{Result, SchedError, invalid};
 use crate::time::parse_timestamp;
 
@@ -53,10 +53,18 @@ fn figure(what: impl Fn() -> String, v: &Value) -> Result<Option<f64>> {
         Value::Null => Ok(None),
         Value::Number(n) => match n.as_f64().filter(|v| plausible(*v)) {
             Some(v) => Ok(Some(v)),
-            None => Err(invalid(what(), n, INTENSITY)),
+            None => Err(invalid(what(), n, expected_intensity())),
         },
-        Value::String(text) => Err(invalid(what(), text, format!("{INTENSITY}, or null"))),
-        other => Err(invalid(what(), other, format!("{INTENSITY}, or null"))),
+        Value::String(text) => Err(invalid(
+            what(),
+            text,
+            format!("{}, or null", expected_intensity()),
+        )),
+        other => Err(invalid(
+            what(),
+            other,
+            format!("{}, or null", expected_intensity()),
+        )),
     }
 }
 
