@@ -1,23 +1,60 @@
 //! Carbon-intensity series of a site: read from a file in one of the formats users have
-//! (`formats`), checked for gaps, and resampled to the simulation step.
+//! (`formats`: the shared series' `Time,Carbon Intensity`, `time,gco2_per_kwh`, Electricity
+//! Maps' CSV exports, the UK Carbon Intensity API's JSON), checked, and resampled to the
+//! simulation step (`resample`).
 //!
-//! Resampling: a slot of the simulation step takes the mean of the samples that fall in it;
-//! a slot with none takes the latest earlier sample while that sample's own step still covers
-//! it (an hourly series at a 30-minute step); any other empty slot inside the series is a gap,
-//! named in an error rather than filled. A series may change its step part-way (Great
-//! Britain's 2020 series goes from 30 to 15 minutes on 31 October).
+//! Resampling: each sample stands for the series' own step around it (an hourly sample covers
+//! two 30-minute slots, a 15-minute one half a slot; a series may change its step part-way, as
+//! Great Britain's 2020 series does from 30 to 15 minutes on 31 October); a slot takes the
+//! time-weighted mean of what covers it; a slot nothing covers is a gap, named in an error
+//! with the samples around it rather than filled. `docs/reference/intensity-formats.md` is the
+//! reference.
 
 mod formats;
+mod resample;
+mod table;
+mod uk_api;
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::error::{Result, SchedError, io};
-use crate::time::{at, format_timestamp, minutes_since};
+use crate::error::{Result, SchedError, invalid, io};
+use crate::time::{at, format_timestamp};
 
-pub use formats::Format;
+pub use formats::{ACCEPTED, Format};
+
+/// The emission factors a series' figures stand on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Factors {
+    /// Life-cycle factors (construction, fuel supply, operation, decommissioning): the shared
+    /// series and Electricity Maps' default.
+    LifeCycle,
+    /// Direct (operational) factors: the combustion at the plant only.
+    Direct,
+}
+
+impl Factors {
+    /// Its name in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Factors::LifeCycle => "life-cycle",
+            Factors::Direct => "direct",
+        }
+    }
+}
+
+/// How a series file is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The emission factors required. `None`: life-cycle where a file has both (Electricity
+    /// Maps' exports), and what a file has otherwise. `Some(f)`: the `f` column, and a file whose
+    /// figures stand on other factors is refused.
+    pub factors: Option<Factors>,
+}
 
 /// Where a site's intensity comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,8 +66,23 @@ pub enum IntensitySource {
         path: PathBuf,
         /// Its format.
         format: Format,
+        /// The column (CSV) or field (JSON) the intensity was read from, as the file names it
+        /// (`Carbon Intensity gCO₂eq/kWh (LCA)`, `intensity.actual`, ...).
+        column: String,
+        /// The emission factors behind the figures, where the format says (`null` for
+        /// `time,gco2_per_kwh`, which does not).
+        factors: Option<Factors>,
+        /// Entries taken from a forecast because the file had no measured value for them (the
+        /// UK Carbon Intensity API's `forecast` where `actual` is null; its regional endpoints
+        /// have forecasts only).
+        #[serde(skip_serializing_if = "is_zero")]
+        forecast_entries: usize,
         /// The series' own step, minutes (the most common one).
         native_step_min: u32,
+        /// Slots inside the series that its samples cover only in part (a 15-minute sample
+        /// missing under a 30-minute slot), each the mean of the part covered.
+        #[serde(skip_serializing_if = "is_zero")]
+        partial_slots: usize,
     },
     /// No series given: the site's yearly figure from the catalog, the same in every slot
     /// (flagged: shifting in time cannot save anything there).
@@ -42,6 +94,10 @@ pub enum IntensitySource {
         /// The figure's source.
         source: String,
     },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One sample as read: a time and an intensity in gCO2e/kWh.
@@ -63,23 +119,44 @@ pub struct Series {
 impl Series {
     /// Reads a series file in any supported format, resampled to `step_min`.
     pub fn read(path: &Path, step_min: u32) -> Result<Self> {
+        Self::read_with(path, step_min, &ReadOptions::default())
+    }
+
+    /// Reads a series file with `options`, resampled to `step_min`.
+    pub fn read_with(path: &Path, step_min: u32, options: &ReadOptions) -> Result<Self> {
+        if step_min == 0 {
+            return Err(invalid(
+                "simulation step",
+                "0 min",
+                "a positive number of minutes",
+            ));
+        }
         let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
-        let (format, samples) = formats::parse(path, &bytes)?;
-        let native = native_step(&samples).ok_or_else(|| {
+        let parsed = formats::parse(path, &bytes, options)?;
+        let native = native_step(&parsed.samples).ok_or_else(|| {
             SchedError::Inconsistent(format!(
-                "{}: a series needs at least two samples with increasing times",
-                path.display()
+                "series {}: a series needs at least two samples with increasing times ({} read)",
+                path.display(),
+                parsed.samples.len()
             ))
         })?;
-        let (start, values) = resample(path, &samples, native, step_min)?;
+        let r = resample::resample(&parsed.samples, step_min).map_err(|g| {
+            gap_error(path, &g, &parsed.samples, |i| {
+                parsed.place.name(parsed.at[i])
+            })
+        })?;
         Ok(Self {
-            start,
+            start: r.origin,
             step_min,
-            values,
+            values: r.values,
             source: IntensitySource::Series {
                 path: path.to_path_buf(),
-                format,
+                format: parsed.format,
+                column: parsed.column,
+                factors: parsed.factors,
+                forecast_entries: parsed.forecast_entries,
                 native_step_min: native,
+                partial_slots: r.partial_slots,
             },
         })
     }
@@ -137,62 +214,33 @@ fn native_step(samples: &[Sample]) -> Option<u32> {
         .and_then(|(d, _)| u32::try_from(d).ok())
 }
 
-/// Samples (sorted, checked) to slot means of `step` minutes, from the first sample's slot.
-fn resample(
+/// The error naming the first gap, the samples around it (by `name`, their line or entry) and
+/// how many more there are.
+fn gap_error(
     path: &Path,
+    g: &resample::Gaps,
     samples: &[Sample],
-    native: u32,
-    step: u32,
-) -> Result<(NaiveDateTime, Vec<f64>)> {
-    let step = i64::from(step);
-    // Slots are aligned on the step within the day (00:00, 00:30, ...).
-    let first = samples[0].0;
-    let midnight = first.date().and_hms_opt(0, 0, 0).expect("midnight exists");
-    let origin = at(
-        midnight,
-        minutes_since(midnight, first).div_euclid(step) * step,
-    );
-    let last = samples[samples.len() - 1].0;
-    let slots = (minutes_since(origin, last).div_euclid(step) + 1) as usize;
-    let mut sums = vec![(0.0f64, 0u32); slots];
-    for (t, v) in samples {
-        let i = minutes_since(origin, *t).div_euclid(step) as usize;
-        sums[i].0 += v;
-        sums[i].1 += 1;
-    }
-    let mut values = Vec::with_capacity(slots);
-    let mut latest: Option<(i64, f64)> = None; // minute and value of the latest sample read
-    let mut k = 0usize; // next sample
-    for (i, (sum, n)) in sums.iter().enumerate() {
-        let slot_start = i as i64 * step;
-        while k < samples.len() && minutes_since(origin, samples[k].0) < slot_start + step {
-            latest = Some((minutes_since(origin, samples[k].0), samples[k].1));
-            k += 1;
-        }
-        if *n > 0 {
-            values.push(sum / f64::from(*n));
-            continue;
-        }
-        match latest {
-            Some((m, v)) if slot_start < m + i64::from(native) => values.push(v),
-            _ => {
-                let before = latest.map(|(m, _)| at(origin, m));
-                let after = samples
-                    .get(k)
-                    .map(|s| s.0)
-                    .or_else(|| samples.last().map(|s| s.0));
-                return Err(SchedError::Inconsistent(format!(
-                    "{}: a gap in the series: no sample for {} (the series' step is {native} min; \
-                     last sample before it {}, next one {}); fill it or give a series without gaps",
-                    path.display(),
-                    format_timestamp(at(origin, slot_start)),
-                    before.map_or("none".to_string(), format_timestamp),
-                    after.map_or("none".to_string(), format_timestamp),
-                )));
-            }
-        }
-    }
-    Ok((origin, values))
+    name: impl Fn(usize) -> String,
+) -> SchedError {
+    let sample = |i: usize| format!("{} ({})", format_timestamp(samples[i].0), name(i));
+    let more = match (g.more, g.next) {
+        (0, _) | (_, None) => String::new(),
+        (1, Some(next)) => format!("; 1 more gap after it, at {}", format_timestamp(next)),
+        (n, Some(next)) => format!(
+            "; {n} more gaps after it, the next at {}",
+            format_timestamp(next)
+        ),
+    };
+    SchedError::Inconsistent(format!(
+        "{}: a gap in the series: no sample covers {} (the series' step there is {} min; the \
+         sample before it is {}, the next {}){more}; fill the missing samples, give a series \
+         without gaps, or simulate at a coarser step",
+        path.display(),
+        format_timestamp(g.first),
+        g.step_before,
+        sample(g.before),
+        sample(g.after),
+    ))
 }
 
 #[cfg(test)]
@@ -203,18 +251,28 @@ mod tests {
         crate::time::parse_timestamp("t", s).unwrap()
     }
 
+    fn resample_named(
+        path: &Path,
+        samples: &[Sample],
+        step: u32,
+    ) -> Result<(NaiveDateTime, Vec<f64>)> {
+        resample::resample(samples, step)
+            .map(|r| (r.origin, r.values))
+            .map_err(|g| gap_error(path, &g, samples, |i| format!("line {}", i + 2)))
+    }
+
     #[test]
     fn finer_samples_are_averaged_and_coarser_ones_held() {
         let quarter: Vec<Sample> = (0..8)
             .map(|i| (at(t("2020-01-01 00:00"), i * 15), i as f64))
             .collect();
-        let (o, v) = resample(Path::new("q"), &quarter, 15, 30).unwrap();
+        let (o, v) = resample_named(Path::new("q"), &quarter, 30).unwrap();
         assert_eq!(o, t("2020-01-01 00:00"));
         assert_eq!(v, vec![0.5, 2.5, 4.5, 6.5]);
         let hourly: Vec<Sample> = (0..3)
             .map(|i| (at(t("2020-01-01 00:00"), i * 60), 10.0 * i as f64))
             .collect();
-        let (_, v) = resample(Path::new("h"), &hourly, 60, 30).unwrap();
+        let (_, v) = resample_named(Path::new("h"), &hourly, 30).unwrap();
         assert_eq!(v, vec![0.0, 0.0, 10.0, 10.0, 20.0]);
     }
 
@@ -224,14 +282,19 @@ mod tests {
             .map(|i| (at(t("2020-01-01 00:00"), i * 30), 1.0))
             .collect();
         s.remove(3); // 01:30 missing
-        let e = resample(Path::new("gb.csv"), &s, 30, 30)
+        let e = resample_named(Path::new("gb.csv"), &s, 30)
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("gb.csv") && e.contains("gap") && e.contains("2020-01-01 01:30"),
             "{e}"
         );
+        // The samples around it, by their lines.
+        assert!(
+            e.contains("2020-01-01 01:00 (line 4)") && e.contains("2020-01-01 02:00 (line 5)"),
+            "{e}"
+        );
         // At a 60-minute step the same series has a sample in every slot.
-        assert!(resample(Path::new("gb.csv"), &s, 30, 60).is_ok());
+        assert!(resample_named(Path::new("gb.csv"), &s, 60).is_ok());
     }
 }
