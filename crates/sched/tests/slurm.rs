@@ -236,12 +236,18 @@ fn start_cluster(dir: &Path) -> Cluster {
         .trim()
         .to_string();
     // The node as slurmd sees it (CPUs, sockets, memory), so its registration matches.
-    let node = String::from_utf8(Command::new("slurmd").arg("-C").output().unwrap().stdout)
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("NodeName="))
-        .map(|l| l.replacen(&format!("NodeName={host}"), "", 1))
-        .unwrap_or_else(|| " CPUs=1".into());
+    let node = String::from_utf8(
+        Command::new(find("slurmd").unwrap())
+            .arg("-C")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .lines()
+    .find(|l| l.starts_with("NodeName="))
+    .map(|l| l.replacen(&format!("NodeName={host}"), "", 1))
+    .unwrap_or_else(|| " CPUs=1".into());
     let d = dir.display();
     let conf = dir.join("slurm.conf");
     std::fs::write(
@@ -295,7 +301,7 @@ PartitionName=fr Nodes={host} MaxTime=60 State=UP
         daemons: Vec::new(),
     };
     cluster.daemons.push(spawn(
-        Command::new("munged")
+        Command::new(find("munged").unwrap())
             .arg("--foreground")
             .arg(format!("--key-file={}", key.display()))
             .arg(format!("--socket={}", socket.display()))
@@ -306,13 +312,13 @@ PartitionName=fr Nodes={host} MaxTime=60 State=UP
     ));
     wait_for("munged's socket", &cluster, 20, || socket.exists());
     cluster.daemons.push(spawn(
-        Command::new("slurmctld")
+        Command::new(find("slurmctld").unwrap())
             .args(["-D", "-i"])
             .env("SLURM_CONF", &conf),
         &dir.join("slurmctld.out"),
     ));
     cluster.daemons.push(spawn(
-        Command::new("slurmd")
+        Command::new(find("slurmd").unwrap())
             .args(["-D", "-N", &host])
             .env("SLURM_CONF", &conf),
         &dir.join("slurmd.out"),

@@ -7,7 +7,7 @@
 //!
 //! | plan | Job field |
 //! | --- | --- |
-//! | job id | `metadata.name` ([`names::dns1123_label`]), label `sustain.dev/job` (the same name), annotation `sustain.dev/job-id` (the id as given) |
+//! | job id | `metadata.name` ([`dns1123_label`]), label `sustain.dev/job` (the same name), annotation `sustain.dev/job-id` (the id as given) |
 //! | — | `spec.suspend: true`: nothing runs until [`release`] |
 //! | planned start, end, segments | annotations `sustain.dev/start`, `sustain.dev/end`, `sustain.dev/segments` (`start/end,...`), in the plan's clock |
 //! | site | `spec.template.spec.nodeSelector` `{<node_label>: <site>}` |
@@ -314,7 +314,7 @@ pub fn write(manifests: &[JobManifest], dir: &Path) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
-/// Reads back the manifests [`write`] wrote in `dir` (every `*.json` file, by name), for
+/// Reads back the manifests [`write()`] wrote in `dir` (every `*.json` file, by name), for
 /// [`due`] and [`release`]. A file that is not a Job written by Sustain is named.
 pub fn read(dir: &Path) -> Result<Vec<JobManifest>> {
     let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
@@ -415,7 +415,7 @@ impl Kubectl {
     }
 }
 
-/// Runs `kubectl apply -f <dir>`, creating the (suspended) Jobs [`write`] wrote there, and
+/// Runs `kubectl apply -f <dir>`, creating the (suspended) Jobs [`write()`] wrote there, and
 /// returns what kubectl printed. kubectl missing: [`SchedError::Engine`] saying how to install
 /// it; kubectl failing: an error quoting it, listing the objects it did apply
 /// ([`SchedError::Partial`]) when there were any.

@@ -4,7 +4,7 @@
 //!
 //! | plan | `#SBATCH` | note |
 //! | --- | --- | --- |
-//! | job id | `--job-name` | sanitized ([`names::slurm_name`]) |
+//! | job id | `--job-name` | sanitized ([`slurm_name`]) |
 //! | planned start | `--begin=YYYY-MM-DDTHH:MM:SS` | read by `sbatch` in its own time zone: give it `TZ` ([`Sbatch::env`]) when the plan's clock is not the cluster's |
 //! | job deadline | `--deadline` | left out for a job the plan already has late, which Slurm would cancel |
 //! | duration | `--time=D-HH:MM:SS` | rounded up to whole minutes |
@@ -350,7 +350,7 @@ const INSTALL_SBATCH: &str = "install Slurm's client (Debian and Ubuntu: apt-get
      it needs the cluster's slurm.conf and munge key), or only write the scripts (the \
      write-only mode) and submit them with sbatch where Slurm is installed";
 
-/// Writes `scripts` under `dir` (see [`write`]), then submits each with `sbatch --parsable`,
+/// Writes `scripts` under `dir` (see [`write()`]), then submits each with `sbatch --parsable`,
 /// in order, recording each accepted one in `dir/`[`SUBMITTED_FILE`] as it goes.
 ///
 /// `sbatch` missing: [`SchedError::Engine`] saying how to install it; the scripts stay written.
