@@ -143,6 +143,11 @@ mod tests {
             "{a}"
         );
         assert_eq!(a, dns1123_label("", "Train A"));
+        // The example of docs/methods/scheduling-executors.md.
+        assert_eq!(
+            dns1123_label("sustain-", "Train A"),
+            "sustain-train-a-56d056fe"
+        );
         assert_eq!(b, "train-a");
     }
 
