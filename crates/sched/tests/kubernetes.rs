@@ -216,3 +216,19 @@ fn files_that_are_not_sustains_manifests_are_named() {
         "{m}"
     );
 }
+
+#[test]
+fn a_failed_apply_quotes_kubectl_and_names_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubectl = fake_kubectl(dir.path(), "apply");
+    let e = kubernetes::apply(dir.path(), &kubectl).unwrap_err();
+    let m = e.to_string();
+    assert!(matches!(e, SchedError::Engine(_)), "{m}");
+    assert!(
+        m.contains("kubectl apply -f")
+            && m.contains(&dir.path().display().to_string())
+            && m.contains("NotFound")
+            && m.contains("exit status 1"),
+        "{m}"
+    );
+}

@@ -246,7 +246,7 @@ fn start_cluster(dir: &Path) -> Cluster {
     .unwrap()
     .lines()
     .find(|l| l.starts_with("NodeName="))
-    .map(|l| l.replacen(&format!("NodeName={host}"), "", 1))
+    .and_then(|l| l.split_once(' ').map(|(_, rest)| rest.to_string()))
     .unwrap_or_else(|| " CPUs=1".into());
     let d = dir.display();
     let conf = dir.join("slurm.conf");
