@@ -21,6 +21,18 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
 fi
 # With this set, the browser test fails (rather than skips) when the browser is missing.
 export SUSTAIN_E2E_BROWSER=1
+echo "== Slurm for the end-to-end test of the Slurm executor (Debian: slurm-wlm, munge)"
+# The test starts its own munged, slurmctld and slurmd (no systemd) from a generated
+# configuration in a temp dir; it needs the programs, and root.
+if ! command -v sbatch >/dev/null || ! PATH="$PATH:/usr/sbin:/sbin" command -v slurmctld >/dev/null \
+    || ! PATH="$PATH:/usr/sbin:/sbin" command -v munged >/dev/null; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq slurm-wlm munge
+fi
+# With this set, the Slurm test fails (rather than skips) when Slurm is missing.
+export SUSTAIN_E2E_SLURM=1
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy (warnings denied)"
@@ -29,6 +41,8 @@ echo "== cargo test"
 cargo test --workspace --locked
 echo "== the OpenAPI document against the OpenAPI 3.1 specification (openapi-spec-validator)"
 scripts/check-openapi.sh
+echo "== the scheduler's Kubernetes manifests against the Kubernetes API schemas, offline (kubernetes-validate)"
+scripts/check-k8s.sh
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 echo "== all checks passed"

@@ -31,6 +31,16 @@ pub enum SchedError {
     /// An engine (sbatch, kubectl) is missing or refused a job.
     #[error("{0}")]
     Engine(String),
+    /// An engine took some jobs, then failed on one: the jobs it already took are listed
+    /// (they are in the engine, and recorded where the executor writes), so nothing done is
+    /// lost and the rest can be resubmitted.
+    #[error("{source}\nalready handed over before that, and kept: {}", done_list(.done))]
+    Partial {
+        /// What was done before the failure, one entry per job (`job a: Slurm job 12`).
+        done: Vec<String>,
+        /// Why the next job failed.
+        source: Box<SchedError>,
+    },
     /// A catalog lookup failed.
     #[error(transparent)]
     Core(#[from] sustain_core::CoreError),
@@ -47,8 +57,17 @@ impl SchedError {
                     | sustain_core::CoreError::Input { .. }
                     | sustain_core::CoreError::Located { .. }
             ),
+            SchedError::Partial { source, .. } => source.is_bad_input(),
             SchedError::Io { .. } | SchedError::Engine(_) => false,
         }
+    }
+}
+
+fn done_list(done: &[String]) -> String {
+    if done.is_empty() {
+        "none".into()
+    } else {
+        done.join("; ")
     }
 }
 

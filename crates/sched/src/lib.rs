@@ -16,6 +16,7 @@
 
 pub mod best;
 pub mod error;
+pub mod exec;
 pub mod forecast;
 pub mod grid;
 pub mod input;

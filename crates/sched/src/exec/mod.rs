@@ -1,0 +1,24 @@
+//! Executors: a [`Plan`](crate::plan::Plan) handed to the engines clusters use.
+//!
+//! - [`slurm`]: one batch script per job (`--begin` at the planned start, `--deadline`,
+//!   `--time`, `--nice` from the priority, the site as partition), submitted with `sbatch`;
+//! - [`kubernetes`]: one `batch/v1` Job per job, created suspended with the site as a node
+//!   selector, applied with `kubectl`, and released (unsuspended) when its slot comes.
+//!
+//! Each executor has a pure part (plan → scripts or manifests, tested without any engine) and
+//! a part that runs the engine's command ([`Sbatch`](slurm::Sbatch),
+//! [`Kubectl`](kubernetes::Kubectl)), whose program name and environment are configurable so
+//! tests can point it at a fake or at a `PATH` without it. What is written is written before
+//! anything is run, and a failure part way names the job, quotes the engine and lists what was
+//! already handed over ([`SchedError::Partial`](crate::SchedError::Partial)).
+//!
+//! Every user string that reaches a script or a manifest is validated, sanitized or escaped:
+//! see [`names`] for the names, and the method page `docs/methods/scheduling-executors.md`.
+
+mod command;
+mod json;
+pub mod kubernetes;
+pub mod names;
+pub mod slurm;
+#[cfg(test)]
+mod testing;
