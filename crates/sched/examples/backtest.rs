@@ -20,10 +20,6 @@ fn main() {
         ("de", "ger_2020.csv"),
     ] {
         let series = Series::read(&dir.join(file), 30).unwrap();
-        println!(
-            "{site}: noise estimate of the truth {:.4} of mean",
-            sustain_sched::forecast::noise_sigma(&series.values) / series.mean()
-        );
         for interruptible in [false, true] {
             let jobs = MlWorkload {
                 interruptible,
