@@ -17,6 +17,9 @@ use crate::grid::{Curve, GridJob};
 #[derive(Debug, Clone, Copy)]
 pub struct Carbon;
 
+/// `[start, end)` stretches, minutes.
+type Segments = Vec<(f64, f64)>;
+
 /// Slack for comparing minutes computed in floating point.
 const EPS: f64 = 1e-9;
 
@@ -30,7 +33,7 @@ impl Policy for Carbon {
         let mut out: Vec<Option<Placement>> = vec![None; seen.jobs.len()];
         for j in arrival_order(seen.jobs) {
             let job = &seen.jobs[j];
-            let mut best: Option<(f64, usize, Vec<(f64, f64)>)> = None;
+            let mut best: Option<(f64, usize, Segments)> = None;
             for &site in &job.allowed {
                 let curve = &seen.forecast[site];
                 let found = if job.interruptible {
@@ -70,7 +73,7 @@ fn best_window(
     site: usize,
     curve: &Curve,
     occupancy: &Occupancy,
-) -> Option<(f64, Vec<(f64, f64)>)> {
+) -> Option<(f64, Segments)> {
     let step = curve.step();
     let latest = job.deadline - job.duration;
     if latest < job.submit - EPS {
@@ -122,7 +125,7 @@ fn cheapest_slots(
     site: usize,
     curve: &Curve,
     occupancy: &Occupancy,
-) -> Option<(f64, Vec<(f64, f64)>)> {
+) -> Option<(f64, Segments)> {
     let step = curve.step();
     let values = curve.values();
     // (intensity, start, length) of each usable piece of slot.
