@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use sustain_sched::exec::Executor;
+use sustain_sched::exec::slurm::SlurmPriority;
 use sustain_sched::forecast::ForecastUse;
 use sustain_sched::policy::PolicyKind;
 use sustain_sched::workload::DeadlineRule;
@@ -39,6 +41,14 @@ pub enum ScheduleCommand {
         after_help = "Examples:\n  sustain schedule best --duration 4h --by \"2026-12-01 09:00\" --intensity gb=forecast.json\n  sustain schedule best --duration 90min --after \"2020-03-02 09:00\" --by \"2020-03-02 18:00\" \\\n      --intensity gb=gb_2020.csv --intensity fr=fr_2020.csv --json\n\nEach site's best window, best first. --after defaults to now."
     )]
     Best(BestArgs),
+    /// Plan the jobs and carry the plan out: here (metered), on Slurm, or on Kubernetes.
+    #[command(after_help = SCHEDULE_RUN_HELP)]
+    Run(ScheduleRunArgs),
+    /// Kubernetes: unsuspend each Job written by `schedule run` whose slot has come.
+    #[command(
+        after_help = "Examples:\n  sustain schedule release --dir sustain-schedule\n  sustain schedule release --dir sustain-schedule --now \"2026-12-01 02:00\" --json\n  */5 * * * * sustain schedule release --dir /srv/plans/today     (from cron)\n\nRuns `kubectl patch job NAME --type=merge -p '{\"spec\":{\"suspend\":false}}'` for each Job whose\nplanned start is at or before now (UTC, the plan's clock). Releasing a Job twice changes nothing."
+    )]
+    Release(ReleaseArgs),
     /// Write a job list of the kind Wiesner et al. evaluate (CSV on stdout).
     #[command(
         after_help = "Examples:\n  sustain schedule jobs > jobs.csv\n  sustain schedule jobs --count 500 --site gb --sites gb,fr,de --interruptible --seed 7\n\nJobs submitted on workdays between 09:00 and 16:30, 4 h to 89.5 h long, due the next workday\nat 09:00 after they would have finished (Wiesner et al., \"Let's Wait Awhile\", Middleware '21)."
@@ -165,4 +175,73 @@ pub struct JobsArgs {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+pub(super) const SCHEDULE_RUN_HELP: &str = "\
+Examples:
+  sustain schedule run --jobs jobs.csv --intensity gb=forecast.json --executor slurm
+  sustain schedule run --jobs jobs.csv --intensity gb=forecast.json --executor slurm --dry-run --dir plan/
+  sustain schedule run --jobs jobs.csv --intensity gb=gb.json --executor kubernetes --image python:3.12
+  sustain schedule release --dir sustain-schedule          (then, at each slot, from cron)
+
+slurm: one batch script per job (--begin at the planned start, --deadline, --time, --nice from
+the priority, the site as partition), submitted with sbatch; submissions are listed in
+DIR/submitted.tsv as they are made. kubernetes: one batch/v1 Job per job, created suspended with
+the site as a node selector, applied with kubectl; `schedule release` starts each at its slot.
+--dry-run writes the scripts or manifests without running sbatch or kubectl. Jobs need a
+`command` column. See docs/methods/scheduling-executors.md.";
+
+/// Options of `sustain schedule run`.
+#[derive(Debug, Args)]
+pub struct ScheduleRunArgs {
+    /// What to schedule, where.
+    #[command(flatten)]
+    pub inputs: ScheduleInputs,
+    /// The policy that plans.
+    #[arg(long, value_enum, default_value_t = PolicyKind::Carbon)]
+    pub policy: PolicyKind,
+    /// Where the plan is carried out.
+    #[arg(long, value_enum)]
+    pub executor: Executor,
+    /// Where scripts, manifests and job output go.
+    #[arg(long, default_value = "sustain-schedule", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Write the scripts or manifests only; run neither sbatch nor kubectl.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Slurm: how priorities are written (nice works for every user; priority needs an operator).
+    #[arg(long, value_enum, default_value_t = SlurmPriority::Nice)]
+    pub slurm_priority: SlurmPriority,
+    /// Slurm: the partition of a site not named after it (repeatable).
+    #[arg(long, value_name = "SITE=PARTITION")]
+    pub partition: Vec<String>,
+    /// Kubernetes: the container image the jobs' commands run in.
+    #[arg(long, default_value = "busybox:1.36")]
+    pub image: String,
+    /// Kubernetes: the node label that names a site.
+    #[arg(long, default_value = "topology.kubernetes.io/region")]
+    pub node_label: String,
+    /// Kubernetes: the namespace of the Jobs.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `sustain schedule release`.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The directory `schedule run --executor kubernetes` wrote.
+    #[arg(long, default_value = "sustain-schedule", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The time to release up to (default: now, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Write nothing, run nothing: list the Jobs whose slot has come.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -10,6 +10,7 @@ mod run;
 mod runs;
 mod scenario;
 mod schedule;
+mod schedule_run;
 mod serve;
 mod strategy;
 mod token;

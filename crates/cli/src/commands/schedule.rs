@@ -20,10 +20,12 @@ pub fn schedule(cmd: ScheduleCommand) -> Result<()> {
         ScheduleCommand::Plan(args) => plan_cmd(args),
         ScheduleCommand::Best(args) => best_cmd(args),
         ScheduleCommand::Jobs(args) => jobs_cmd(args),
+        ScheduleCommand::Run(args) => super::schedule_run::run(args),
+        ScheduleCommand::Release(args) => super::schedule_run::release(args),
     }
 }
 
-fn inputs(args: &ScheduleInputs) -> Result<Inputs, SchedError> {
+pub(super) fn inputs(args: &ScheduleInputs) -> Result<Inputs, SchedError> {
     Ok(Inputs {
         jobs: args.jobs.clone(),
         intensity: args

@@ -22,3 +22,15 @@ pub mod names;
 pub mod slurm;
 #[cfg(test)]
 mod testing;
+
+/// Where a plan is carried out (`sustain schedule run --executor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Executor {
+    /// Here: each job waits for its slots and runs metered, recorded in the ledger.
+    Local,
+    /// Batch scripts submitted with `sbatch`.
+    Slurm,
+    /// Suspended Jobs applied with `kubectl`, released at their slot.
+    Kubernetes,
+}
