@@ -191,6 +191,11 @@ def peer_jobs(S):
     return out
 
 
+def cpu_seconds(resource):
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def peer_run(S, args):
     """Baseline and next_workday (5 % error, both settings) for one country, timed, with late jobs."""
     import resource
@@ -237,10 +242,12 @@ def peer_run(S, args):
         ]:
             trace["dir"] = work / f"trace-{name}"
             trace["dir"].mkdir()
+            cpu0 = cpu_seconds(resource)
             t0 = time.perf_counter()
             S.ad_hoc_experiment("ml", country, jobs, ci, forecast_method=method,
                                 interruptible=interruptible, error=error)
             dt = time.perf_counter() - t0
+            cpu = cpu_seconds(resource) - cpu0  # this process and its pool (reaped by then)
             i = "_i" if interruptible else ""
             e = f"_{error}" if error else ""
             df = pd.read_csv(work / "results" / f"ml_{method}{e}{i}_{country}.csv", index_col=0, parse_dates=True)
@@ -258,6 +265,7 @@ def peer_run(S, args):
             n_seeds = max(len(finished), 1)
             res["runs"][name] = {
                 "seconds": dt,
+                "cpu_seconds": cpu,
                 # As the notebook: emissions column (ci x mean active jobs) summed; /2/1e6 cancels.
                 "emissions_sum": float(df["emissions"].sum()),
                 "job_steps": float(df["active_jobs"].sum()),
@@ -267,7 +275,7 @@ def peer_run(S, args):
                 "late_jobs_per_seed": sorted(late.values()),
                 "late_by_max_min": late_by,
             }
-            print(f"    {country} {name}: {dt:.1f} s", file=sys.stderr, flush=True)
+            print(f"    {country} {name}: {dt:.1f} s ({cpu:.1f} CPU s)", file=sys.stderr, flush=True)
     finally:
         os.chdir(cwd)
         shutil.rmtree(work, ignore_errors=True)
@@ -597,7 +605,7 @@ def sustain_half(args, regions, files, sus):
 def table(args, regions, peer, sus, result):
     rows = []
     print()
-    print(f"| region | setting | published % | peer saved % | peer saved % vs on-arrival | peer late jobs (mean/seed) | peer s "
+    print(f"| region | setting | published % | peer saved % | peer saved % vs on-arrival | peer late jobs (mean/seed) | peer s (CPU s) "
           f"| Sustain saved % | Sustain misses | Sustain s | peer s / Sustain s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in regions:
@@ -607,12 +615,13 @@ def table(args, regions, peer, sus, result):
             row = {"region": r, "setting": setting, "published_pct": PUBLISHED[(r, setting)],
                    "peer_saved_pct": pr and pr["saved_pct"], "peer_saved_pct_vs_on_arrival": pr and pr["saved_pct_vs_on_arrival"],
                    "peer_late_jobs_mean": pr and pr["late_jobs_mean"], "peer_seconds": pr and pr["seconds"],
+                   "peer_cpu_seconds": pr and pr.get("cpu_seconds"),
                    "sustain_saved_pct": sr and sr["saved_pct"], "sustain_misses": sr and sr["deadline_misses"],
                    "sustain_seconds": sr and sr["seconds"]}
             row["ratio"] = (row["peer_seconds"] / row["sustain_seconds"]) if pr and sr and sr["seconds"] else None
             rows.append(row)
             print(f"| {r} | {setting} | {row['published_pct']:.2f} | {f2(row['peer_saved_pct'])} | {f2(row['peer_saved_pct_vs_on_arrival'])} "
-                  f"| {f2(row['peer_late_jobs_mean'], 1)} | {f2(row['peer_seconds'], 1)} | {f2(row['sustain_saved_pct'])} "
+                  f"| {f2(row['peer_late_jobs_mean'], 1)} | {f2(row['peer_seconds'], 1)} ({f2(row['peer_cpu_seconds'], 0)}) | {f2(row['sustain_saved_pct'])} "
                   f"| {'-' if row['sustain_misses'] is None else row['sustain_misses']} | {f2(row['sustain_seconds'], 3)} "
                   f"| {f2(row['ratio'], 0)} |")
     result["rows"] = rows
