@@ -29,7 +29,7 @@ What one run does (from the repository root):
    step more than the deadline allows) are counted by wrapping `AdHocStrategy.run` to log each
    job's arrival and finish; the simulation itself is unchanged.
 3. Sustain, on the same jobs and the shared series (../shared/data/carbon-intensity/):
-   `sustain --json schedule simulate --jobs FILE --intensity gb=gb_2020.csv --policy carbon
+   `sustain schedule simulate --json --jobs FILE --intensity gb=gb_2020.csv --policy carbon
    --forecast-error 0.05 --seeds 10` per region and setting; a spatial run per home region
    (`site=HOME`, `sites=gb;fr;de`, three --intensity), reported on top; and a scale run:
    100,000 generated jobs over 10 sites with --capacity limits, wall time and peak RSS from
@@ -417,21 +417,16 @@ def sustain_has_schedule(binary: Path) -> bool:
 
 
 def sustain_simulate(binary: Path, jobs: Path, intensities, seeds, extra=(), timed=False):
-    """`sustain --json schedule simulate ...`: (seconds, JSON, peak RSS MB or None)."""
+    """`sustain schedule simulate ... --json`: (seconds, JSON, peak RSS MB or None)."""
     args = ["schedule", "simulate", "--jobs", str(jobs)]
     for site, path in intensities:
         args += ["--intensity", f"{site}={path}"]
     args += ["--policy", "carbon", "--forecast-error", "0.05", "--seeds", str(seeds), *extra]
-    cmd = [str(binary), "--json", *args]
+    cmd = [str(binary), *args, "--json"]
     wrap = ["/usr/bin/time", "-f", "TIME %e %M"] if timed and Path("/usr/bin/time").exists() else []
     t0 = time.perf_counter()
     p = subprocess.run(wrap + cmd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
-    if p.returncode == 2 and "--json" in p.stderr:  # --json on the subcommand rather than global
-        cmd = [str(binary), *args, "--json"]
-        t0 = time.perf_counter()
-        p = subprocess.run(wrap + cmd, capture_output=True, text=True)
-        dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-1500:]}")
     rss = None
