@@ -51,14 +51,12 @@ impl SchedError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             SchedError::Invalid { .. } | SchedError::Inconsistent(_) => true,
-            SchedError::Core(e) => matches!(
-                e,
-                sustain_core::CoreError::UnknownSite { .. }
-                    | sustain_core::CoreError::Input { .. }
-                    | sustain_core::CoreError::Located { .. }
-            ),
+            // A catalog that cannot be parsed is ours; an unknown name or a bad value is theirs.
+            SchedError::Core(e) => !matches!(e, sustain_core::CoreError::Data { .. }),
             SchedError::Partial { source, .. } => source.is_bad_input(),
-            SchedError::Io { .. } | SchedError::Engine(_) => false,
+            // A file the user named that is not there is their input; other I/O is the system's.
+            SchedError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            SchedError::Engine(_) => false,
         }
     }
 }

@@ -414,6 +414,33 @@ mod tests {
     }
 
     #[test]
+    fn gpus_of_a_catalog_device_give_the_power() {
+        let jobs = from_csv(
+            "jobs.csv",
+            "id,submit,duration_min,deadline,gpus,device\na,2020-03-02 09:00,60,2020-03-02 18:00,8,h100-sxm\n",
+        )
+        .unwrap();
+        // 8 × 700 W, the catalog's typical training draw of an H100 SXM.
+        assert!(
+            (jobs[0].power_kw - 5.6).abs() < 1e-12,
+            "{}",
+            jobs[0].power_kw
+        );
+        let e = from_csv(
+            "jobs.csv",
+            "id,submit,duration_min,deadline,gpus,device,power_kw\na,2020-03-02 09:00,60,2020-03-02 18:00,8,h100-sxm,3\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("either power_kw or gpus"), "{e}");
+        let e = from_csv(
+            "jobs.csv",
+            "id,submit,duration_min,deadline,gpus,device\na,2020-03-02 09:00,60,2020-03-02 18:00,8,h900\n",
+        )
+        .unwrap_err();
+        assert!(e.is_bad_input(), "{e}");
+    }
+
+    #[test]
     fn toml_jobs_read_like_csv_ones() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("jobs.toml");
