@@ -20,6 +20,7 @@ use sustain_core::run::{ComponentEnergy, EnergyBreakdown, HostInfo, Sample};
 use sustain_core::units::Power;
 use tracing::warn;
 
+use crate::attached::AttachedTree;
 use crate::cpu::{CpuPowerModel, ModelCpuSensor, RaplCpuSensor};
 use crate::error::Result;
 use crate::gpu::GpuSensor;
@@ -41,6 +42,13 @@ pub enum TreeRoot {
     ChildrenOfSelf,
     /// This process and its descendants (Sustain metering its own work, such as training).
     SelfAndChildren,
+    /// A process the caller spawns once the start is recorded, given with
+    /// [`Sampler::attach`], and its descendants, each remembered once seen (so one re-parented
+    /// away when its parent exits stays metered); nothing before it is attached. Several runs
+    /// can be metered side by side in one process this way (the local executor of
+    /// `sustain-sched`), where `ChildrenOfSelf` would count each other's processes. See
+    /// `attached.rs` for what it cannot see.
+    Attached,
 }
 
 /// Settings of the meter.
@@ -83,6 +91,7 @@ pub struct Usage {
 pub struct Sampler {
     procfs: Procfs,
     root: TreeRoot,
+    attached: Option<AttachedTree>,
     hz: u64,
     page: u64,
     cpu: Box<dyn Sensor>,
@@ -144,6 +153,7 @@ impl Sampler {
         let mut s = Self {
             procfs,
             root,
+            attached: None,
             hz: clock_ticks_per_second(),
             page: page_size(),
             cpu,
@@ -188,8 +198,28 @@ impl Sampler {
         &self.notes
     }
 
+    /// Meters the process `pid` and its descendants from now on (with
+    /// [`TreeRoot::Attached`]; ignored with the other roots). The caller spawned it after the
+    /// start was recorded, and keeps it unreaped until the last sample.
+    pub fn attach(&mut self, pid: u32) {
+        if self.root == TreeRoot::Attached {
+            self.attached = Some(AttachedTree::new(pid));
+        }
+    }
+
     /// Cumulative CPU time, live pids and resident memory of the tree now.
-    fn tree_snapshot(&self) -> (Duration, std::collections::HashSet<u32>, u64) {
+    fn tree_snapshot(&mut self) -> (Duration, std::collections::HashSet<u32>, u64) {
+        if self.root == TreeRoot::Attached {
+            let Some(tree) = self.attached.as_mut() else {
+                return (Duration::ZERO, Default::default(), 0);
+            };
+            let now = tree.update(&self.procfs.all().unwrap_or_default());
+            return (
+                ticks_to_duration(now.ticks, self.hz),
+                now.pids,
+                now.rss_pages * self.page,
+            );
+        }
         let me = std::process::id();
         let (children_cpu, _) = procfs::rusage_children();
         let mut cpu = children_cpu;

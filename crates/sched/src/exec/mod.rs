@@ -18,6 +18,7 @@
 mod command;
 mod json;
 pub mod kubernetes;
+pub mod local;
 pub mod names;
 pub mod slurm;
 #[cfg(test)]
