@@ -17,7 +17,9 @@
 //!   member is already in that member's children's times.
 //!
 //! What it cannot see: a process forked and orphaned between two samples (a fast double fork)
-//! was never a member; and the last interval of a member reaped outside the tree is lost. The
+//! was never a member; the last interval of a member reaped outside the tree is lost; and a
+//! member that ends in the same interval as its parent is taken to be in the parent's
+//! children's times, which it is only if the parent waited for it. The
 //! caller keeps the attached process unreaped (a zombie, waited for with `WNOWAIT`) until the
 //! last sample, so the work's own final CPU time is complete.
 
@@ -167,10 +169,14 @@ mod tests {
         assert_eq!(now.pids, HashSet::from([11, 12]));
         // The root ended with its parent outside the tree: its last-seen 3 ticks are kept.
         assert_eq!(now.ticks, 3 + 6 + 1);
-        // Init reaps 11 and 12; a new process reuses pid 11 and is not taken.
+        // 11 ends and init reaps it; 12 is re-parented to init in turn.
+        let now = t.update(&[p(1, 0, 1, 0), p(12, 1, 5, 2)]);
+        assert_eq!(now.pids, HashSet::from([12]));
+        assert_eq!(now.ticks, 3 + 6 + 2);
+        // Init reaps 12; a new process reuses pid 11 and is not taken.
         let now = t.update(&[p(1, 0, 1, 0), p(11, 1, 9, 50)]);
         assert!(now.pids.is_empty());
-        assert_eq!(now.ticks, 3 + 6 + 1);
+        assert_eq!(now.ticks, 3 + 6 + 2);
     }
 
     #[test]

@@ -390,6 +390,56 @@ mod tests {
     }
 
     #[test]
+    fn an_attached_process_is_metered_alone_up_to_its_exit() {
+        let cat = CpuCatalog::bundled().unwrap();
+        let mut s = Sampler::start(&model_only(), TreeRoot::Attached, &cat).unwrap();
+        let busy =
+            "end=$(($(date +%s%N) + 400000000)); while [ $(date +%s%N) -lt $end ]; do :; done";
+        let spawn = || {
+            std::process::Command::new("sh")
+                .args(["-c", busy])
+                .spawn()
+                .unwrap()
+        };
+        // A sibling as busy as the attached process: not in its tree.
+        let mut other = spawn();
+        // Reaped below with wait4, which also gives the kernel's count of its CPU time.
+        let pid = spawn().id();
+        s.attach(pid);
+        std::thread::sleep(Duration::from_millis(150));
+        s.sample();
+        // Waits for the exit without reaping, as the local executor does, so the last sample
+        // still reads the process's final times.
+        // SAFETY: waitid fills a zeroed siginfo_t for our own child.
+        let rc = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        assert_eq!(rc, 0);
+        s.sample();
+        let metered = s.usage().cpu_time;
+        // SAFETY: wait4 reaps our own child and fills the zeroed rusage.
+        let truth = unsafe {
+            let mut ru: libc::rusage = std::mem::zeroed();
+            let mut status = 0;
+            assert_eq!(libc::wait4(pid as i32, &mut status, 0, &mut ru), pid as i32);
+            let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+            tv(ru.ru_utime) + tv(ru.ru_stime)
+        };
+        other.wait().unwrap();
+        let diff = metered.abs_diff(truth);
+        assert!(
+            truth > Duration::from_millis(20) && diff <= Duration::from_millis(40) + truth / 5,
+            "metered {metered:?}, the kernel says {truth:?}"
+        );
+    }
+
+    #[test]
     fn rapl_from_a_fake_tree_is_measured_and_a_failing_counter_falls_back() {
         let dir = tempfile::tempdir().unwrap();
         crate::powercap::fake::zone(dir.path(), "intel-rapl:0", "package-0", 1_000_000, 1 << 40);
