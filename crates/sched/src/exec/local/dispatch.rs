@@ -3,25 +3,18 @@
 //! signals on.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use sustain_core::hardware::CpuCatalog;
-use sustain_core::run::RunStatus;
-use sustain_meter::recording::Ending;
-use sustain_meter::supervise::EXIT_SUSTAIN_FAILED;
-use sustain_meter::{Recording, RunSpec, Setup, TreeRoot};
+use sustain_meter::Setup;
 
-use super::job::{Control, JobRun};
+use super::job::{self, Control, Handed};
 use super::prepare::{Prepared, prepare};
-use super::process::{Forwarder, reap, signal_tree, wait_exit};
+use super::process::Forwarder;
 use super::{Clock, LocalOptions, LocalOutcome, MAX_WAIT, Recorder};
 use crate::error::{Result, SchedError, io};
-use crate::exec::names::slurm_name;
 use crate::plan::Plan;
 
 /// What the dispatcher hears.
@@ -131,11 +124,9 @@ pub fn run(
         .zip(&jobs)
         .map(|(o, p)| {
             o.unwrap_or_else(|| {
-                not_started(
-                    p,
-                    "its thread ended without an outcome (a bug: please report it)",
-                    None,
-                )
+                p.outcome(Some(
+                    "its thread ended without an outcome (a bug: please report it)".into(),
+                ))
             })
         })
         .collect())
@@ -212,13 +203,11 @@ impl<'a> Dispatcher<'a, '_> {
             for (i, slot) in self.slots.iter_mut().enumerate() {
                 if matches!(slot, Slot::Waiting) {
                     *slot = Slot::Done;
-                    self.outcomes[i] = Some(not_started(
-                        &self.jobs[i],
-                        &format!(
-                            "not started: the run was interrupted (signal {sig}) before its slot"
-                        ),
-                        Some(sig),
-                    ));
+                    let mut o = self.jobs[i].outcome(Some(format!(
+                        "not started: the run was interrupted (signal {sig}) before its slot"
+                    )));
+                    o.interrupted = Some(sig);
+                    self.outcomes[i] = Some(o);
                 }
             }
         }
@@ -252,7 +241,8 @@ impl<'a> Dispatcher<'a, '_> {
         }
     }
 
-    /// Records the job's start, spawns its command and hands both to a thread of its own.
+    /// Opens where the job's run is recorded and hands it to a thread of its own, which
+    /// records the start, spawns the command and meters it (`job::run`).
     fn start<'s>(
         &mut self,
         scope: &'s std::thread::Scope<'s, 'a>,
@@ -261,198 +251,67 @@ impl<'a> Dispatcher<'a, '_> {
     ) {
         let jobs = self.jobs;
         let p = &jobs[i];
-        let planned = p.planned;
-        let finish = |d: &mut Self, outcome: LocalOutcome| {
-            d.slots[i] = Slot::Done;
-            d.outcomes[i] = Some(outcome);
-        };
-        let sink = match recorder.sink(planned) {
+        let sink = match recorder.sink(p.planned) {
             Ok(s) => s,
             Err(e) => {
-                let o = not_started(
-                    p,
-                    &format!("not started: where its run is recorded could not be opened: {e}"),
-                    None,
+                return self.finish(
+                    i,
+                    p.outcome(Some(format!(
+                        "not started: where its run is recorded could not be opened: {e}"
+                    ))),
                 );
-                return finish(self, o);
             }
         };
-        let Some(setup) = self.setups.get(planned.site.as_str()).cloned() else {
-            return finish(
-                self,
-                not_started(p, "not started: no setup for its site", None),
+        let Some(setup) = self.setups.get(p.planned.site.as_str()).cloned() else {
+            return self.finish(
+                i,
+                p.outcome(Some("not started: no setup for its site".into())),
             );
         };
-        let name: String = planned.job.id.chars().take(256).collect();
-        let spec = RunSpec {
-            kind: self.ctx.options.kind,
-            name,
-            command: vec!["sh".into(), "-c".into(), p.command.to_string()],
-            tags: p.tags.clone(),
+        let (ctl, rx) = mpsc::channel::<Control>();
+        let handed = Handed {
+            setup,
+            sink,
+            ctl: ctl.clone(),
+            rx,
         };
-        let mut recording =
-            match Recording::begin(setup, TreeRoot::Attached, self.ctx.cpus, spec, sink) {
-                Ok(r) => r,
-                Err(e) => {
-                    let o = not_started(
-                        p,
-                        &format!("not started: its run could not be recorded: {e}"),
-                        None,
-                    );
-                    return finish(self, o);
-                }
-            };
-        let run_id = recording.start().id.clone();
-        let started = self.ctx.clock.now();
-        let t0 = Instant::now();
-        let mut outcome = not_started(p, "", None);
-        outcome.problem = None;
-        outcome.run_id = Some(run_id.clone());
-        outcome.started = Some(started);
-
-        let child = self.spawn(p, &run_id);
-        let pid = match child {
-            Ok(pid) => pid,
-            Err(e) => {
-                let done = recording.failed_to_start("sh", e, t0.elapsed());
-                outcome.ended = Some(self.ctx.clock.now());
-                outcome.status = done.view.end.as_ref().map(|e| e.status);
-                outcome.exit_code = Some(done.exit_code);
-                outcome.problem = Some(match (&done.spawn_error, &done.end_error) {
-                    (_, Some(e)) => format!(
-                        "could not start, and the end of its run could not be recorded: {e}"
-                    ),
-                    (Some(e), None) => format!("could not start: {e}"),
-                    (None, None) => "could not start".into(),
-                });
-                return finish(self, outcome);
-            }
-        };
-        recording.attach(pid as u32);
-
-        let (ctl, ctl_rx) = mpsc::channel::<Control>();
-        let waiter = ctl.clone();
-        let spawned = std::thread::Builder::new()
-            .name("sustain-job-waiter".into())
+        let (ctx, done) = (self.ctx, self.tx.clone());
+        let thread = std::thread::Builder::new()
+            .name("sustain-job".into())
             .spawn_scoped(scope, move || {
-                let _ = waiter.send(match wait_exit(pid) {
-                    Ok(raw) => Control::Exited(raw),
-                    Err(e) => Control::Lost(e.to_string()),
+                let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    job::run(ctx, p, handed)
+                }))
+                .unwrap_or_else(|_| {
+                    p.outcome(Some(
+                        "its thread failed (a bug: please report it); its processes were killed and its run stays incomplete"
+                            .into(),
+                    ))
                 });
+                let _ = done.send(Event::Done(i, Box::new(outcome)));
             });
-        if let Err(e) = spawned {
-            // Without a waiter the exit would never be seen: stop the job and say why.
-            signal_tree(pid, libc::SIGKILL);
-            let _ = wait_exit(pid);
-            reap(pid);
-            let ending = Ending {
-                status: RunStatus::Failed,
-                exit_code: Some(EXIT_SUSTAIN_FAILED),
-                signal: None,
-                duration: t0.elapsed(),
-                notes: vec![format!("the executor could not wait for the job: {e}")],
-                outcomes: serde_json::json!({}),
-            };
-            let (tx, rx) = mpsc::channel();
-            let _ = tx.send(());
-            let done = recording.watch(&rx, |()| Some(ending.clone()));
-            outcome.status = Some(RunStatus::Failed);
-            outcome.exit_code = Some(done.exit_code);
-            outcome.ended = Some(self.ctx.clock.now());
-            outcome.problem = Some(format!("killed: the executor could not wait for it: {e}"));
-            return finish(self, outcome);
+        if let Err(e) = thread {
+            return self.finish(
+                i,
+                p.outcome(Some(format!(
+                    "not started: the executor could not start a thread for it: {e}"
+                ))),
+            );
         }
-
-        let deadline = planned.job.deadline;
         for w in p.segments.windows(2) {
             self.push(w[0].end, i, Action::Pause);
             self.push(w[1].start, i, Action::Resume);
         }
         if self.ctx.options.kill_at_deadline {
-            self.push(deadline, i, Action::Deadline);
+            self.push(p.planned.job.deadline, i, Action::Deadline);
         }
-        self.slots[i] = Slot::Running(ctl.clone());
+        self.slots[i] = Slot::Running(ctl);
         self.running += 1;
-
-        let job = JobRun {
-            prepared: p,
-            ctx: self.ctx,
-            pid,
-            t0,
-            started,
-            ctl,
-            paused_since: None,
-            paused: Duration::ZERO,
-            pauses: 0,
-            stopped: Vec::new(),
-            interrupted: None,
-            killed_at_deadline: false,
-            notes: Vec::new(),
-        };
-        let done_tx = self.tx.clone();
-        let thread = std::thread::Builder::new()
-            .name("sustain-job".into())
-            .spawn_scoped(scope, move || {
-                let outcome = job.supervise(recording, ctl_rx, outcome);
-                let _ = done_tx.send(Event::Done(i, Box::new(outcome)));
-            });
-        if let Err(e) = thread {
-            // The recording moved into the closure that failed to start; the run stays
-            // incomplete in the ledger. Stop the job rather than leave it unmetered.
-            signal_tree(pid, libc::SIGKILL);
-            self.running -= 1;
-            let mut o = not_started(p, "", None);
-            o.problem = Some(format!(
-                "killed at once: the executor could not start its meter thread ({e}); its run stays incomplete"
-            ));
-            finish(self, o);
-        }
     }
 
-    /// Spawns `sh -c COMMAND` in a process group of its own; returns its pid.
-    fn spawn(&self, p: &Prepared<'_>, run_id: &str) -> std::io::Result<i32> {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(p.command)
-            .process_group(0)
-            .stdin(Stdio::null())
-            .env("SUSTAIN_JOB_ID", &p.planned.job.id)
-            .env("SUSTAIN_RUN_ID", run_id)
-            .env("SUSTAIN_PLAN_ID", self.ctx.plan_id);
-        if let Some(dir) = &self.ctx.options.output_dir {
-            let path = dir.join(format!("{}.out", slurm_name(&p.planned.job.id)));
-            let file = File::options()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            cmd.stdout(file.try_clone()?).stderr(file);
-        }
-        let child = cmd.spawn()?;
-        // Reaped by this module (wait_exit, then reap), never by `Child::wait`.
-        Ok(child.id() as i32)
-    }
-}
-
-/// The outcome of a job that did not start.
-fn not_started(p: &Prepared<'_>, why: &str, interrupted: Option<i32>) -> LocalOutcome {
-    LocalOutcome {
-        job_id: p.planned.job.id.clone(),
-        origin: p.planned.job.origin.clone(),
-        site: p.planned.site.clone(),
-        run_id: None,
-        status: None,
-        exit_code: None,
-        planned_start: p.segments[0].start,
-        planned_end: p.segments[p.segments.len() - 1].end,
-        started: None,
-        ended: None,
-        pauses: 0,
-        paused: Duration::ZERO,
-        overran: false,
-        missed_deadline: false,
-        killed_at_deadline: false,
-        interrupted,
-        problem: Some(why.to_string()),
+    /// Records the outcome of a job that will not run.
+    fn finish(&mut self, i: usize, outcome: LocalOutcome) {
+        self.slots[i] = Slot::Done;
+        self.outcomes[i] = Some(outcome);
     }
 }

@@ -3,20 +3,21 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use sustain_core::run::RunStatus;
 use sustain_core::sink::RunSink;
-use sustain_meter::Recording;
 use sustain_meter::recording::Ending;
 use sustain_meter::supervise::{EXIT_SUSTAIN_FAILED, classify};
+use sustain_meter::{Recording, RunSpec, Setup, TreeRoot};
 
 use super::dispatch::Context;
 use super::prepare::{Prepared, trim_number};
-use super::process::{reap, signal_tree};
+use super::process::{reap, signal_tree, spawn, wait_exit};
 use super::{LocalOutcome, TAG_TIME};
+use crate::exec::names::slurm_name;
 
 /// What a job's thread hears.
 #[derive(Debug)]
@@ -37,30 +38,153 @@ pub(super) enum Control {
     Signal(i32),
 }
 
-/// One running job, on its own thread.
-pub(super) struct JobRun<'a, 'p> {
-    pub(super) prepared: &'a Prepared<'p>,
-    pub(super) ctx: &'a Context<'a>,
-    pub(super) pid: i32,
-    pub(super) t0: Instant,
-    pub(super) started: NaiveDateTime,
+/// What a job's thread is given: where its run is recorded and how it is metered, and its
+/// control channel (the dispatcher keeps a sender).
+pub(super) struct Handed {
+    /// The site's setup.
+    pub(super) setup: Setup,
+    /// Where its run is written.
+    pub(super) sink: Box<dyn RunSink + Send>,
+    /// A sender to its own channel (the waiter's and the grace timer's).
     pub(super) ctl: Sender<Control>,
-    pub(super) paused_since: Option<Instant>,
-    pub(super) paused: Duration,
-    pub(super) pauses: u32,
+    /// Its channel.
+    pub(super) rx: Receiver<Control>,
+}
+
+/// Runs one job on the calling thread (its own): records its start, spawns its command,
+/// meters it until it exits while acting on the dispatcher's messages, records its end, and
+/// returns its outcome. Nothing is run when its start cannot be recorded.
+pub(super) fn run(ctx: &Context<'_>, p: &Prepared<'_>, handed: Handed) -> LocalOutcome {
+    let Handed {
+        setup,
+        sink,
+        ctl,
+        rx,
+    } = handed;
+    let spec = RunSpec {
+        kind: ctx.options.kind,
+        name: p.planned.job.id.chars().take(256).collect(),
+        command: vec!["sh".into(), "-c".into(), p.command.to_string()],
+        tags: p.tags.clone(),
+    };
+    let mut recording = match Recording::begin(setup, TreeRoot::Attached, ctx.cpus, spec, sink) {
+        Ok(r) => r,
+        Err(e) => {
+            return p.outcome(Some(format!(
+                "not started: its run could not be recorded: {e}"
+            )));
+        }
+    };
+    let (started, t0) = (ctx.clock.now(), Instant::now());
+    let mut outcome = p.outcome(None);
+    outcome.run_id = Some(recording.start().id.clone());
+    outcome.started = Some(started);
+    let env = [
+        ("SUSTAIN_JOB_ID", p.planned.job.id.as_str()),
+        ("SUSTAIN_RUN_ID", recording.start().id.as_str()),
+        ("SUSTAIN_PLAN_ID", ctx.plan_id),
+    ];
+    let output = ctx
+        .options
+        .output_dir
+        .as_ref()
+        .map(|dir| dir.join(format!("{}.out", slurm_name(&p.planned.job.id))));
+    let pid = match spawn(p.command, &env, output.as_deref()) {
+        Ok(pid) => pid,
+        Err(e) => {
+            let done = recording.failed_to_start("sh", e, t0.elapsed());
+            outcome.ended = Some(ctx.clock.now());
+            outcome.status = done.view.end.as_ref().map(|e| e.status);
+            outcome.exit_code = Some(done.exit_code);
+            outcome.problem = Some(match (&done.spawn_error, &done.end_error) {
+                (_, Some(e)) => {
+                    format!("could not start, and the end of its run could not be recorded: {e}")
+                }
+                (Some(e), None) => format!("could not start: {e}"),
+                (None, None) => "could not start".into(),
+            });
+            return outcome;
+        }
+    };
+    // A panic past this point stops the job rather than leave it running unmetered.
+    let _guard = KillOnUnwind(pid);
+    recording.attach(pid as u32);
+    let job = JobRun {
+        prepared: p,
+        ctx,
+        pid,
+        t0,
+        started,
+        ctl: ctl.clone(),
+        paused_since: None,
+        paused: Duration::ZERO,
+        pauses: 0,
+        stopped: Vec::new(),
+        interrupted: None,
+        killed_at_deadline: false,
+        lost: None,
+        notes: Vec::new(),
+    };
+    std::thread::scope(|scope| {
+        let waiter = std::thread::Builder::new()
+            .name("sustain-job-waiter".into())
+            .spawn_scoped(scope, move || {
+                let _ = ctl.send(match wait_exit(pid) {
+                    Ok(raw) => Control::Exited(raw),
+                    Err(e) => Control::Lost(e.to_string()),
+                });
+            });
+        if let Err(e) = waiter {
+            // Without a waiter its exit would never be seen: stop it, and record why.
+            signal_tree(pid, libc::SIGKILL);
+            let _ = job.ctl.send(match wait_exit(pid) {
+                Ok(_) => Control::Lost(format!(
+                    "the executor could not start a thread to wait for it ({e}), so it was killed"
+                )),
+                Err(w) => Control::Lost(format!("{e}; {w}")),
+            });
+        }
+        job.supervise(recording, rx, outcome)
+    })
+}
+
+/// Kills the job's processes when its thread unwinds (a bug), so none runs unmetered.
+struct KillOnUnwind(i32);
+
+impl Drop for KillOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            signal_tree(self.0, libc::SIGKILL);
+        }
+    }
+}
+
+/// One running job, on its own thread.
+struct JobRun<'a, 'p> {
+    prepared: &'a Prepared<'p>,
+    ctx: &'a Context<'a>,
+    pid: i32,
+    t0: Instant,
+    started: NaiveDateTime,
+    ctl: Sender<Control>,
+    paused_since: Option<Instant>,
+    paused: Duration,
+    pauses: u32,
     /// Processes stopped one by one (outside the job's process group).
-    pub(super) stopped: Vec<i32>,
-    pub(super) interrupted: Option<i32>,
-    pub(super) killed_at_deadline: bool,
-    pub(super) notes: Vec<String>,
+    stopped: Vec<i32>,
+    interrupted: Option<i32>,
+    killed_at_deadline: bool,
+    /// Why its exit status could not be collected.
+    lost: Option<String>,
+    notes: Vec<String>,
 }
 
 impl JobRun<'_, '_> {
-    /// Meters the job until it exits, reaps it, and returns its outcome.
-    pub(super) fn supervise(
+    /// Meters the job until it exits, reaps it, and completes its outcome.
+    fn supervise(
         mut self,
         recording: Recording<Box<dyn RunSink + Send>>,
-        rx: mpsc::Receiver<Control>,
+        rx: Receiver<Control>,
         mut outcome: LocalOutcome,
     ) -> LocalOutcome {
         let done = recording.watch(&rx, |msg| self.on(msg));
@@ -75,13 +199,13 @@ impl JobRun<'_, '_> {
         outcome.missed_deadline = ended > self.prepared.planned.job.deadline;
         outcome.killed_at_deadline = self.killed_at_deadline;
         outcome.interrupted = self.interrupted;
-        if let Some(e) = done.end_error {
-            outcome.problem = Some(format!(
+        outcome.problem = match (done.end_error, self.lost) {
+            (Some(e), _) => Some(format!(
                 "the end of its run could not be recorded ({e}); it is listed as incomplete with the samples written so far"
-            ));
-        } else if let Some(lost) = self.notes.iter().find(|n| n.starts_with("lost:")) {
-            outcome.problem = Some(lost.clone());
-        }
+            )),
+            (None, Some(lost)) => Some(lost),
+            (None, None) => None,
+        };
         outcome
     }
 
@@ -95,9 +219,9 @@ impl JobRun<'_, '_> {
             }
             Control::Lost(why) => {
                 self.resumed();
-                self.notes.push(format!(
-                    "lost: the job's exit status could not be collected: {why}"
-                ));
+                let why = format!("its exit status could not be collected: {why}");
+                self.notes.push(why.clone());
+                self.lost = Some(why);
                 Some(self.ending(RunStatus::Failed, EXIT_SUSTAIN_FAILED, None))
             }
             Control::Pause => {

@@ -1,11 +1,12 @@
 //! Checks made before anything runs or is recorded, and the tags each run carries.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use sustain_core::run::parse_tag;
 
-use super::{LocalOptions, TAG_PREFIX, TAG_TIME};
+use super::{LocalOptions, LocalOutcome, TAG_PREFIX, TAG_TIME};
 use crate::error::{Result, SchedError, invalid};
 use crate::plan::{Plan, PlannedJob, Segment};
 use crate::time::format_timestamp;
@@ -17,6 +18,32 @@ pub(super) struct Prepared<'p> {
     pub(super) command: &'p str,
     pub(super) segments: Vec<Segment>,
     pub(super) tags: BTreeMap<String, String>,
+}
+
+impl Prepared<'_> {
+    /// Its outcome before it runs: its plan, nothing run, and `problem`.
+    pub(super) fn outcome(&self, problem: Option<String>) -> LocalOutcome {
+        let job = &self.planned.job;
+        LocalOutcome {
+            job_id: job.id.clone(),
+            origin: job.origin.clone(),
+            site: self.planned.site.clone(),
+            run_id: None,
+            status: None,
+            exit_code: None,
+            planned_start: self.segments[0].start,
+            planned_end: self.segments[self.segments.len() - 1].end,
+            started: None,
+            ended: None,
+            pauses: 0,
+            paused: Duration::ZERO,
+            overran: false,
+            missed_deadline: false,
+            killed_at_deadline: false,
+            interrupted: None,
+            problem,
+        }
+    }
 }
 
 /// The tags recorded on the run of `planned` (before the options' own):

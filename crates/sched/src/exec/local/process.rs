@@ -1,7 +1,11 @@
 //! The process calls: waiting for a job without reaping it, reaping it, signalling its tree,
 //! and passing on the signals this process receives.
 
+use std::fs::File;
 use std::io::ErrorKind;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::mpsc::Sender;
 
 use super::dispatch::Event;
@@ -9,6 +13,31 @@ use crate::error::{Result, SchedError};
 
 /// The signals passed on to the running jobs.
 const FORWARDED: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Spawns `sh -c COMMAND` in a process group of its own, stdin closed, with `env` set, and
+/// its output and errors appended to `output` when given (else this process's); returns its
+/// pid. It is reaped by [`wait_exit`] then [`reap`], never by `Child::wait`.
+pub(super) fn spawn(
+    command: &str,
+    env: &[(&str, &str)],
+    output: Option<&Path>,
+) -> std::io::Result<i32> {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .envs(env.iter().copied());
+    if let Some(path) = output {
+        let file = File::options()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        cmd.stdout(file.try_clone()?).stderr(file);
+    }
+    Ok(cmd.spawn()?.id() as i32)
+}
 
 /// Waits for `pid` to exit without reaping it (`WNOWAIT`), so its last CPU time is still in
 /// `/proc` for the final sample; returns its raw wait status.
