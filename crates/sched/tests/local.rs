@@ -277,11 +277,13 @@ fn an_interruptible_job_is_stopped_between_its_segments_and_resumed() {
             .split_whitespace()
             .next()
             .unwrap();
-        (runner.join().unwrap(), state.to_string())
+        let when = origin.elapsed().as_millis();
+        (runner.join().unwrap(), (state.to_string(), when))
     });
     assert_eq!(
-        state_in_gap, "T",
-        "the job's state in the gap between its segments"
+        state_in_gap.0, "T",
+        "the job's state {} ms after the start of the plan, in the gap between its segments",
+        state_in_gap.1
     );
 
     let o = &out[0];
@@ -350,9 +352,10 @@ fn overlapping_jobs_run_side_by_side_each_with_its_own_meter() {
     let (sb, si) = (rec.sink.start_of("busy"), rec.sink.start_of("idle"));
     assert_ne!(sb.id, si.id);
     let (eb, ei) = (rec.sink.end_of(&sb.id), rec.sink.end_of(&si.id));
-    // Each meter counts its own tree only (the busy one gets what CPU the machine spares).
+    // Each meter counts its own tree only: were the idle job's counting the busy one's
+    // processes, it would show as much CPU time (the busy one gets what the machine spares).
     assert!(
-        eb.cpu_time > Duration::from_millis(100) && ei.cpu_time < Duration::from_millis(100),
+        eb.cpu_time > Duration::from_millis(20) && ei.cpu_time * 4 < eb.cpu_time,
         "busy {:?}, idle {:?}",
         eb.cpu_time,
         ei.cpu_time
@@ -414,12 +417,17 @@ fn a_job_without_a_command_or_site_is_refused_before_anything_runs() {
 
 #[test]
 fn an_interrupt_is_passed_on_to_running_and_paused_jobs_and_later_jobs_do_not_start() {
-    let mut paused = job("paused", 0.0, 2.0, "sleep 30");
+    let dir = tempfile::tempdir().unwrap();
+    // Each says when its shell is running the command: a signal that comes before may be
+    // caught by the shell itself (dash catches SIGINT under -c until it runs the command).
+    let ready = |name: &str| dir.path().join(name);
+    let command = |name: &str| format!("echo $$ > '{}'; sleep 30", ready(name).display());
+    let mut paused = job("paused", 0.0, 2.0, &command("paused"));
     paused.job.interruptible = true;
     paused.segments = vec![
         Segment {
             start: plus(0.0),
-            end: plus(0.2),
+            end: plus(1.0),
         },
         Segment {
             start: plus(10.0),
@@ -427,7 +435,7 @@ fn an_interrupt_is_passed_on_to_running_and_paused_jobs_and_later_jobs_do_not_st
         },
     ];
     let plan = plan_of(vec![
-        job("running", 0.0, 5.0, "sleep 30"),
+        job("running", 0.0, 5.0, &command("running")),
         paused,
         job("later", 5.0, 1.0, "true"),
     ]);
@@ -441,12 +449,25 @@ fn an_interrupt_is_passed_on_to_running_and_paused_jobs_and_later_jobs_do_not_st
     let began = Instant::now();
     let out = std::thread::scope(|s| {
         let runner = s.spawn(|| local::run(&plan, &opts, &clock, &mut rec).unwrap());
-        std::thread::sleep(Duration::from_millis(700));
+        // Both commands running, and the paused job stopped after its first segment (1 s).
+        let state = |name: &str| {
+            let pid = std::fs::read_to_string(ready(name)).unwrap_or_default();
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .ok()
+                .and_then(|s| Some(s.rsplit_once(')')?.1.split_whitespace().next()?.to_string()))
+        };
+        while !(state("running").is_some() && state("paused").as_deref() == Some("T")) {
+            assert!(
+                began.elapsed() < Duration::from_secs(8),
+                "the jobs never ran"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         interrupt.raise(libc::SIGINT);
         runner.join().unwrap()
     });
     assert!(
-        began.elapsed() < Duration::from_secs(4),
+        began.elapsed() < Duration::from_secs(10),
         "{:?}",
         began.elapsed()
     );

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 
 use chrono::NaiveDateTime;
@@ -95,6 +96,7 @@ pub fn run(
         plan_id: &plan_id,
         clock,
         cpus: &cpus,
+        interrupted: AtomicI32::new(0),
     };
     let outcomes = std::thread::scope(|scope| {
         let mut d = Dispatcher {
@@ -138,6 +140,9 @@ pub(super) struct Context<'a> {
     pub(super) plan_id: &'a str,
     pub(super) clock: &'a dyn Clock,
     pub(super) cpus: &'a CpuCatalog,
+    /// The signal that interrupted the run, 0 while none has: a job whose thread sees it set
+    /// before starting does not start.
+    pub(super) interrupted: AtomicI32,
 }
 
 struct Dispatcher<'a, 'p> {
@@ -212,6 +217,7 @@ impl<'a> Dispatcher<'a, '_> {
             }
         }
         self.stopping = Some(sig);
+        self.ctx.interrupted.store(sig, Ordering::SeqCst);
         for slot in &self.slots {
             if let Slot::Running(tx) = slot {
                 let _ = tx.send(Control::Signal(sig));

@@ -3,6 +3,7 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,15 @@ pub(super) fn run(ctx: &Context<'_>, p: &Prepared<'_>, handed: Handed) -> LocalO
         ctl,
         rx,
     } = handed;
+    // Interrupted between the dispatcher's start and this thread's: do not start.
+    let sig = ctx.interrupted.load(Ordering::SeqCst);
+    if sig != 0 {
+        let mut o = p.outcome(Some(format!(
+            "not started: the run was interrupted (signal {sig}) as its slot came"
+        )));
+        o.interrupted = Some(sig);
+        return o;
+    }
     let spec = RunSpec {
         kind: ctx.options.kind,
         name: p.planned.job.id.chars().take(256).collect(),
