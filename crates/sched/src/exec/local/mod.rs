@@ -12,8 +12,8 @@
 //! 3. spawns `sh -c COMMAND` in a process group of its own (stdin closed, output inherited or
 //!    written to a file per job), with `SUSTAIN_JOB_ID`, `SUSTAIN_RUN_ID` and
 //!    `SUSTAIN_PLAN_ID` set, and meters that process and its descendants
-//!    ([`TreeRoot::Attached`](sustain_meter::TreeRoot::Attached)) on a thread of its own: jobs whose slots overlap run side by
-//!    side, each with its own meter;
+//!    ([`TreeRoot::Attached`](sustain_meter::TreeRoot::Attached)) on a thread of its own:
+//!    jobs whose slots overlap run side by side, each with its own meter;
 //! 4. at the end of each segment but the last, stops the job's process group (and descendants
 //!    that left it) with `SIGSTOP`, and resumes them with `SIGCONT` at the next segment's
 //!    start. After the last segment's planned end the job is left to finish; with
@@ -40,9 +40,9 @@
 //! **Process tree.** Unlike `sustain run`, the executor is not a child subreaper: several runs
 //! share one Sustain process, and an orphan re-parented to it would not say which run it
 //! belongs to. Each run follows its own tree by process id instead, remembering every process
-//! once seen (see `sustain_meter::TreeRoot::Attached`); stopping and resuming reach the job's process group,
-//! which orphans keep unless they start a session of their own, and the descendants of its
-//! first process.
+//! once seen (see `sustain_meter::TreeRoot::Attached`); stopping and resuming reach the job's
+//! process group, which orphans keep unless they start a session of their own, and the
+//! descendants of its first process.
 //!
 //! The parts: the [`Clock`], the caller's [`Recorder`], [`LocalOptions`], the checks made
 //! before anything runs (`prepare`), the dispatcher that waits for each moment of the plan

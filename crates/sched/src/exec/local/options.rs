@@ -35,8 +35,9 @@ pub struct LocalOptions {
     pub kill_grace: Duration,
     /// Install handlers for `SIGINT`, `SIGTERM`, `SIGHUP` and `SIGQUIT` while running, and pass
     /// each signal on to the running jobs (the CLI). The handlers stay installed, doing
-    /// nothing, after [`run`](super::run) returns (signal-hook does not restore the default action), so a
-    /// caller that goes on running should leave this off and use [`Self::interrupt`].
+    /// nothing, after [`run`](super::run) returns (signal-hook does not restore the default
+    /// action), so a caller that goes on running should leave this off and use
+    /// [`Self::interrupt`].
     pub forward_signals: bool,
     /// Interrupts the run as a signal would, from another thread (a caller with its own signal
     /// handling, tests).
@@ -58,9 +59,9 @@ impl Default for LocalOptions {
     }
 }
 
-/// A handle that interrupts a [`run`](super::run) as a signal would: the signal is passed on to the running
-/// jobs and no other job starts. Raised before the run starts, it takes effect as the run
-/// starts.
+/// A handle that interrupts a [`run`](super::run) as a signal would: the signal is passed on
+/// to the running jobs and no other job starts. Raised before the run starts, it takes effect
+/// as the run starts.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt {
     inner: Arc<Mutex<InterruptSlot>>,

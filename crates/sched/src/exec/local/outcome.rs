@@ -47,7 +47,8 @@ pub struct LocalOutcome {
     pub overran: bool,
     /// It ended after its deadline.
     pub missed_deadline: bool,
-    /// It was still running at its deadline and was stopped ([`LocalOptions::kill_at_deadline`](super::LocalOptions::kill_at_deadline)).
+    /// It was still running at its deadline and was stopped
+    /// ([`LocalOptions::kill_at_deadline`](super::LocalOptions::kill_at_deadline)).
     pub killed_at_deadline: bool,
     /// The signal passed on to it, or that kept it from starting.
     pub interrupted: Option<i32>,
