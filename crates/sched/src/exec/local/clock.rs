@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{FixedOffset, NaiveDateTime, Utc};
+use chrono::{FixedOffset, NaiveDateTime, Offset, Utc};
 
 use super::MAX_WAIT;
 use crate::error::{Result, invalid};
@@ -37,7 +37,7 @@ pub struct SystemClock {
 impl SystemClock {
     /// The plan's times are UTC (the series' usual clock).
     pub fn utc() -> Self {
-        Self::at_offset(FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
+        Self::at_offset(Utc.fix())
     }
 
     /// The plan's times are at `offset` from UTC (`+01:00`: a series in Paris winter time).

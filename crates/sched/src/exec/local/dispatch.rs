@@ -308,7 +308,8 @@ impl<'a> Dispatcher<'a, '_> {
             self.push(w[0].end, i, Action::Pause);
             self.push(w[1].start, i, Action::Resume);
         }
-        if self.ctx.options.kill_at_deadline {
+        // Not a job the plan already has late, as the Slurm executor leaves out its deadline.
+        if self.ctx.options.kill_at_deadline && !p.planned.late {
             self.push(p.planned.job.deadline, i, Action::Deadline);
         }
         self.slots[i] = Slot::Running(ctl);

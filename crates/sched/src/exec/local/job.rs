@@ -235,7 +235,11 @@ impl JobRun<'_, '_> {
                 Some(self.ending(RunStatus::Failed, EXIT_SUSTAIN_FAILED, None))
             }
             Control::Pause => {
-                if self.interrupted.is_none() && self.paused_since.is_none() {
+                // Not once it is being stopped: it should be free to end.
+                if self.interrupted.is_none()
+                    && !self.killed_at_deadline
+                    && self.paused_since.is_none()
+                {
                     self.stopped = signal_tree(self.pid, libc::SIGSTOP);
                     self.paused_since = Some(Instant::now());
                     self.pauses += 1;

@@ -28,7 +28,8 @@ pub struct LocalOptions {
     /// or appended to).
     pub output_dir: Option<PathBuf>,
     /// Stop a job still running at its deadline: `SIGTERM` to its process group, then
-    /// `SIGKILL` after [`Self::kill_grace`]. Off: a job that overruns its plan or deadline is
+    /// `SIGKILL` after [`Self::kill_grace`]; not a job the plan already has late (as the Slurm
+    /// executor leaves out its deadline). Off: a job that overruns its plan or deadline is
     /// left to finish, and its outcome says so.
     pub kill_at_deadline: bool,
     /// Real time between `SIGTERM` and `SIGKILL` at the deadline.
