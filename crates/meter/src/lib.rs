@@ -14,6 +14,7 @@
 //! The sysfs root of the powercap tree can be moved with `SUSTAIN_POWERCAP_ROOT`, so tests run
 //! the RAPL sensor against fake trees.
 
+mod attached;
 pub mod cpu;
 pub mod error;
 pub mod gpu;

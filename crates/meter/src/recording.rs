@@ -2,8 +2,11 @@
 //! work starts (so every run is on record whatever happens next), samples every interval (so a
 //! killed meter leaves a recoverable, `incomplete` run), and the end with its figures.
 //!
-//! Two kinds of work are metered, through one sampling loop ([`sample_until`]):
+//! Three kinds of work are metered, through one sampling loop ([`sample_until`]):
 //! - a command Sustain wraps (`sustain run`): [`Recording::supervise`] in `supervise.rs`;
+//! - a command the caller spawns, controls and waits for itself (the local executor of
+//!   `sustain-sched`, several at once): [`Recording::attach`] and [`Recording::watch`] in
+//!   `supervise.rs`, with [`TreeRoot::Attached`];
 //! - Sustain's own work (training, evaluation, prediction): [`Recording::in_background`]
 //!   samples on a thread while the caller works, and [`Background::finish`] records the end.
 

@@ -20,6 +20,7 @@ use sustain_core::run::{ComponentEnergy, EnergyBreakdown, HostInfo, Sample};
 use sustain_core::units::Power;
 use tracing::warn;
 
+use crate::attached::AttachedTree;
 use crate::cpu::{CpuPowerModel, ModelCpuSensor, RaplCpuSensor};
 use crate::error::Result;
 use crate::gpu::GpuSensor;
@@ -41,6 +42,13 @@ pub enum TreeRoot {
     ChildrenOfSelf,
     /// This process and its descendants (Sustain metering its own work, such as training).
     SelfAndChildren,
+    /// A process the caller spawns once the start is recorded, given with
+    /// [`Sampler::attach`], and its descendants, each remembered once seen (so one re-parented
+    /// away when its parent exits stays metered); nothing before it is attached. Several runs
+    /// can be metered side by side in one process this way (the local executor of
+    /// `sustain-sched`), where `ChildrenOfSelf` would count each other's processes. See
+    /// `attached.rs` for what it cannot see.
+    Attached,
 }
 
 /// Settings of the meter.
@@ -83,6 +91,7 @@ pub struct Usage {
 pub struct Sampler {
     procfs: Procfs,
     root: TreeRoot,
+    attached: Option<AttachedTree>,
     hz: u64,
     page: u64,
     cpu: Box<dyn Sensor>,
@@ -144,6 +153,7 @@ impl Sampler {
         let mut s = Self {
             procfs,
             root,
+            attached: None,
             hz: clock_ticks_per_second(),
             page: page_size(),
             cpu,
@@ -188,8 +198,28 @@ impl Sampler {
         &self.notes
     }
 
+    /// Meters the process `pid` and its descendants from now on (with
+    /// [`TreeRoot::Attached`]; ignored with the other roots). The caller spawned it after the
+    /// start was recorded, and keeps it unreaped until the last sample.
+    pub fn attach(&mut self, pid: u32) {
+        if self.root == TreeRoot::Attached {
+            self.attached = Some(AttachedTree::new(pid));
+        }
+    }
+
     /// Cumulative CPU time, live pids and resident memory of the tree now.
-    fn tree_snapshot(&self) -> (Duration, std::collections::HashSet<u32>, u64) {
+    fn tree_snapshot(&mut self) -> (Duration, std::collections::HashSet<u32>, u64) {
+        if self.root == TreeRoot::Attached {
+            let Some(tree) = self.attached.as_mut() else {
+                return (Duration::ZERO, Default::default(), 0);
+            };
+            let now = tree.update(&self.procfs.all().unwrap_or_default());
+            return (
+                ticks_to_duration(now.ticks, self.hz),
+                now.pids,
+                now.rss_pages * self.page,
+            );
+        }
         let me = std::process::id();
         let (children_cpu, _) = procfs::rusage_children();
         let mut cpu = children_cpu;
@@ -357,6 +387,56 @@ mod tests {
         );
         assert_eq!(busy.cpu.source, sustain_core::run::EnergySource::Modelled);
         assert_eq!(busy.gpu.source, sustain_core::run::EnergySource::None);
+    }
+
+    #[test]
+    fn an_attached_process_is_metered_alone_up_to_its_exit() {
+        let cat = CpuCatalog::bundled().unwrap();
+        let mut s = Sampler::start(&model_only(), TreeRoot::Attached, &cat).unwrap();
+        let busy =
+            "end=$(($(date +%s%N) + 400000000)); while [ $(date +%s%N) -lt $end ]; do :; done";
+        let spawn = || {
+            std::process::Command::new("sh")
+                .args(["-c", busy])
+                .spawn()
+                .unwrap()
+        };
+        // A sibling as busy as the attached process: not in its tree.
+        let mut other = spawn();
+        // Reaped below with wait4, which also gives the kernel's count of its CPU time.
+        let pid = spawn().id();
+        s.attach(pid);
+        std::thread::sleep(Duration::from_millis(150));
+        s.sample();
+        // Waits for the exit without reaping, as the local executor does, so the last sample
+        // still reads the process's final times.
+        // SAFETY: waitid fills a zeroed siginfo_t for our own child.
+        let rc = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        assert_eq!(rc, 0);
+        s.sample();
+        let metered = s.usage().cpu_time;
+        // SAFETY: wait4 reaps our own child and fills the zeroed rusage.
+        let truth = unsafe {
+            let mut ru: libc::rusage = std::mem::zeroed();
+            let mut status = 0;
+            assert_eq!(libc::wait4(pid as i32, &mut status, 0, &mut ru), pid as i32);
+            let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+            tv(ru.ru_utime) + tv(ru.ru_stime)
+        };
+        other.wait().unwrap();
+        let diff = metered.abs_diff(truth);
+        assert!(
+            truth > Duration::from_millis(20) && diff <= Duration::from_millis(40) + truth / 5,
+            "metered {metered:?}, the kernel says {truth:?}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sustain_core::run::{RunStatus, RunView};
 use sustain_core::sink::{RunSink, SinkError};
@@ -77,23 +77,7 @@ impl<S: RunSink> Recording<S> {
         let t0 = Instant::now();
         let child = match std::process::Command::new(program).args(args).spawn() {
             Ok(c) => c,
-            Err(e) => {
-                let code = match e.kind() {
-                    ErrorKind::NotFound => EXIT_NOT_FOUND,
-                    _ => EXIT_CANNOT_EXECUTE,
-                };
-                let ending = Ending {
-                    status: RunStatus::FailedToStart,
-                    exit_code: Some(code),
-                    signal: None,
-                    duration: t0.elapsed(),
-                    notes: vec![format!("cannot start '{program}': {e}")],
-                    outcomes: serde_json::json!({}),
-                };
-                let mut done = self.end(Tally::default(), ending, code);
-                done.spawn_error = Some(e);
-                return Ok(done);
-            }
+            Err(e) => return Ok(self.failed_to_start(program, e, t0.elapsed())),
         };
         let child_pid = child.id() as i32;
         {
@@ -133,6 +117,84 @@ impl<S: RunSink> Recording<S> {
             outcomes: serde_json::json!({}),
         };
         Ok(self.end(tally, ending, code))
+    }
+
+    /// Meters the process `pid`, which the caller spawned after the start was recorded with
+    /// [`TreeRoot::Attached`](crate::TreeRoot::Attached), and its descendants.
+    pub fn attach(&mut self, pid: u32) {
+        self.sampler.attach(pid);
+    }
+
+    /// Records that the command `program` could not be started (`error`, after `duration`):
+    /// status `failed_to_start`, exit code [`EXIT_NOT_FOUND`] or [`EXIT_CANNOT_EXECUTE`].
+    pub fn failed_to_start(
+        self,
+        program: &str,
+        error: std::io::Error,
+        duration: Duration,
+    ) -> Supervised {
+        let code = match error.kind() {
+            ErrorKind::NotFound => EXIT_NOT_FOUND,
+            _ => EXIT_CANNOT_EXECUTE,
+        };
+        let ending = Ending {
+            status: RunStatus::FailedToStart,
+            exit_code: Some(code),
+            signal: None,
+            duration,
+            notes: vec![format!("cannot start '{program}': {error}")],
+            outcomes: serde_json::json!({}),
+        };
+        let mut done = self.end(Tally::default(), ending, code);
+        done.spawn_error = Some(error);
+        done
+    }
+
+    /// Samples until `on_message` says how the work ended, then records the end: for work the
+    /// caller spawns, controls and waits for itself (the local executor of `sustain-sched`,
+    /// which runs several commands side by side, each attached with [`Recording::attach`]).
+    ///
+    /// Messages from `rx` (the work's exit, a pause, a signal to pass on) are handed to
+    /// `on_message` as they come, between samples; it returns the ending once the work is
+    /// over. The last sample is taken after that, so the caller should still hold the process
+    /// unreaped (waited for with `WNOWAIT`) and reap it when this returns. When every sender is
+    /// gone first, the run ends `failed` with [`EXIT_SUSTAIN_FAILED`]. The sampler's notes, and
+    /// samples that could not be written, are added to the ending's notes.
+    pub fn watch<T>(
+        mut self,
+        rx: &mpsc::Receiver<T>,
+        mut on_message: impl FnMut(T) -> Option<Ending>,
+    ) -> Supervised {
+        let t0 = Instant::now();
+        let mut tally = Tally::default();
+        let (interval, id) = (self.setup.interval, self.start.id.clone());
+        let mut ending = loop {
+            let got = sample_until(&mut self.sampler, interval, rx, |s| {
+                tally.add(s, &self.sink, &id)
+            });
+            match got {
+                Some(message) => {
+                    if let Some(ending) = on_message(message) {
+                        break ending;
+                    }
+                }
+                None => {
+                    break Ending {
+                        status: RunStatus::Failed,
+                        exit_code: Some(EXIT_SUSTAIN_FAILED),
+                        signal: None,
+                        duration: t0.elapsed(),
+                        notes: vec!["the work's exit status could not be collected".into()],
+                        outcomes: serde_json::json!({}),
+                    };
+                }
+            }
+        };
+        tally.add(self.sampler.sample(), &self.sink, &id);
+        ending.notes.extend(self.sampler.notes().iter().cloned());
+        ending.notes.extend(tally.note());
+        let code = ending.exit_code.unwrap_or(EXIT_SUSTAIN_FAILED);
+        self.end(tally, ending, code)
     }
 
     /// Records the end; a failure to write it is reported, not fatal (the command has run).
@@ -224,8 +286,9 @@ fn spawn_waiter(child: i32, slot: Arc<Mutex<ChildSlot>>) -> mpsc::Receiver<ExitS
     rx
 }
 
-/// Status, exit code and signal of an exit status.
-fn classify(status: ExitStatus) -> (RunStatus, i32, Option<i32>) {
+/// Status, exit code and signal of an exit status, by the shell's conventions: the code
+/// itself, or 128+N when signal N ended it.
+pub fn classify(status: ExitStatus) -> (RunStatus, i32, Option<i32>) {
     if let Some(code) = status.code() {
         let s = if code == 0 {
             RunStatus::Succeeded

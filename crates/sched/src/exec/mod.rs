@@ -3,10 +3,14 @@
 //! - [`slurm`]: one batch script per job (`--begin` at the planned start, `--deadline`,
 //!   `--time`, `--nice` from the priority, the site as partition), submitted with `sbatch`;
 //! - [`kubernetes`]: one `batch/v1` Job per job, created suspended with the site as a node
-//!   selector, applied with `kubectl`, and released (unsuspended) when its slot comes.
+//!   selector, applied with `kubectl`, and released (unsuspended) when its slot comes;
+//! - [`local`]: each job's command run on this machine at its slots with `sh -c`, metered as
+//!   `sustain run` meters a command and recorded through a sink the caller gives, stopped
+//!   (`SIGSTOP`) between the segments of an interruptible job; jobs whose slots overlap run
+//!   side by side.
 //!
-//! Each executor has a pure part (plan → scripts or manifests, tested without any engine) and
-//! a part that runs the engine's command ([`Sbatch`](slurm::Sbatch),
+//! Slurm and Kubernetes have a pure part (plan → scripts or manifests, tested without any
+//! engine) and a part that runs the engine's command ([`Sbatch`](slurm::Sbatch),
 //! [`Kubectl`](kubernetes::Kubectl)), whose program name and environment are configurable so
 //! tests can point it at a fake or at a `PATH` without it. What is written is written before
 //! anything is run, and a failure part way names the job, quotes the engine and lists what was
@@ -18,6 +22,7 @@
 mod command;
 mod json;
 pub mod kubernetes;
+pub mod local;
 pub mod names;
 pub mod slurm;
 #[cfg(test)]
