@@ -324,3 +324,25 @@ fn forecast_error_is_seeded_and_averaged_over_seeds() {
         "a noisy forecast cannot beat the truth here"
     );
 }
+
+#[test]
+fn under_capacity_a_job_left_late_by_a_greedy_pass_is_placed_first_next_round() {
+    // Capacity 1. `a` (due 04:00) comes first in arrival order and would take the cleanest
+    // hour, 00:00–01:00; `b` must run then to meet its 01:00 deadline. A second round places
+    // `b` first and `a` in the next best hour: nobody is late.
+    let j = jobs(
+        "a,2020-03-02 00:00,60,2020-03-02 04:00,false,1,0,gb,\n\
+         b,2020-03-02 00:00,60,2020-03-02 01:00,false,1,0,gb,\n",
+    );
+    let g = grid(
+        &[("gb", &[10., 10., 50., 50., 90., 90., 90., 90.])],
+        &[("gb", 1)],
+        &j,
+    );
+    let s = sim(&g, &j, PolicyKind::Carbon);
+    assert_eq!(s.deadline_misses, 0, "{:?}", s.late_jobs);
+    assert_eq!(s.placements[1].segments, vec![(0.0, 60.0)]);
+    assert_eq!(s.placements[0].segments, vec![(60.0, 120.0)]);
+    // (10 + 50) for b and a, at 1 kW for an hour each.
+    assert!((s.policy.co2e_g - 60.0).abs() < 1e-9, "{}", s.policy.co2e_g);
+}

@@ -6,9 +6,11 @@
 //! - Interruptible: the cheapest forecast slots between submit and deadline, as many as the
 //!   duration needs (the last one in part), run in time order.
 //!
-//! Ties go to the earlier start, then to the home site. A job with no such placement (its
-//! allowed sites full until its deadline) runs at its home site as early as there is room,
-//! and is reported late.
+//! Ties go to the earlier start, then to the home site. Under capacity limits the whole list is
+//! planned again, up to [`REPAIR_ROUNDS`] times, with the jobs the previous round left late
+//! placed first; the round with the fewest late jobs (then the lowest forecast carbon) is kept.
+//! A job still without a placement by its deadline runs at its home site as early as there is
+//! room, and is reported late.
 
 use super::{Occupancy, Placement, Policy, PolicyKind, Seen, arrival_order};
 use crate::grid::{Curve, GridJob};
@@ -29,41 +31,107 @@ impl Policy for Carbon {
     }
 
     fn place(&self, seen: &Seen<'_>) -> Vec<Placement> {
-        let mut occupancy = Occupancy::new(seen);
-        let mut out: Vec<Option<Placement>> = vec![None; seen.jobs.len()];
-        for j in arrival_order(seen.jobs) {
-            let job = &seen.jobs[j];
-            let mut best: Option<(f64, usize, Segments)> = None;
-            for &site in &job.allowed {
-                let curve = &seen.forecast[site];
-                let found = if job.interruptible {
-                    cheapest_slots(job, site, curve, &occupancy)
-                } else {
-                    best_window(job, site, curve, &occupancy)
-                };
-                if let Some((cost, segments)) = found {
-                    if best
-                        .as_ref()
-                        .is_none_or(|b| cost < b.0 - EPS * b.0.abs().max(1.0))
-                    {
-                        best = Some((cost, site, segments));
-                    }
+        let mut first: Vec<usize> = Vec::new();
+        let mut is_first = vec![false; seen.jobs.len()];
+        let mut kept: Option<Round> = None;
+        let limited = seen.capacity.iter().any(Option::is_some);
+        for _ in 0..if limited { REPAIR_ROUNDS } else { 1 } {
+            let arrival = arrival_order(seen.jobs);
+            let order: Vec<usize> = first
+                .iter()
+                .copied()
+                .chain(arrival.into_iter().filter(|&j| !is_first[j]))
+                .collect();
+            let round = place_in_order(seen, &order);
+            let late = round.late.clone();
+            let better = kept
+                .as_ref()
+                .is_none_or(|k| (round.late.len(), round.cost) < (k.late.len(), k.cost));
+            if better {
+                kept = Some(round);
+            }
+            if late.is_empty() {
+                break;
+            }
+            // The jobs capacity left late go first next time: placed before the others, they
+            // take the places they need, and the others still have their windows to move in.
+            let mut more: Vec<usize> = late.into_iter().filter(|&j| !is_first[j]).collect();
+            if more.is_empty() {
+                break;
+            }
+            more.sort_by(|&a, &b| seen.jobs[a].submit.total_cmp(&seen.jobs[b].submit));
+            for &j in &more {
+                is_first[j] = true;
+            }
+            first.extend(more);
+        }
+        kept.expect("at least one round").placements
+    }
+}
+
+/// How many times the `carbon` policy re-plans under capacity limits, placing the jobs the
+/// previous round left late first.
+const REPAIR_ROUNDS: usize = 6;
+
+/// One placement of every job, in a given order.
+struct Round {
+    placements: Vec<Placement>,
+    /// Jobs finishing after their deadline.
+    late: Vec<usize>,
+    /// Forecast carbon of the whole placement (g·min/kWh × kW).
+    cost: f64,
+}
+
+fn place_in_order(seen: &Seen<'_>, order: &[usize]) -> Round {
+    let mut occupancy = Occupancy::new(seen);
+    let mut out: Vec<Option<Placement>> = vec![None; seen.jobs.len()];
+    let mut late = Vec::new();
+    let mut total = 0.0;
+    for &j in order {
+        let job = &seen.jobs[j];
+        let mut best: Option<(f64, usize, Segments)> = None;
+        for &site in &job.allowed {
+            let curve = &seen.forecast[site];
+            let found = if job.interruptible {
+                cheapest_slots(job, site, curve, &occupancy)
+            } else {
+                best_window(job, site, curve, &occupancy)
+            };
+            if let Some((cost, segments)) = found {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| cost < b.0 - EPS * b.0.abs().max(1.0))
+                {
+                    best = Some((cost, site, segments));
                 }
             }
-            let (site, segments) = match best {
-                Some((_, site, segments)) => (site, segments),
-                None => (job.home, vec![earliest_room(job, seen, &occupancy)]),
-            };
-            occupancy.book(site, &segments);
-            out[j] = Some(Placement {
-                job: j,
-                site,
-                segments,
-            });
         }
-        out.into_iter()
+        let (site, segments) = match best {
+            Some((cost, site, segments)) => {
+                total += cost * job.power_kw;
+                (site, segments)
+            }
+            None => {
+                late.push(j);
+                let run = earliest_room(job, seen, &occupancy);
+                total += seen.forecast[job.home].integral(run.0, run.1) * job.power_kw;
+                (job.home, vec![run])
+            }
+        };
+        occupancy.book(site, &segments);
+        out[j] = Some(Placement {
+            job: j,
+            site,
+            segments,
+        });
+    }
+    Round {
+        placements: out
+            .into_iter()
             .map(|p| p.expect("every job placed"))
-            .collect()
+            .collect(),
+        late,
+        cost: total,
     }
 }
 
