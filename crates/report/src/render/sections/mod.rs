@@ -96,6 +96,14 @@ pub fn report(a: &Accounts, targets: &[Progress], x: &Extras) -> Doc {
             lit("."),
         ],
     ]);
+    if a.environmental.avoided.is_some() {
+        // Its own list, so that reports without scheduling keep their bytes.
+        d.list(vec![vec![
+            lit("Carbon avoided by scheduling: "),
+            code("docs/methods/avoided-carbon.md"),
+            lit(" (modelled against fifo on the true series; never subtracted from the actual carbon)."),
+        ]]);
+    }
     d
 }
 
