@@ -551,6 +551,9 @@ mod tests {
         )
     }
 
+    /// A change that spoils a record.
+    type Spoil = Box<dyn Fn(&mut ScheduleRecord)>;
+
     fn record() -> ScheduleRecord {
         ScheduleRecord::new(
             ScheduleMode::Plan,
@@ -585,7 +588,7 @@ mod tests {
 
     #[test]
     fn bad_records_name_the_field_and_what_is_right() {
-        let cases: Vec<(Box<dyn Fn(&mut ScheduleRecord)>, &str)> = vec![
+        let cases: Vec<(Spoil, &str)> = vec![
             (
                 Box::new(|r| r.jobs[1].planned_co2e_g = -1.0),
                 "schedule.jobs[1].planned_co2e_g = -1.0 is out of bounds",

@@ -93,6 +93,9 @@ fn plan_a() -> ScheduleRecord {
     )
 }
 
+/// A change that spoils a record.
+type Spoil = Box<dyn Fn(&mut ScheduleRecord)>;
+
 fn open(dir: &tempfile::TempDir) -> SqliteLedger {
     SqliteLedger::open(&dir.path().join("l.sqlite")).unwrap()
 }
@@ -164,7 +167,7 @@ fn a_bad_schedule_is_refused_whole_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.sqlite");
     let l = open(&dir);
-    let cases: Vec<(Box<dyn Fn(&mut ScheduleRecord)>, &str)> = vec![
+    let cases: Vec<(Spoil, &str)> = vec![
         (
             Box::new(|r| r.jobs[2].planned_co2e_g = -5.0),
             "schedule.jobs[2].planned_co2e_g = -5.0 is out of bounds: expected a number of gCO2e >= 0.0",

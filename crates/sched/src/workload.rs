@@ -111,7 +111,7 @@ impl MlWorkload {
                 )
             })
             .collect();
-        drawn.sort_by(|a, b| a.0.cmp(&b.0));
+        drawn.sort_by_key(|a| a.0);
         drawn
             .into_iter()
             .enumerate()

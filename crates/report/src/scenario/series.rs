@@ -24,7 +24,7 @@ pub struct Series {
 }
 
 impl Series {
-    /// Reads a series file in any format the scheduler reads, at [`STEP_MIN`].
+    /// Reads a series file in any format the scheduler reads, resampled to `STEP_MIN` (30).
     pub fn read(path: &Path) -> Result<Self> {
         let series = sustain_sched::series::Series::read(path, STEP_MIN).map_err(|e| {
             ReportError::invalid(

@@ -17,6 +17,9 @@ use crate::grid::{Curve, GridJob};
 #[derive(Debug, Clone, Copy)]
 pub struct Carbon;
 
+/// A placement's stretches, `[start, end)` minutes.
+type Segments = Vec<(f64, f64)>;
+
 /// Slack for comparing minutes computed in floating point.
 const EPS: f64 = 1e-9;
 
@@ -30,7 +33,7 @@ impl Policy for Carbon {
         let mut out: Vec<Option<Placement>> = vec![None; seen.jobs.len()];
         for j in arrival_order(seen.jobs) {
             let job = &seen.jobs[j];
-            let mut best: Option<(f64, usize, Vec<(f64, f64)>)> = None;
+            let mut best: Option<(f64, usize, Segments)> = None;
             for &site in &job.allowed {
                 let curve = &seen.forecast[site];
                 let found = if job.interruptible {
