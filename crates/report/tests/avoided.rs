@@ -201,3 +201,38 @@ fn avoided_carbon_stands_beside_the_actual_in_every_output() {
     assert_eq!(scoped("kind:schedule"), Some(140.0));
     assert_eq!(scoped("kind:train"), None);
 }
+
+#[test]
+fn a_planted_job_is_left_out_and_named_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = ledger(&dir);
+    let p = plan();
+    l.record_schedule(&p, "test").unwrap();
+    // Written behind the ledger's back: a job whose id is markup and whose figure is absurd.
+    rusqlite::Connection::open(dir.path().join("l.sqlite"))
+        .unwrap()
+        .execute(
+            "INSERT INTO schedule_jobs (plan_id, job_id, kind, home_site, site, submit_at,
+               start_at, end_at, segments, shift_min, moved, baseline_co2e_g, planned_co2e_g,
+               avoided_co2e_g, late, tags)
+             SELECT plan_id, '<script>x</script>|y', kind, home_site, site, submit_at, start_at,
+               end_at, segments, shift_min, moved, -1, 0, -1, late, tags
+             FROM schedule_jobs WHERE job_id = 'a'",
+            [],
+        )
+        .unwrap();
+    let a = accounts(&l, &Period::parse("2026-07").unwrap(), &Scope::Company).unwrap();
+    assert_eq!(a.environmental.avoided_co2e_g, Some(150.0));
+    assert_eq!(a.excluded.len(), 1);
+    assert!(
+        a.excluded[0]
+            .problem
+            .starts_with("schedule_job.baseline_co2e_g = -1.0 is out of bounds"),
+        "{}",
+        a.excluded[0].problem
+    );
+    let [_, md, _, html]: [String; 4] = outputs(&l, &Scope::Company).try_into().unwrap();
+    assert!(!html.contains("<script>x"), "{html}");
+    assert!(html.contains("&lt;script&gt;x&lt;/script&gt;|y"), "{html}");
+    assert!(!md.contains("<script>x"), "{md}");
+}

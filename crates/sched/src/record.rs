@@ -40,6 +40,14 @@ fn to_minute(t: NaiveDateTime) -> NaiveDateTime {
         .unwrap_or(t)
 }
 
+/// Segments as the ledger keeps them: to the second, so a stretch shorter than half a second
+/// (a preemption at the instant of a start) is left out; its carbon stays in the job's figure.
+fn segments(all: impl Iterator<Item = Segment>) -> Vec<Segment> {
+    let all: Vec<Segment> = all.collect();
+    let kept: Vec<Segment> = all.iter().copied().filter(|s| s.end > s.start).collect();
+    if kept.is_empty() { all } else { kept }
+}
+
 /// The carbon of a placement on the true series, g.
 fn carbon(grid: &Grid, p: &Placement) -> f64 {
     let job = &grid.jobs[p.job];
@@ -71,13 +79,10 @@ impl Simulation {
                     grid.sites[job.home].name.clone(),
                     grid.sites[p.site].name.clone(),
                     utc(grid.time(job.submit)),
-                    p.segments
-                        .iter()
-                        .map(|&(a, b)| Segment {
-                            start: utc(grid.time(a)),
-                            end: utc(grid.time(b)),
-                        })
-                        .collect(),
+                    segments(p.segments.iter().map(|&(a, b)| Segment {
+                        start: utc(grid.time(a)),
+                        end: utc(grid.time(b)),
+                    })),
                     (fifo, carbon(grid, p)),
                     p.end() > job.deadline + 1e-6,
                 );
@@ -125,13 +130,10 @@ impl Plan {
                     home,
                     pj.site.clone(),
                     utc(to_minute(pj.job.submit)),
-                    pj.segments
-                        .iter()
-                        .map(|s| Segment {
-                            start: utc(s.start),
-                            end: utc(s.end),
-                        })
-                        .collect(),
+                    segments(pj.segments.iter().map(|s| Segment {
+                        start: utc(s.start),
+                        end: utc(s.end),
+                    })),
                     (pj.baseline_co2e_g, pj.predicted_co2e_g),
                     pj.late,
                 );

@@ -219,7 +219,7 @@ impl SqliteLedger {
             Ok(())
         } else {
             Err(LedgerError::Invalid(format!(
-                "no schedule with id {plan_id:?}; record one with `sustain schedule plan --record`"
+                "no schedule with id {plan_id:?} in this ledger; the ids are those `Business::schedules` lists"
             )))
         }
     }
