@@ -430,6 +430,65 @@ pub const GOAL_VALUE: Bound = bound(
     "every account figure of a plausible ledger is below it",
 );
 
+// --- Schedules (plans and their outcomes) ----------------------------------------------------
+
+/// Carbon of one scheduled job on the true series (under `fifo`, as planned, as run), g.
+pub const JOB_CO2E_G: Bound = bound(
+    "a number of gCO2e",
+    0.0,
+    CO2E_G.max,
+    "a job is a run: the run's carbon bound",
+);
+
+/// Carbon avoided by one scheduled job against `fifo`, g: a difference of two job figures, so
+/// negative when the schedule did worse than `fifo`.
+pub const JOB_AVOIDED_CO2E_G: Bound = bound(
+    "a number of gCO2e",
+    -CO2E_G.max,
+    CO2E_G.max,
+    "the difference of two job carbon figures",
+);
+
+/// Carbon of a whole schedule on the true series, g.
+pub const SCHEDULE_CO2E_G: Bound = bound(
+    "a number of gCO2e",
+    0.0,
+    1e15,
+    "a billion tonnes is more than the yearly emissions of all but a handful of countries",
+);
+
+/// Carbon avoided by a whole schedule against `fifo`, g.
+pub const SCHEDULE_AVOIDED_CO2E_G: Bound = bound(
+    "a number of gCO2e",
+    -SCHEDULE_CO2E_G.max,
+    SCHEDULE_CO2E_G.max,
+    "the difference of two schedule carbon figures",
+);
+
+/// How long a scheduled job waits after its submit, minutes.
+pub const SHIFT_MIN: Bound = bound(
+    "a number of minutes",
+    0.0,
+    DURATION_S.max / 60.0,
+    "no job waits longer than a run may last (20 years)",
+);
+
+/// Forecast error of a back-test, σ as a fraction of the series' mean.
+pub const FORECAST_ERROR: Bound = bound(
+    "a fraction",
+    0.0,
+    10.0,
+    "an error of ten times the mean intensity is noise, not a forecast",
+);
+
+/// Jobs in one schedule.
+pub const SCHEDULE_JOBS: Bound = bound(
+    "a number of jobs",
+    1.0,
+    1e7,
+    "ten million jobs is more than the largest clusters run in a year; a plan has at least one",
+);
+
 /// Checks that a time falls in the plausible years.
 pub fn check_time(field: &str, t: &DateTime<Utc>) -> Result<()> {
     if (FIRST_YEAR..=LAST_YEAR).contains(&t.year()) {

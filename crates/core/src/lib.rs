@@ -21,6 +21,7 @@ pub mod name;
 pub mod run;
 pub mod run_checks;
 pub mod run_json;
+pub mod schedule;
 pub mod sink;
 pub mod site;
 pub mod suggest;

@@ -1,6 +1,7 @@
 //! The business records of a ledger behind one trait: products, usage, cost lines, targets,
-//! social indicators and their index weights, saved scenarios, their hash-chained audit log,
-//! and the run totals that accounts are made of. Every change to a business record appends an
+//! social indicators and their index weights, saved scenarios, carbon-aware schedules (plans,
+//! their jobs and outcomes, and the carbon they avoided), their hash-chained audit log, and the
+//! run totals that accounts are made of. Every change to a business record appends an
 //! audit entry in the same transaction; [`Business::verify_audit`] recomputes the chain.
 //!
 //! Reads leave out what an older ledger holds outside the plausible bounds of
@@ -15,6 +16,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sustain_core::business::{
     AuditEntry, CostLine, IndexWeight, Indicator, Product, SavedScenario, Target, Usage,
+};
+use sustain_core::schedule::{
+    ScheduleJob, ScheduleMode, ScheduleOutcome, SchedulePlan, ScheduleRecord,
 };
 
 use crate::error::Result;
@@ -219,6 +223,73 @@ pub trait Business {
     /// ended runs in its scope, and the usage rows, cost lines and indicators on its days. By
     /// day, then kind.
     fn invalid_records(&self, q: &TotalsQuery) -> Result<Vec<InvalidRecord>>;
+    /// Records a schedule (a plan for execution or a simulation) whole, head and jobs in one
+    /// transaction with its audit entry, after [`ScheduleRecord::validate`]: a bad record is
+    /// refused and nothing is written. Returns its id; an id recorded already is a conflict.
+    fn record_schedule(&self, s: &ScheduleRecord, actor: &str) -> Result<String>;
+    /// The schedules recorded, newest first, as `f` narrows them.
+    fn schedules(&self, f: &ScheduleFilter) -> Result<Vec<SchedulePlan>>;
+    /// The jobs of the schedule `plan_id`, in the order recorded, as recorded.
+    fn schedule_jobs(&self, plan_id: &str) -> Result<Vec<ScheduleJob>>;
+    /// Appends what came of a job of a plan once it ran (after
+    /// [`ScheduleOutcome::validate`]); the plan's job and the run must exist.
+    fn record_schedule_outcome(&self, o: &ScheduleOutcome, actor: &str) -> Result<()>;
+    /// The outcomes recorded against the schedule `plan_id`, in order.
+    fn schedule_outcomes(&self, plan_id: &str) -> Result<Vec<ScheduleOutcome>>;
+    /// Carbon avoided by scheduling over the period and scope of `q`, grouped by `q.group`:
+    /// see [`AvoidedTotals`].
+    fn avoided_carbon(&self, q: &TotalsQuery) -> Result<Vec<AvoidedTotals>> {
+        Ok(self
+            .avoided_carbon_by(q, std::slice::from_ref(&q.group))?
+            .pop()
+            .unwrap_or_default())
+    }
+    /// [`Business::avoided_carbon`] once per grouping, from one pass over the period.
+    fn avoided_carbon_by(
+        &self,
+        q: &TotalsQuery,
+        groups: &[Group],
+    ) -> Result<Vec<Vec<AvoidedTotals>>>;
+}
+
+/// Which schedules [`Business::schedules`] lists.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleFilter {
+    /// Only simulations, or only plans for execution.
+    pub mode: Option<ScheduleMode>,
+    /// Only those recorded at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many (the newest).
+    pub limit: Option<usize>,
+}
+
+/// Carbon avoided by scheduling in a group of jobs, modelled against `fifo` on the true series
+/// (`docs/methods/avoided-carbon.md`). Counted: the jobs of plans for execution (never
+/// simulations) whose planned start falls in the period, in the scope by their site, kind and
+/// tags, within their plausible bounds; a job planned again (same id and submit) counts once,
+/// in its latest plan. A job with an outcome counts its latest outcome's figures (the run's
+/// actual carbon and the `fifo` counterfactual) instead of the planned ones. Reported beside
+/// the actual carbon of the runs, never subtracted from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AvoidedTotals {
+    /// The group's key (`all`, a site, a kind, a tag value, a month), as for [`RunTotals`].
+    pub group: String,
+    /// Jobs counted.
+    pub jobs: u64,
+    /// Of them, jobs that start after their submit.
+    pub shifted_jobs: u64,
+    /// Of them, jobs run at a site other than their home site.
+    pub moved_jobs: u64,
+    /// Of them, jobs planned to finish after their deadline.
+    pub late_jobs: u64,
+    /// Of them, jobs whose figures come from an outcome (the run that carried them out).
+    pub jobs_with_outcome: u64,
+    /// Their carbon under `fifo`, g.
+    pub baseline_co2e_g: f64,
+    /// Their carbon as scheduled (planned, or as run where an outcome says), g.
+    pub scheduled_co2e_g: f64,
+    /// `baseline − scheduled`, g (negative when scheduling did worse).
+    pub avoided_co2e_g: f64,
 }
 
 /// The kind of a record left out of the sums.
@@ -233,6 +304,10 @@ pub enum RecordKind {
     CostLine,
     /// A social indicator.
     Indicator,
+    /// A job of a schedule.
+    ScheduleJob,
+    /// An outcome of a scheduled job.
+    ScheduleOutcome,
 }
 
 impl RecordKind {
@@ -243,6 +318,8 @@ impl RecordKind {
             RecordKind::Usage => "usage",
             RecordKind::CostLine => "cost_line",
             RecordKind::Indicator => "indicator",
+            RecordKind::ScheduleJob => "schedule_job",
+            RecordKind::ScheduleOutcome => "schedule_outcome",
         }
     }
 }
@@ -252,7 +329,8 @@ impl RecordKind {
 pub struct InvalidRecord {
     /// What kind of record.
     pub kind: RecordKind,
-    /// Which: a run's id, or `#SEQ` of a usage row, cost line or indicator in its table.
+    /// Which: a run's id, `#SEQ` of a usage row, cost line or indicator in its table, or
+    /// `PLAN/JOB` of a schedule's job or outcome.
     pub id: String,
     /// Its day (a run's start day, the day a row is booked on).
     pub day: NaiveDate,

@@ -18,8 +18,8 @@ pub mod tokens;
 pub mod views;
 
 pub use business::{
-    Business, Group, InvalidRecord, RecordKind, RunOutcome, RunTotals, TotalsQuery, TrainedModel,
-    UsageTotal,
+    AvoidedTotals, Business, Group, InvalidRecord, RecordKind, RunOutcome, RunTotals,
+    ScheduleFilter, TotalsQuery, TrainedModel, UsageTotal,
 };
 pub use error::{LedgerError, Result};
 pub use ledger::{Ledger, RunFilter};

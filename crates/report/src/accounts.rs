@@ -1,14 +1,15 @@
 //! The accounts of a period and a scope, computed from the ledger by SQL aggregates (never by
 //! loading runs): environmental (energy by component, carbon location- and market-based kept
-//! apart, water), economic (run cost, cost lines, revenue from usage, profit, margin, per-unit
-//! figures) and social (fairness of evaluations, user indicators, the social index).
+//! apart, water; beside them, never subtracted, the carbon avoided by scheduling), economic
+//! (run cost, cost lines, revenue from usage, profit, margin, per-unit figures) and social
+//! (fairness of evaluations, user indicators, the social index).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sustain_core::business::CostLine;
 use sustain_ledger::{
-    Business, Group, InvalidRecord, RecordKind, RunTotals, TotalsQuery, UsageTotal,
+    AvoidedTotals, Business, Group, InvalidRecord, RecordKind, RunTotals, TotalsQuery, UsageTotal,
 };
 
 use crate::error::{ReportError, Result};
@@ -95,6 +96,21 @@ pub struct ProductUnit {
     pub sci_g_per_training_run: Option<f64>,
 }
 
+/// Carbon avoided by scheduling over a period and scope
+/// (`docs/methods/avoided-carbon.md`): the jobs of plans for execution that start in it, each
+/// against the same job under `fifo` on the true series.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Avoided {
+    /// How the figures are obtained: "modelled against fifo on the true series".
+    pub method: String,
+    /// All the jobs counted.
+    pub total: AvoidedTotals,
+    /// By the site each job runs at.
+    pub by_site: Vec<AvoidedTotals>,
+    /// By month of the planned start.
+    pub by_month: Vec<AvoidedTotals>,
+}
+
 /// The environmental account.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Environmental {
@@ -118,6 +134,14 @@ pub struct Environmental {
     pub embodied_runs: u64,
     /// Water, L.
     pub water_l: f64,
+    /// Carbon avoided by carbon-aware scheduling, g: modelled against `fifo` on the true
+    /// series, reported beside the actual carbon and never subtracted from it. Absent when no
+    /// job of a plan for execution starts in the period and scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avoided_co2e_g: Option<f64>,
+    /// What the avoided carbon is made of: the jobs, by site and by month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avoided: Option<Avoided>,
     /// Renewable share of the electricity, weighted by facility energy, over the sites whose
     /// grid mix is known (none when no site's is).
     pub renewable_share: Option<f64>,
@@ -179,6 +203,9 @@ pub struct Headline {
     pub co2e_location_g: f64,
     /// Embodied carbon of the runs that recorded one, g (none when none did).
     pub embodied_co2e_g: Option<f64>,
+    /// Carbon avoided by scheduling, g (modelled; absent when no scheduled job counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avoided_co2e_g: Option<f64>,
     /// Water, L.
     pub water_l: f64,
     /// Total cost, by currency.
@@ -224,7 +251,10 @@ fn excluded(ledger: &impl Business, period: &Period, scope: &Scope) -> Result<Ve
         .invalid_records(&query(period, scope))?
         .into_iter()
         .filter(|r| match r.kind {
-            RecordKind::Run | RecordKind::Indicator => true,
+            RecordKind::Run
+            | RecordKind::Indicator
+            | RecordKind::ScheduleJob
+            | RecordKind::ScheduleOutcome => true,
             RecordKind::Usage => scope.covers_product(&r.subject),
             RecordKind::CostLine => scope.covers_cost_scope(&r.subject),
         })
@@ -252,11 +282,31 @@ fn add_to(map: &mut BTreeMap<String, f64>, currency: &str, amount: f64) {
     *map.entry(currency.to_string()).or_default() += amount;
 }
 
+/// The carbon avoided by scheduling over `period` in `scope`, with its breakdowns; none when no
+/// scheduled job counts there.
+fn avoided(ledger: &impl Business, period: &Period, scope: &Scope) -> Result<Option<Avoided>> {
+    let mut sets = ledger
+        .avoided_carbon_by(
+            &query(period, scope),
+            &[Group::All, Group::Site, Group::Month],
+        )?
+        .into_iter();
+    let mut next = || sets.next().unwrap_or_default();
+    let (all, by_site, by_month) = (next(), next(), next());
+    Ok(all.into_iter().next().map(|total| Avoided {
+        method: sustain_core::schedule::METHOD.to_string(),
+        total,
+        by_site,
+        by_month,
+    }))
+}
+
 fn headline(
     ledger: &impl Business,
     period: &Period,
     scope: &Scope,
     all: RunTotals,
+    avoided_co2e_g: Option<f64>,
 ) -> Result<(Headline, RunTotals, Vec<UsageTotal>, Vec<CostLine>)> {
     let usage: Vec<UsageTotal> = ledger
         .usage_totals(period.from, period.to)?
@@ -282,6 +332,7 @@ fn headline(
         energy_wh: all.facility_j / J_PER_WH,
         co2e_location_g: all.co2e_location_g,
         embodied_co2e_g: (all.embodied_runs > 0).then_some(all.embodied_g),
+        avoided_co2e_g,
         water_l: all.water_l,
         cost,
         revenue,
@@ -330,11 +381,13 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
             expected: "one set per grouping".into(),
         })?;
     let list = |v: &[RunTotals]| -> Vec<Breakdown> { v.iter().map(Breakdown::from).collect() };
+    let avoided = avoided(ledger, period, scope)?;
     let (head, all, usage, lines) = headline(
         ledger,
         period,
         scope,
         all.into_iter().next().unwrap_or_default(),
+        avoided.as_ref().map(|a| a.total.avoided_co2e_g),
     )?;
     let previous_period = period.previous();
     let previous_all = ledger
@@ -342,7 +395,18 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         .into_iter()
         .next()
         .unwrap_or_default();
-    let (previous, ..) = headline(ledger, &previous_period, scope, previous_all)?;
+    let previous_avoided = ledger
+        .avoided_carbon(&query(&previous_period, scope))?
+        .into_iter()
+        .next()
+        .map(|t| t.avoided_co2e_g);
+    let (previous, ..) = headline(
+        ledger,
+        &previous_period,
+        scope,
+        previous_all,
+        previous_avoided,
+    )?;
     let mut per_product = Vec::new();
     // Products with usage, then products with runs but no usage (their per-request figures
     // are none, their per-training-run SCI is not).
@@ -418,6 +482,8 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
         embodied_co2e_g: (all.embodied_runs > 0).then_some(all.embodied_g),
         embodied_runs: all.embodied_runs,
         water_l: all.water_l,
+        avoided_co2e_g: avoided.as_ref().map(|a| a.total.avoided_co2e_g),
+        avoided: avoided.clone(),
         renewable_share: ratio(renewable_wh, known_wh),
         renewable_coverage: ratio(known_wh, all.facility_j / J_PER_WH).unwrap_or(0.0),
         by_site: list(&by_site),
@@ -503,8 +569,28 @@ pub fn accounts(ledger: &impl Business, period: &Period, scope: &Scope) -> Resul
             scope.label()
         ));
     }
+    if let Some(a) = &avoided {
+        let t = &a.total;
+        if t.late_jobs > 0 {
+            notes.push(format!(
+                "{} of {} scheduled jobs are planned to finish after their deadline (no placement by the deadline had room); their avoided carbon is counted as planned",
+                t.late_jobs, t.jobs
+            ));
+        }
+        if t.jobs_with_outcome < t.jobs {
+            notes.push(format!(
+                "the avoided carbon of {} of {} scheduled jobs is as planned: no outcome (the run that carried the job out) is recorded for them yet",
+                t.jobs - t.jobs_with_outcome,
+                t.jobs
+            ));
+        }
+    }
     let social = crate::social::social(ledger, period, scope, &query(period, scope))?;
-    let has_data = all.runs > 0 || !usage.is_empty() || !lines.is_empty() || social.has_data;
+    let has_data = all.runs > 0
+        || !usage.is_empty()
+        || !lines.is_empty()
+        || social.has_data
+        || avoided.is_some();
     let excluded = excluded(ledger, period, scope)?;
     if !excluded.is_empty() {
         notes.push(format!(

@@ -662,50 +662,160 @@ fn levers_move_the_figures_as_computed_by_hand() {
     );
 }
 
-#[test]
-fn shifting_hours_uses_the_series_ratio_within_the_window() {
-    let (dir, l) = fixture();
-    // A day of hourly intensities for 3 July and 15 August (the year is ignored): run a starts
-    // at 10:00 on 3 July (200), 100 at 11:00; run b at 10:00 on 15 August (300), 150 at 12:00.
-    let mut csv = String::from("Time,Carbon Intensity\n");
-    for h in 0..24 {
-        let (a, b) = match h {
-            11 => (100.0, 300.0),
-            12 => (200.0, 150.0),
-            _ => (200.0, 300.0),
+/// A ledger for `shift-hours`: in France on 3 July 2026, cell X (chat, infer, 10:00) holds two
+/// runs of 60 and 120 minutes (mean 90), cell Y (chat, infer, 16:00) one of 30 minutes, and a
+/// search run at 10:00 that no lever selects.
+fn shift_fixture() -> (tempfile::TempDir, SqliteLedger) {
+    let dir = tempfile::tempdir().unwrap();
+    let l = SqliteLedger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let fr = site("FR");
+    for (id, (h, m), minutes, product) in [
+        ("x1", (10, 0), 60, "chat"),
+        ("x2", (10, 20), 120, "chat"),
+        ("y", (16, 0), 30, "chat"),
+        ("s", (10, 0), 60, "search"),
+    ] {
+        let start = RunStart {
+            kind: RunKind::Infer,
+            tags: kit::tags(&[("product", product)]),
+            ..kit::run_start(id, kit::at(2026, 7, 3, h, m), &fr)
         };
-        csv += &format!("2020-07-03 {h:02}:00:00,{a}\n2020-07-03 {h:02}:30:00,{a}\n");
-        csv += &format!("2020-08-15 {h:02}:00:00,{b}\n");
+        let energy = kit::energy(3.6e6, 0.0, 0.0);
+        l.record_run(
+            &start,
+            &[],
+            &kit::run_end(&start, &fr, energy, minutes * 60),
+        )
+        .unwrap();
+    }
+    (dir, l)
+}
+
+/// A series in the old `Time,Carbon Intensity` form, every 30 minutes over 3 and 4 July 2020:
+/// 200 g/kWh except 100 from 11:00 to 12:00, 300 from 12:00, 120 from 12:30 to 13:00, and 50
+/// from 20:00 to 20:30 on 3 July.
+fn shift_series(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let mut csv = String::from("Time,Carbon Intensity\n");
+    for k in 0..96 {
+        let (day, h, m) = (3 + k / 48, (k % 48) / 2, (k % 2) * 30);
+        let v = match (day, h, m) {
+            (3, 11, _) => 100.0,
+            (3, 12, 0) => 300.0,
+            (3, 12, 30) => 120.0,
+            (3, 20, 0) => 50.0,
+            _ => 200.0,
+        };
+        csv += &format!("2020-07-{day:02} {h:02}:{m:02}:00,{v}\n");
     }
     let path = dir.path().join("series.csv");
     std::fs::write(&path, csv).unwrap();
+    path
+}
+
+#[test]
+fn shifting_hours_places_each_cells_runs_with_the_scheduler() {
+    let (dir, l) = shift_fixture();
+    shift_series(&dir);
     let base = dir.path().join("plan.toml");
-    let toml = "name = \"wait\"\n[[lever]]\ntype = \"shift-hours\"\nseries = \"series.csv\"\nwindow_hours = 3\nproduct = \"chat\"\n";
-    let r = run_scenario(&l, toml, Some(&base));
-    let (a_g, b_g) = (
-        run_g(&dir, "a", "co2e_location_g"),
-        run_g(&dir, "b", "co2e_location_g"),
-    );
-    let want = r.actual.co2e_location_g - 0.5 * a_g - 0.5 * b_g;
+    let g = |id: &str| run_g(&dir, id, "co2e_location_g");
+    let (x, y) = (g("x1") + g("x2"), g("y"));
+    let shifted = |extra: &str| {
+        run_scenario(
+            &l,
+            &format!(
+                "name = \"wait\"\n[[lever]]\ntype = \"shift-hours\"\nseries = \"series.csv\"\nproduct = \"chat\"\n{extra}"
+            ),
+            Some(&base),
+        )
+    };
+    // Figures by hand, 30-minute slots from the series above:
+    // X, 90 minutes from 10:00, due by 13:30 + window. Under fifo 10:00–11:30: 200, 200, 100
+    // (500 × 30). Starts by 13:00: 10:30 gives 200, 100, 100 (400 × 30), the lowest (11:00:
+    // 100, 100, 300 = 500; 11:30: 100, 300, 120 = 520; later ones 520 and more). Ratio 0.8.
+    // Y, 30 minutes from 16:00: 200 everywhere before 20:00, so 1 within 3 hours (due 19:30);
+    // within 4 hours (due 20:30) it starts at 20:00, at 50: ratio 0.25.
+    let r = shifted("window_hours = 3\n");
+    let want = r.actual.co2e_location_g - 0.2 * x;
     assert!(
         (r.scenario.co2e_location_g - want).abs() < 1e-6,
         "{} vs {want}",
         r.scenario.co2e_location_g
     );
     assert_eq!(r.levers[0].cells, 2);
-    // A window of one hour moves nothing.
-    let r = run_scenario(
-        &l,
-        &toml.replace("window_hours = 3", "window_hours = 1"),
-        Some(&base),
+    assert!(
+        r.levers[0].basis.contains("1 of 2 cells wait"),
+        "{}",
+        r.levers[0].basis
     );
+    let r = shifted("window_hours = 4\n");
+    let want = r.actual.co2e_location_g - 0.2 * x - 0.75 * y;
+    assert!((r.scenario.co2e_location_g - want).abs() < 1e-6);
+    // Interruptible, X takes the three cheapest slots by 16:30: 100, 100, 120 (320 × 30):
+    // ratio 0.64; Y's cheapest slot by 19:30 is still 200.
+    let r = shifted("window_hours = 3\ninterruptible = true\n");
+    let want = r.actual.co2e_location_g - 0.36 * x;
+    assert!((r.scenario.co2e_location_g - want).abs() < 1e-6);
+    // Half of the energy shifted: half the saving; the other figures do not move.
+    let r = shifted("window_hours = 3\nshare = 0.5\n");
+    let want = r.actual.co2e_location_g - 0.5 * 0.2 * x;
+    assert!((r.scenario.co2e_location_g - want).abs() < 1e-6);
+    assert_eq!(r.scenario.runs, r.actual.runs);
+    assert!((r.scenario.facility_wh - r.actual.facility_wh).abs() < 1e-9);
+}
+
+#[test]
+fn shifting_hours_leaves_cells_the_series_does_not_cover_and_names_a_gap() {
+    let (dir, l) = shift_fixture();
+    let path = shift_series(&dir);
+    // A series of 4 July only: 3 July is not in it.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let fourth: String = text
+        .lines()
+        .filter(|l| !l.starts_with("2020-07-03"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, &fourth).unwrap();
+    let base = dir.path().join("plan.toml");
+    let toml = "name = \"wait\"\n[[lever]]\ntype = \"shift-hours\"\nseries = \"series.csv\"\n";
+    let r = run_scenario(&l, toml, Some(&base));
     assert!((r.scenario.co2e_location_g - r.actual.co2e_location_g).abs() < 1e-9);
+    assert!(
+        r.notes.iter().any(|n| n.contains("3 cells have no hour")),
+        "{:?}",
+        r.notes
+    );
+    // A gap is named, not filled.
+    let gappy: String = text
+        .lines()
+        .filter(|l| !l.starts_with("2020-07-03 12:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, gappy).unwrap();
+    let f = ScenarioFile::parse(toml).unwrap();
+    let sites = SiteCatalog::bundled().unwrap();
+    let acc = AcceleratorCatalog::bundled().unwrap();
+    let ctx = Context {
+        sites: &sites,
+        accelerators: &acc,
+        file: Some(&base),
+    };
+    let e = scenario::run(
+        &l,
+        &f,
+        &Period::parse("2026-Q3").unwrap(),
+        &Scope::Company,
+        &ctx,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("gap") && e.contains("2020-07-03 12:00"), "{e}");
 }
 
 #[test]
 fn the_shared_carbon_intensity_series_read_and_lower_a_run() {
-    // The real series shipped beside the project (Wiesner et al. 2021): the lowest hour within a
-    // day is never above the hour itself, and for a German run it is strictly lower.
+    // The real series shipped beside the project (Wiesner et al. 2021): a German run of two
+    // hours on 10 March at 18:00, free to wait a day, is scheduled into hours no dirtier than
+    // its own, and here strictly cleaner.
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/carbon-intensity/ger_2020.csv");
     let s = scenario::Series::read(&path).unwrap();
@@ -713,7 +823,20 @@ fn the_shared_carbon_intensity_series_read_and_lower_a_run() {
         .unwrap()
         .and_hms_opt(18, 0, 0)
         .unwrap();
-    let (now, best) = s.now_and_best(t, 24).unwrap();
+    let submit = s.locate(t, 120.0).unwrap();
+    assert_eq!(submit.to_string(), "2020-03-10 18:00:00");
+    let placed = sustain_sched::shift::shift(
+        &s.series,
+        &[sustain_sched::shift::ShiftRequest {
+            submit,
+            duration_min: 120.0,
+            window_min: 24.0 * 60.0,
+            interruptible: false,
+        }],
+    )
+    .unwrap()[0]
+        .unwrap();
+    let (now, best) = (placed.fifo_g_per_kwh, placed.scheduled_g_per_kwh);
     assert!(best < now && best > 0.0 && now < 1000.0, "{now} {best}");
 }
 

@@ -10,7 +10,9 @@
 //! - [`policy`]: `fifo`, `priority`, `least-loaded` and `carbon`, one trait;
 //! - [`sim`]: replays jobs under a policy and accounts on the true series;
 //! - [`plan`]: a schedule to hand to an executor;
-//! - [`best`]: the best window for one job.
+//! - [`best`]: the best window for one job;
+//! - [`record`]: a simulation or a plan as a ledger record;
+//! - [`shift`]: jobs of one site shifted on a perfect forecast (a scenario's lever).
 //!
 //! Method and validation: `docs/methods/scheduling.md`.
 
@@ -23,7 +25,9 @@ pub mod input;
 pub mod job;
 pub mod plan;
 pub mod policy;
+pub mod record;
 pub mod series;
+pub mod shift;
 pub mod sim;
 pub mod svg;
 pub mod text;

@@ -64,7 +64,19 @@ fn headline(l: &SqliteLedger, period: &Period) -> ApiResult<(Headline, bool)> {
     for u in &usage {
         *revenue.entry(u.currency.clone()).or_default() += u.revenue;
     }
-    let has_data = runs.runs > 0 || !usage.is_empty() || !lines.is_empty();
+    // Carbon avoided by scheduling (plans for execution), as the report's headline has it.
+    let avoided = l
+        .avoided_carbon(&TotalsQuery {
+            from: period.start(),
+            to: period.end(),
+            tag: None,
+            site: None,
+            kind: None,
+            group: Group::All,
+        })?
+        .first()
+        .map(|t| t.avoided_co2e_g);
+    let has_data = runs.runs > 0 || !usage.is_empty() || !lines.is_empty() || avoided.is_some();
     Ok((
         Headline {
             period: period.label.clone(),
@@ -72,6 +84,7 @@ fn headline(l: &SqliteLedger, period: &Period) -> ApiResult<(Headline, bool)> {
             energy_wh: runs.facility_j / 3600.0,
             co2e_location_g: runs.co2e_location_g,
             embodied_co2e_g: runs.embodied_g,
+            avoided_co2e_g: avoided,
             water_l: runs.water_l,
             cost,
             revenue,

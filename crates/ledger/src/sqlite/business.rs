@@ -6,9 +6,12 @@ use sustain_core::business::{
     AuditEntry, CostLine, IndexWeight, Indicator, Product, SavedScenario, Target, Usage,
 };
 
+use sustain_core::schedule::{ScheduleJob, ScheduleOutcome, SchedulePlan, ScheduleRecord};
+
 use super::SqliteLedger;
 use crate::business::{
-    Business, Group, InvalidRecord, RunOutcome, RunTotals, TotalsQuery, TrainedModel, UsageTotal,
+    AvoidedTotals, Business, Group, InvalidRecord, RunOutcome, RunTotals, ScheduleFilter,
+    TotalsQuery, TrainedModel, UsageTotal,
 };
 use crate::error::Result;
 
@@ -75,5 +78,27 @@ impl Business for SqliteLedger {
     }
     fn invalid_records(&self, q: &TotalsQuery) -> Result<Vec<InvalidRecord>> {
         self.invalid_records_in(q)
+    }
+    fn record_schedule(&self, s: &ScheduleRecord, actor: &str) -> Result<String> {
+        self.insert_schedule(s, actor)
+    }
+    fn schedules(&self, f: &ScheduleFilter) -> Result<Vec<SchedulePlan>> {
+        self.list_schedules(f)
+    }
+    fn schedule_jobs(&self, plan_id: &str) -> Result<Vec<ScheduleJob>> {
+        self.jobs_of_schedule(plan_id)
+    }
+    fn record_schedule_outcome(&self, o: &ScheduleOutcome, actor: &str) -> Result<()> {
+        self.insert_schedule_outcome(o, actor)
+    }
+    fn schedule_outcomes(&self, plan_id: &str) -> Result<Vec<ScheduleOutcome>> {
+        self.outcomes_of_schedule(plan_id)
+    }
+    fn avoided_carbon_by(
+        &self,
+        q: &TotalsQuery,
+        groups: &[Group],
+    ) -> Result<Vec<Vec<AvoidedTotals>>> {
+        self.avoided_carbon_in(q, groups)
     }
 }

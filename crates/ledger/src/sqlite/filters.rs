@@ -59,6 +59,21 @@ pub(super) const USAGE: &[Figure] = &[
     fig("revenue", &bounds::MONEY, false),
 ];
 
+/// The figures of a schedule's job (`schedule_jobs`).
+pub(super) const SCHEDULE_JOBS: &[Figure] = &[
+    fig("shift_min", &bounds::SHIFT_MIN, false),
+    fig("baseline_co2e_g", &bounds::JOB_CO2E_G, false),
+    fig("planned_co2e_g", &bounds::JOB_CO2E_G, false),
+    fig("avoided_co2e_g", &bounds::JOB_AVOIDED_CO2E_G, false),
+];
+
+/// The figures of a scheduled job's outcome (`schedule_outcomes`).
+pub(super) const SCHEDULE_OUTCOMES: &[Figure] = &[
+    fig("actual_co2e_g", &bounds::JOB_CO2E_G, false),
+    fig("fifo_co2e_g", &bounds::JOB_CO2E_G, false),
+    fig("avoided_co2e_g", &bounds::JOB_AVOIDED_CO2E_G, false),
+];
+
 /// An SQL number that SQLite reads back as exactly `v`.
 fn sql_num(v: f64) -> String {
     format!("{v:e}")

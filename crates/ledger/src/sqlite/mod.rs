@@ -13,7 +13,7 @@
 //!
 //! The implementation is split by concern: `schema` (identity, WAL, migrations), `runs`, `rows`
 //! and `samples` (the [`Ledger`](crate::Ledger) trait), `products`, `social`, `totals`, `audit`,
-//! `filters`, `scope` and `plausible` (the [`Business`](crate::Business) records, the run rollups, the audit log
+//! `schedules`, `filters`, `scope` and `plausible` (the [`Business`](crate::Business) records, the run rollups, the audit log
 //! and what the read side leaves out), all through the helpers of `query`.
 
 mod audit;
@@ -26,6 +26,7 @@ pub(crate) mod query;
 mod rows;
 mod runs;
 mod samples;
+mod schedules;
 mod schema;
 mod scope;
 mod social;

@@ -17,7 +17,7 @@ use crate::error::Result;
 /// The first of `values` (in the order of `figures`) outside its bound, as the bound's error
 /// names it (`end.cpu_j = inf is out of bounds: ...`); whole numbers are checked as counts, so
 /// they are named exactly.
-fn problem(prefix: &str, figures: &[Figure], values: &[Value]) -> String {
+pub(super) fn problem(prefix: &str, figures: &[Figure], values: &[Value]) -> String {
     figures
         .iter()
         .zip(values)
@@ -143,6 +143,7 @@ impl SqliteLedger {
                 });
             }
         }
+        out.extend(self.invalid_schedule_records(q)?);
         out.sort_by_key(|a| (a.day, a.kind));
         Ok(out)
     }

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/0008_tokens.sql")),
     (9, include_str!("../../migrations/0009_fairness_index.sql")),
     (10, include_str!("../../migrations/0010_embodied.sql")),
+    (11, include_str!("../../migrations/0011_schedules.sql")),
 ];
 
 /// The schema version this Sustain writes.

@@ -13,8 +13,8 @@ use super::{SqliteLedger, check_tag_key, parse_ts, ts_bound};
 use crate::business::{Group, RunOutcome, RunTotals, TotalsQuery, TrainedModel};
 use crate::error::{LedgerError, Result};
 
-/// The key of a run's group.
-fn group_key(
+/// The key of a run's (or a scheduled job's) group.
+pub(super) fn group_key(
     g: &Group,
     started: &str,
     [site, kind, product, model, team]: &[Option<String>; 5],

@@ -62,6 +62,29 @@ pub fn csv(a: &Accounts, targets: &[Progress], x: &Extras) -> String {
         row.put("environmental", "co2e_embodied", "all", m, "g");
     }
     row.put("environmental", "water", "all", e.water_l, "L");
+    if let Some(a) = &e.avoided {
+        // Modelled against fifo on the true series; beside co2e_location, never subtracted.
+        row.put(
+            "environmental",
+            "co2e_avoided",
+            "all",
+            a.total.avoided_co2e_g,
+            "g",
+        );
+        for (name, rows) in [("site", &a.by_site), ("month", &a.by_month)] {
+            for t in rows.iter() {
+                let g = format!("{name}:{}", t.group);
+                row.put("environmental", "co2e_avoided", &g, t.avoided_co2e_g, "g");
+            }
+        }
+        row.put(
+            "environmental",
+            "scheduled_jobs",
+            "all",
+            a.total.jobs as f64,
+            "jobs",
+        );
+    }
     if let Some(r) = e.renewable_share {
         row.put("environmental", "renewable_share", "all", r, "ratio");
     }

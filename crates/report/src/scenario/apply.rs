@@ -9,6 +9,7 @@ use super::lever::{Lever, parse_change};
 use super::run::Context;
 use super::series::Series;
 use crate::error::{ReportError, Result};
+use sustain_sched::shift::{ShiftRequest, Shifted, shift};
 
 /// Looks up the measured energy factor of an optimization (`quantize`, `prune`) of a model.
 pub(crate) type Measured<'a> = dyn Fn(&str, Option<&str>) -> Option<(f64, String)> + 'a;
@@ -173,18 +174,49 @@ pub(crate) fn apply(
         Lever::ShiftHours {
             series,
             window_hours,
+            interruptible,
             ..
         } => {
             let path = resolve(series, base);
             let series = Series::read(&path)?;
             let window = window_hours.unwrap_or(24);
+            let interruptible = interruptible.unwrap_or(false);
+            // Each selected cell's runs as jobs: submitted at their start hour (the hour is all a
+            // cell keeps of their starts), as long as their mean duration (at least a minute),
+            // due window hours after they would have finished. The runs of a cell are identical
+            // jobs and capacity is unlimited, so the policy places them alike: one request
+            // stands for them all.
+            let mut requests = Vec::new();
+            let mut asked = Vec::new();
+            for (i, c) in st.cells.iter().enumerate() {
+                let minutes = c.run_min.max(1.0);
+                if let Some(t) = selects(&sel, c)
+                    .then_some(c.hour)
+                    .flatten()
+                    .and_then(|h| series.locate(h, minutes))
+                {
+                    requests.push(ShiftRequest {
+                        submit: t,
+                        duration_min: minutes,
+                        window_min: f64::from(window) * 60.0,
+                        interruptible,
+                    });
+                    asked.push(i);
+                }
+            }
+            let placed = shift(&series.series, &requests).map_err(|e| {
+                ReportError::invalid(lever("series"), path.display().to_string(), e.to_string())
+            })?;
+            let mut found: Vec<Option<Shifted>> = vec![None; st.cells.len()];
+            for (i, p) in asked.into_iter().zip(placed) {
+                found[i] = p;
+            }
             let mut missing = 0u64;
             let mut out = Vec::with_capacity(st.cells.len());
-            let (mut now_sum, mut best_sum, mut e_sum) = (0.0, 0.0, 0.0);
-            for c in st.cells.drain(..) {
-                let found = c.hour.and_then(|h| series.now_and_best(h, window));
+            let (mut now_sum, mut best_sum, mut e_sum, mut waited) = (0.0, 0.0, 0.0, 0u64);
+            for (c, found) in st.cells.drain(..).zip(found) {
                 match (selects(&sel, &c), found) {
-                    (true, Some((now, best))) if now > 0.0 => {
+                    (true, Some(p)) if p.fifo_g_per_kwh > 0.0 => {
                         changed += 1;
                         if share < 1.0 {
                             out.push(c.scaled(1.0 - share));
@@ -194,10 +226,11 @@ pub(crate) fn apply(
                             moved.runs = 0;
                         }
                         let e = moved.facility_wh();
-                        now_sum += e * now;
-                        best_sum += e * best;
+                        now_sum += e * p.fifo_g_per_kwh;
+                        best_sum += e * p.scheduled_g_per_kwh;
                         e_sum += e;
-                        moved.shift *= best / now;
+                        waited += u64::from(p.scheduled_g_per_kwh < p.fifo_g_per_kwh);
+                        moved.shift *= p.scheduled_g_per_kwh / p.fifo_g_per_kwh;
                         out.push(moved);
                     }
                     (true, _) => {
@@ -210,14 +243,15 @@ pub(crate) fn apply(
             st.cells = out;
             if missing > 0 {
                 notes.push(format!(
-                    "lever {n} (shift-hours): {missing} cells have no hour in {} and are left as they are",
+                    "lever {n} (shift-hours): {missing} cells have no hour in {} that covers their runs (or it is zero there) and are left as they are",
                     series.path.display()
                 ));
             }
             let avg = |v: f64| if e_sum > 0.0 { v / e_sum } else { 0.0 };
             format!(
-                "{}: energy-weighted intensity {:.1} g/kWh at the actual hours, {:.1} at the best hour within {window} h (time-varying, applied as a ratio to each cell's booked intensity)",
+                "{}: the carbon policy of sustain-sched on this series taken as a perfect forecast, each cell's runs as jobs of their mean duration submitted at their start hour and due {window} h after they would have finished{}; energy-weighted intensity {:.1} g/kWh at the actual hours, {:.1} as scheduled ({waited} of {changed} cells wait for a lower one; applied as a ratio to each cell's booked intensity)",
                 series.path.display(),
+                if interruptible { ", interruptible" } else { "" },
                 avg(now_sum),
                 avg(best_sum)
             )

@@ -43,6 +43,9 @@ pub(crate) struct Cell {
     /// Embodied carbon the runs recorded, g: it follows the cell's runs (a split, a volume
     /// change), not its energy.
     pub(crate) embodied_g: f64,
+    /// The runs' mean wall-clock duration, minutes (a share of the cell keeps it: its runs are
+    /// as long).
+    pub(crate) run_min: f64,
 }
 
 /// The runs of `scope` over `period`, by cell.
@@ -107,6 +110,11 @@ pub(crate) fn cell(t: &RunTotals, sites: &SiteCatalog) -> Cell {
         price: if t.cost.is_empty() { None } else { price },
         fixed,
         embodied_g: t.embodied_g,
+        run_min: if t.runs > 0 {
+            t.duration_s / 60.0 / t.runs as f64
+        } else {
+            0.0
+        },
     }
 }
 

@@ -12,7 +12,7 @@ pub enum LeverKind {
     Quantize,
     /// Pruning.
     Prune,
-    /// Run in the lowest-carbon hour of a window.
+    /// Run where the scheduler places the runs within a window of an intensity series.
     ShiftHours,
     /// Change the facility overhead.
     Pue,
@@ -77,7 +77,7 @@ impl LeverKind {
             LeverKind::Quantize => "int8 quantization: energy scales by the measured factor",
             LeverKind::Prune => "pruning: energy scales by the measured factor",
             LeverKind::ShiftHours => {
-                "run in the lowest-carbon hour within a window of a time-varying intensity series"
+                "run where the scheduler's carbon policy places the runs within a window of a time-varying intensity series"
             }
             LeverKind::Pue => "change the facility overhead",
             LeverKind::ContractualPower => {
@@ -96,7 +96,7 @@ impl LeverKind {
             LeverKind::MoveSite => &["to", "from", "share"],
             LeverKind::Hardware => &["from", "to", "precision", "energy_factor", "share"],
             LeverKind::Quantize | LeverKind::Prune => &["energy_factor", "share"],
-            LeverKind::ShiftHours => &["series", "window_hours", "share"],
+            LeverKind::ShiftHours => &["series", "window_hours", "interruptible", "share"],
             LeverKind::Pue => &["pue"],
             LeverKind::ContractualPower => &["share", "g_per_kwh"],
             LeverKind::EnergyPrice => &["price_per_kwh", "currency"],
@@ -110,7 +110,9 @@ impl LeverKind {
     pub fn hint(self, field: &str) -> &'static str {
         match (self, field) {
             (LeverKind::MoveSite, "to") => "to = \"SITE\", the site moved to",
-            (LeverKind::ShiftHours, "series") => "series = \"PATH.csv\", a carbon-intensity series",
+            (LeverKind::ShiftHours, "series") => {
+                "series = \"PATH.csv\", a carbon-intensity series in a format `sustain schedule` reads"
+            }
             (LeverKind::Pue, "pue") => "pue = 1.1",
             (LeverKind::EnergyPrice, _) => "price_per_kwh = 0.12 and currency = \"EUR\"",
             (_, "product") => "product = \"NAME\"",

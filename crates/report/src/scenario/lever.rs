@@ -109,14 +109,19 @@ pub enum Lever {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<String>,
     },
-    /// Run at the lowest-carbon hour within `window_hours` (default 24) of the intensity
-    /// `series` (CSV `Time,Carbon Intensity`).
+    /// Run where the `carbon` policy of `sustain-sched` places the runs on the intensity
+    /// `series` (any format `sustain schedule` reads), each free to finish up to
+    /// `window_hours` (default 24) after it would have.
     ShiftHours {
-        /// A carbon-intensity series (CSV `Time,Carbon Intensity`).
+        /// A carbon-intensity series (any format `sustain schedule` reads, such as CSV
+        /// `Time,Carbon Intensity`).
         series: String,
         /// How many hours a run may wait (default 24).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         window_hours: Option<u32>,
+        /// Whether the runs may be suspended and resumed (default false).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interruptible: Option<bool>,
         /// Share of the selected energy affected (0 to 1, default 1).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         share: Option<f64>,
@@ -460,6 +465,19 @@ impl Lever {
         }
         if let Lever::Pue { pue, .. } = self {
             parts.push(format!("pue={pue}"));
+        }
+        if let Lever::ShiftHours {
+            window_hours,
+            interruptible,
+            ..
+        } = self
+        {
+            if let Some(w) = window_hours {
+                parts.push(format!("window={w}h"));
+            }
+            if *interruptible == Some(true) {
+                parts.push("interruptible".into());
+            }
         }
         let share = match self {
             Lever::MoveSite { share, .. }

@@ -1,106 +1,57 @@
-//! A time-varying carbon-intensity series for the `shift-hours` lever, read from CSV
-//! (`Time,Carbon Intensity`) with the `csv` crate: quoted fields, CRLF line ends and a BOM are
-//! read as such, and each bad row is named by its line.
+//! The carbon-intensity series of the `shift-hours` lever, read with the scheduler's reader
+//! (`sustain_sched::series::Series::read`), so every format `sustain schedule` takes works here
+//! too: the shared series' `Time,Carbon Intensity` (the format this lever always read),
+//! `time,gco2_per_kwh`, Electricity Maps' exports and the UK Carbon Intensity API's JSON; a gap
+//! is named, not filled. A series stands for any year: a cell's hour is looked up at the same
+//! month, day and time in the series' own years.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDateTime};
 
 use crate::error::{ReportError, Result};
 
-/// A time-varying carbon-intensity series: hourly means by (month, day, hour).
+/// Minutes per slot the series is resampled to (the scheduler's default step).
+pub const STEP_MIN: u32 = sustain_sched::input::DEFAULT_STEP_MIN;
+
+/// A time-varying carbon-intensity series.
 #[derive(Debug, Clone)]
 pub struct Series {
     /// Where it was read from.
     pub path: PathBuf,
-    hourly: BTreeMap<(u32, u32, u32), f64>,
+    /// The series on the scheduler's step.
+    pub series: sustain_sched::series::Series,
 }
 
 impl Series {
-    /// Reads a CSV of `Time,Carbon Intensity` rows (`YYYY-MM-DD HH:MM:SS`, g/kWh), averaging
-    /// each hour. The year is dropped: a run's hour is looked up by month, day and hour.
+    /// Reads a series file in any format the scheduler reads, resampled to `STEP_MIN` (30).
     pub fn read(path: &Path) -> Result<Self> {
-        let unreadable = |e: &dyn std::fmt::Display| {
+        let series = sustain_sched::series::Series::read(path, STEP_MIN).map_err(|e| {
             ReportError::invalid(
                 "series",
                 path.display().to_string(),
-                format!("a readable CSV file of Time,Carbon Intensity rows ({e})"),
+                format!(
+                    "a carbon-intensity series in a format `sustain schedule` reads \
+                     (docs/reference/intensity-formats.md), without gaps at {STEP_MIN}-minute \
+                     steps; here: {e}"
+                ),
             )
-        };
-        let bytes = std::fs::read(path).map_err(|e| unreadable(&e))?;
-        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(bytes);
-        let mut sums: BTreeMap<(u32, u32, u32), (f64, u32)> = BTreeMap::new();
-        // Lines counted from each record's byte offset, the newlines since the previous record
-        // added up: the csv crate counts a CRLF header's line end late, so its own line
-        // number is one short after one.
-        let (mut counted_to, mut newlines) = (0usize, 0usize);
-        for record in reader.records() {
-            let record = record.map_err(|e| unreadable(&e))?;
-            let end = record
-                .position()
-                .map_or(counted_to, |p| (p.byte() as usize + 1).min(bytes.len()))
-                .max(counted_to);
-            newlines += bytes[counted_to..end]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
-            counted_to = end;
-            let line = newlines + 1;
-            let err = || {
-                ReportError::invalid(
-                    format!("series {} line {line}", path.display()),
-                    record.iter().collect::<Vec<_>>().join(","),
-                    "YYYY-MM-DD HH:MM:SS,grams per kWh",
-                )
-            };
-            if record.iter().all(str::is_empty) {
-                continue;
-            }
-            let (Some(t), Some(v), None) = (record.get(0), record.get(1), record.get(2)) else {
-                return Err(err());
-            };
-            let t = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").map_err(|_| err())?;
-            let v: f64 = v.parse().map_err(|_| err())?;
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(err());
-            }
-            let e = sums.entry((t.month(), t.day(), t.hour())).or_default();
-            e.0 += v;
-            e.1 += 1;
-        }
-        if sums.len() < 24 {
-            return Err(ReportError::invalid(
-                "series",
-                path.display().to_string(),
-                "at least a day of Time,Carbon Intensity rows",
-            ));
-        }
+        })?;
         Ok(Series {
             path: path.to_path_buf(),
-            hourly: sums
-                .into_iter()
-                .map(|(k, (s, n))| (k, s / f64::from(n)))
-                .collect(),
+            series,
         })
     }
 
-    fn at(&self, t: NaiveDateTime) -> Option<f64> {
-        self.hourly.get(&(t.month(), t.day(), t.hour())).copied()
-    }
-
-    /// The intensity at hour `t` and the lowest over the `window` hours from `t`.
-    pub fn now_and_best(&self, t: NaiveDateTime, window: u32) -> Option<(f64, f64)> {
-        let now = self.at(t)?;
-        let best = (0..window)
-            .filter_map(|h| self.at(t + chrono::Duration::hours(i64::from(h))))
-            .fold(now, f64::min);
-        Some((now, best))
+    /// The time of the series that stands for `t`: the same month, day and time of day in the
+    /// first of the series' years where the series covers `minutes` from it (none where no year
+    /// does, or on 29 February where the series' years have none).
+    pub fn locate(&self, t: NaiveDateTime, minutes: f64) -> Option<NaiveDateTime> {
+        let (first, last) = (self.series.start, self.series.end());
+        let span = chrono::Duration::minutes(minutes.max(0.0).ceil() as i64);
+        (first.year()..=last.year())
+            .filter_map(|y| t.with_year(y))
+            .find(|c| *c >= first && *c + span <= last)
     }
 }
 
@@ -108,24 +59,39 @@ impl Series {
 mod tests {
     use super::*;
 
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
     #[test]
-    fn quoted_fields_crlf_and_a_bom_read_and_bad_rows_name_their_line() {
+    fn the_old_format_reads_and_a_year_stands_for_any_other() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
+        // The format the lever always read: quoted fields, CRLF and a BOM.
         let mut text = String::from("\u{feff}Time,Carbon Intensity\r\n");
-        for h in 0..24 {
-            text += &format!("\"2020-07-03 {h:02}:00:00\",\"{}\"\r\n", 100 + h);
+        for h in 0..48 {
+            text += &format!(
+                "\"2020-07-{:02} {:02}:00:00\",\"{}\"\r\n",
+                3 + h / 24,
+                h % 24,
+                100 + h
+            );
         }
         std::fs::write(&path, &text).unwrap();
         let s = Series::read(&path).unwrap();
-        let t = chrono::NaiveDate::from_ymd_opt(2026, 7, 3)
-            .unwrap()
-            .and_hms_opt(5, 0, 0)
-            .unwrap();
-        assert_eq!(s.now_and_best(t, 3), Some((105.0, 105.0)));
-        text += "2020-07-04 00:00:00,lots\r\n";
+        assert_eq!(s.series.step_min, STEP_MIN);
+        // An hourly sample holds over two 30-minute slots.
+        assert_eq!(&s.series.values[10..12], &[105.0, 105.0]);
+        assert_eq!(
+            s.locate(t("2026-07-03 05:00"), 90.0),
+            Some(t("2020-07-03 05:00"))
+        );
+        // Past the series' end, or before its start, nothing stands for it.
+        assert_eq!(s.locate(t("2026-07-04 23:00"), 90.0), None);
+        assert_eq!(s.locate(t("2026-07-02 23:00"), 60.0), None);
+        text += "2020-07-05 00:00:00,lots\r\n";
         std::fs::write(&path, &text).unwrap();
         let e = Series::read(&path).unwrap_err().to_string();
-        assert!(e.contains("line 26") && e.contains("grams per kWh"), "{e}");
+        assert!(e.contains("s.csv") && e.contains("lots"), "{e}");
     }
 }

@@ -68,7 +68,7 @@ pub fn report(a: &Accounts, targets: &[Progress], x: &Extras) -> Doc {
         d.list(a.notes.iter().map(|n| vec![text(n)]).collect());
     }
     d.heading(2, vec![lit("Methods")]);
-    d.list(vec![
+    let mut methods = vec![
         vec![
             lit("Energy: "),
             code("docs/methods/cpu-energy.md"),
@@ -95,7 +95,16 @@ pub fn report(a: &Accounts, targets: &[Progress], x: &Extras) -> Doc {
             code("docs/methods/accounts.md"),
             lit("."),
         ],
-    ]);
+    ];
+    if a.environmental.avoided.is_some() {
+        // Only where scheduling was recorded, so that other reports keep their bytes.
+        methods.push(vec![
+            lit("Carbon avoided by scheduling: "),
+            code("docs/methods/avoided-carbon.md"),
+            lit(" (modelled against fifo on the true series; never subtracted from the actual carbon)."),
+        ]);
+    }
+    d.list(methods);
     d
 }
 
