@@ -399,3 +399,145 @@ fn bad_input_is_named_and_exits_2() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn a_recorded_plan_shows_its_avoided_carbon_in_the_report_and_a_simulation_does_not() {
+    let env = Env::new();
+    env.write(
+        "jobs.csv",
+        "id,submit,duration_min,deadline,power_kw,site\n\
+         a,2020-03-02 09:00,240,2020-03-03 09:00,2,gb\n\
+         b,2020-03-10 10:00,90,2020-03-10 18:00,1,gb\n",
+    );
+    let sim = env.run(&[
+        "schedule",
+        "simulate",
+        "--jobs",
+        "jobs.csv",
+        "--intensity",
+        &gb(),
+        "--record",
+        "--json",
+    ]);
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    let report = env.json(&["report", "--period", "2020-Q1", "--format", "json"]);
+    assert!(
+        report["environmental"].get("avoided_co2e_g").is_none(),
+        "a simulation is never counted"
+    );
+    let plan = env.json(&[
+        "schedule",
+        "plan",
+        "--jobs",
+        "jobs.csv",
+        "--intensity",
+        &gb(),
+        "--record",
+        "--tag",
+        "product=chat",
+        "--json",
+    ]);
+    let expected: f64 = plan["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["baseline_co2e_g"].as_f64().unwrap() - j["predicted_co2e_g"].as_f64().unwrap())
+        .sum();
+    assert!(expected > 0.0);
+    let report = env.json(&["report", "--period", "2020-Q1", "--format", "json"]);
+    let avoided = report["environmental"]["avoided_co2e_g"].as_f64().unwrap();
+    assert!(
+        (avoided - expected).abs() < 1e-6 * expected,
+        "report {avoided} g, plan {expected} g"
+    );
+    let added = env.run(&["product", "add", "chat", "--currency", "USD"]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let scoped = env.json(&[
+        "report",
+        "--period",
+        "2020-Q1",
+        "--scope",
+        "product:chat",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        (scoped["environmental"]["avoided_co2e_g"].as_f64().unwrap() - expected).abs()
+            < 1e-6 * expected
+    );
+}
+
+#[test]
+fn the_local_executor_runs_each_job_metered_and_records_its_outcome() {
+    let env = Env::new();
+    // A one-minute series around now: the current minute is the cleanest, so the job runs at
+    // once (the executor waits for its slot on the real clock).
+    let now = chrono::Utc::now().naive_utc();
+    let now = now - chrono::Duration::seconds(chrono::Timelike::second(&now) as i64);
+    let mut series = String::from("time,gco2_per_kwh\n");
+    for i in -5..30 {
+        let t = now + chrono::Duration::minutes(i);
+        series.push_str(&format!(
+            "{},{}\n",
+            t.format("%Y-%m-%d %H:%M"),
+            if i == 0 || i == 1 { 50 } else { 300 }
+        ));
+    }
+    env.write("s.csv", &series);
+    let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+    env.write(
+        "jobs.csv",
+        &format!(
+            "id,submit,duration_min,deadline,site,command\nhello,{},1,{},gb,echo hello from a plan\nfails,{},1,{},gb,exit 3\n",
+            fmt(now),
+            fmt(now + chrono::Duration::minutes(5)),
+            fmt(now),
+            fmt(now + chrono::Duration::minutes(5)),
+        ),
+    );
+    let o = env.run(&[
+        "schedule",
+        "run",
+        "--jobs",
+        "jobs.csv",
+        "--intensity",
+        "gb=s.csv",
+        "--step",
+        "1",
+        "--executor",
+        "local",
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "one job failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let jobs = v["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2);
+    let hello = jobs.iter().find(|j| j["job_id"] == "hello").unwrap();
+    assert_eq!(hello["exit_code"], 0);
+    let out = std::fs::read_to_string(env.path("sustain-schedule").join("hello.out")).unwrap();
+    assert!(out.contains("hello from a plan"), "{out:?}");
+    let runs = env.json(&["runs", "list", "--json"]);
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "both jobs recorded as runs");
+    let failed = runs.iter().find(|r| r["name"] == "fails").unwrap();
+    assert_eq!(failed["exit_code"], 3);
+    assert_eq!(failed["tags"]["schedule.plan"], v["plan"]);
+    let db = rusqlite::Connection::open(env.path("ledger.sqlite")).unwrap();
+    let outcomes: i64 = db
+        .query_row("SELECT count(*) FROM schedule_outcomes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(outcomes, 2, "each job that ran has its outcome");
+}

@@ -158,6 +158,30 @@ impl Plan {
     }
 }
 
+/// The outcome of a planned job that ran, from the energy its run measured: the plan's
+/// carbon per kWh (planned and fifo, on the series the plan used) times the measured energy.
+/// A job whose plan has no energy (power 0) gets zero figures.
+pub fn outcome_of(
+    plan_id: &str,
+    planned: &crate::plan::PlannedJob,
+    run_id: &str,
+    measured_kwh: f64,
+) -> sustain_core::Result<sustain_core::schedule::ScheduleOutcome> {
+    let planned_kwh = planned.job.energy_kwh();
+    let scale = if planned_kwh > 0.0 {
+        measured_kwh / planned_kwh
+    } else {
+        0.0
+    };
+    sustain_core::schedule::ScheduleOutcome::new(
+        plan_id.to_string(),
+        planned.job.id.clone(),
+        run_id.to_string(),
+        planned.predicted_co2e_g * scale,
+        planned.baseline_co2e_g * scale,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,12 @@ pub struct SimulateArgs {
     /// How the carbon policy uses the forecast: raw, or smoothed when it is noisy.
     #[arg(long, value_enum, default_value_t = ForecastUse::Smoothed)]
     pub forecast_use: ForecastUse,
+    /// Record it in the ledger (listed by the ledger; a simulation is never counted in the accounts).
+    #[arg(long)]
+    pub record: bool,
+    /// A tag of every job's record (repeatable): the scope its avoided carbon counts in.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// Write a chart of intensity, baseline load and planned load (SVG).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
@@ -123,6 +129,13 @@ pub struct PlanArgs {
     /// The policy.
     #[arg(long, value_enum, default_value_t = PolicyKind::Carbon)]
     pub policy: PolicyKind,
+    /// Record the plan in the ledger: its avoided carbon counts in the accounts of the period
+    /// of each job's planned start.
+    #[arg(long)]
+    pub record: bool,
+    /// A tag of every job's record (repeatable): the scope its avoided carbon counts in.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -179,11 +192,16 @@ pub struct JobsArgs {
 
 pub(super) const SCHEDULE_RUN_HELP: &str = "\
 Examples:
+  sustain schedule run --jobs jobs.csv --intensity gb=forecast.json --executor local --tag product=chat
   sustain schedule run --jobs jobs.csv --intensity gb=forecast.json --executor slurm
   sustain schedule run --jobs jobs.csv --intensity gb=forecast.json --executor slurm --dry-run --dir plan/
   sustain schedule run --jobs jobs.csv --intensity gb=gb.json --executor kubernetes --image python:3.12
   sustain schedule release --dir sustain-schedule          (then, at each slot, from cron)
 
+The plan is recorded in the ledger (its avoided carbon counts in the accounts); local runs are
+recorded as `schedule` runs tagged with their plan, and each job that ran gets an outcome.
+local: each job waits for its slots and runs metered here like `sustain run` (an interruptible
+job is stopped with SIGSTOP between its stretches and resumed with SIGCONT); plan times are UTC.
 slurm: one batch script per job (--begin at the planned start, --deadline, --time, --nice from
 the priority, the site as partition), submitted with sbatch; submissions are listed in
 DIR/submitted.tsv as they are made. kubernetes: one batch/v1 Job per job, created suspended with
@@ -215,6 +233,12 @@ pub struct ScheduleRunArgs {
     /// Slurm: the partition of a site not named after it (repeatable).
     #[arg(long, value_name = "SITE=PARTITION")]
     pub partition: Vec<String>,
+    /// A tag of every job's record and local run (repeatable): the scope it counts in.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Local: stop a job still running at its deadline (SIGTERM, then SIGKILL after 10 s).
+    #[arg(long)]
+    pub kill_at_deadline: bool,
     /// Kubernetes: the container image the jobs' commands run in.
     #[arg(long, default_value = "busybox:1.36")]
     pub image: String,

@@ -58,7 +58,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Indicator(c) => business::indicator(c, &settings).map(|_| exit::OK),
         Command::Scenario(c) => scenario::scenario(c, &settings).map(|_| exit::OK),
         Command::Audit(args) => strategy::audit(args, &settings),
-        Command::Schedule(c) => schedule::schedule(c).map(|_| exit::OK),
+        Command::Schedule(c) => schedule::schedule(c, &settings),
         Command::Serve(args) => serve::serve(args, &settings),
         Command::Token(c) => token::token(c, &settings).map(|_| exit::OK),
         Command::Runs(RunsCommand::Sci(args)) => {

@@ -9,20 +9,50 @@ use sustain_sched::time::{parse_duration_min, parse_timestamp};
 use sustain_sched::workload::{MlWorkload, to_csv};
 use sustain_sched::{best, svg, text};
 
+use sustain_ledger::Business;
+use sustain_meter::Settings;
+use sustain_sched::record::Tags;
+
 use crate::args::{BestArgs, JobsArgs, PlanArgs, ScheduleCommand, ScheduleInputs, SimulateArgs};
 
-use super::out;
+use super::business::actor;
+use super::{open_ledger, out};
 
-/// `sustain schedule ...`.
-pub fn schedule(cmd: ScheduleCommand) -> Result<()> {
+/// `sustain schedule ...`; returns the exit code.
+pub fn schedule(cmd: ScheduleCommand, settings: &Settings) -> Result<i32> {
+    let ok = |r: Result<()>| r.map(|_| crate::exit::OK);
     match cmd {
-        ScheduleCommand::Simulate(args) => simulate_cmd(args),
-        ScheduleCommand::Plan(args) => plan_cmd(args),
-        ScheduleCommand::Best(args) => best_cmd(args),
-        ScheduleCommand::Jobs(args) => jobs_cmd(args),
-        ScheduleCommand::Run(args) => super::schedule_run::run(args),
-        ScheduleCommand::Release(args) => super::schedule_run::release(args),
+        ScheduleCommand::Simulate(args) => ok(simulate_cmd(args, settings)),
+        ScheduleCommand::Plan(args) => ok(plan_cmd(args, settings)),
+        ScheduleCommand::Best(args) => ok(best_cmd(args)),
+        ScheduleCommand::Jobs(args) => ok(jobs_cmd(args)),
+        ScheduleCommand::Run(args) => super::schedule_run::run(args, settings),
+        ScheduleCommand::Release(args) => ok(super::schedule_run::release(args)),
     }
+}
+
+/// `--tag KEY=VALUE` flags as the tags of every job's record.
+pub(super) fn tags(flags: &[String]) -> Result<Tags> {
+    flags
+        .iter()
+        .map(|t| sustain_core::run::parse_tag(t).map_err(Into::into))
+        .collect()
+}
+
+/// Records a schedule in the ledger and says so on stderr; returns its id.
+pub(super) fn record(
+    settings: &Settings,
+    rec: &sustain_core::schedule::ScheduleRecord,
+) -> Result<String> {
+    let ledger = open_ledger(settings)?;
+    let id = ledger.record_schedule(rec, &actor())?;
+    eprintln!(
+        "sustain: recorded {} {id} ({} jobs) in {}",
+        rec.plan.mode.as_str(),
+        rec.jobs.len(),
+        settings.ledger_path.display()
+    );
+    Ok(id)
 }
 
 pub(super) fn inputs(args: &ScheduleInputs) -> Result<Inputs, SchedError> {
@@ -43,7 +73,8 @@ pub(super) fn inputs(args: &ScheduleInputs) -> Result<Inputs, SchedError> {
     })
 }
 
-fn simulate_cmd(args: SimulateArgs) -> Result<()> {
+fn simulate_cmd(args: SimulateArgs, settings: &Settings) -> Result<()> {
+    let job_tags = tags(&args.tags)?;
     if !(args.forecast_error.is_finite() && (0.0..=1.0).contains(&args.forecast_error)) {
         return Err(SchedError::Invalid {
             what: "--forecast-error".into(),
@@ -71,6 +102,12 @@ fn simulate_cmd(args: SimulateArgs) -> Result<()> {
             forecast_use: args.forecast_use,
         },
     );
+    if args.record {
+        record(
+            settings,
+            &sim.to_record(&loaded.grid, &loaded.jobs, &job_tags),
+        )?;
+    }
     if let Some(path) = &args.svg {
         std::fs::write(path, svg::chart(&loaded.grid, &sim))
             .with_context(|| format!("writing {}", path.display()))?;
@@ -81,14 +118,14 @@ fn simulate_cmd(args: SimulateArgs) -> Result<()> {
     out(&text::simulation(&sim))
 }
 
-fn plan_cmd(args: PlanArgs) -> Result<()> {
+fn plan_cmd(args: PlanArgs, settings: &Settings) -> Result<()> {
+    let job_tags = tags(&args.tags)?;
     let loaded = inputs(&args.inputs)?.load()?;
-    let p = plan(
-        &loaded.grid,
-        &loaded.jobs,
-        args.policy,
-        sustain_sched::forecast::ForecastUse::Raw,
-    );
+    let use_ = sustain_sched::forecast::ForecastUse::Raw;
+    let p = plan(&loaded.grid, &loaded.jobs, args.policy, use_);
+    if args.record {
+        record(settings, &p.to_record(use_, &job_tags))?;
+    }
     if args.json {
         return out(&format!("{}\n", serde_json::to_string_pretty(&p)?));
     }

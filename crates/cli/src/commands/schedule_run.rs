@@ -12,17 +12,29 @@ use sustain_sched::forecast::ForecastUse;
 use sustain_sched::sim::plan;
 use sustain_sched::time::{format_timestamp, parse_timestamp};
 
+use sustain_ledger::{Business, Ledger};
+use sustain_meter::Settings;
+use sustain_sched::exec::local::{self, LocalOptions, SettingsRecorder, SystemClock};
+
 use crate::args::{ReleaseArgs, ScheduleRunArgs};
 
-use super::out;
-use super::schedule::inputs;
+use super::business::actor;
+use super::schedule::{inputs, record, tags};
+use super::{open_ledger, out};
 
-/// `sustain schedule run`.
-pub fn run(args: ScheduleRunArgs) -> Result<()> {
+/// `sustain schedule run`; returns the exit code.
+pub fn run(args: ScheduleRunArgs, settings: &Settings) -> Result<i32> {
+    let job_tags = tags(&args.tags)?;
     let loaded = inputs(&args.inputs)?.load()?;
     let p = plan(&loaded.grid, &loaded.jobs, args.policy, ForecastUse::Raw);
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
+    if args.executor == Executor::Local {
+        return run_local(&args, &p, &job_tags, settings);
+    }
+    if !args.dry_run {
+        record(settings, &p.to_record(ForecastUse::Raw, &job_tags))?;
+    }
     // (job id, what it became, where it is written)
     let mut rows: Vec<(String, String, String)> = Vec::new();
     let what = match args.executor {
@@ -90,14 +102,7 @@ pub fn run(args: ScheduleRunArgs) -> Result<()> {
                 "applied to Kubernetes, suspended until `sustain schedule release`"
             }
         }
-        Executor::Local => {
-            return Err(SchedError::Invalid {
-                what: "--executor".into(),
-                value: "local".into(),
-                expected: "slurm or kubernetes in this build".into(),
-            }
-            .into());
-        }
+        Executor::Local => unreachable!("run_local above"),
     };
     if args.json {
         let jobs: Vec<_> = rows
@@ -109,13 +114,14 @@ pub fn run(args: ScheduleRunArgs) -> Result<()> {
                        "handed_over": became, "file": file})
             })
             .collect();
-        return out(&format!(
+        out(&format!(
             "{}\n",
             serde_json::to_string_pretty(
                 &json!({"executor": format!("{:?}", args.executor).to_lowercase(),
                 "dir": args.dir.display().to_string(), "dry_run": args.dry_run, "jobs": jobs})
             )?
-        ));
+        ))?;
+        return Ok(crate::exit::OK);
     }
     let mut t = table();
     t.set_header(vec!["job", "site", "start", "handed over", "file"]);
@@ -128,7 +134,57 @@ pub fn run(args: ScheduleRunArgs) -> Result<()> {
             user(file),
         ]);
     }
-    out(&format!("{} jobs {what}:\n{t}\n", rows.len()))
+    out(&format!("{} jobs {what}:\n{t}\n", rows.len()))?;
+    Ok(crate::exit::OK)
+}
+
+/// `--executor local`: record the plan, run each job metered at its slots, record each job's
+/// outcome from the energy its run measured.
+fn run_local(
+    args: &ScheduleRunArgs,
+    p: &sustain_sched::plan::Plan,
+    job_tags: &sustain_sched::record::Tags,
+    settings: &Settings,
+) -> Result<i32> {
+    let plan_id = record(settings, &p.to_record(ForecastUse::Raw, job_tags))?;
+    let options = LocalOptions {
+        plan_id: Some(plan_id.clone()),
+        tags: job_tags.clone(),
+        output_dir: Some(args.dir.clone()),
+        kill_at_deadline: args.kill_at_deadline,
+        ..LocalOptions::default()
+    };
+    let mut recorder = SettingsRecorder::new(settings, |_job| {
+        let ledger = open_ledger(settings).map_err(sustain_core::sink::SinkError::from)?;
+        Ok(Box::new(ledger) as Box<dyn sustain_core::sink::RunSink + Send>)
+    });
+    let outcomes = local::run(p, &options, &SystemClock::utc(), &mut recorder)?;
+    // Each job that ran and was recorded gets its outcome: the plan's figures per kWh times
+    // the energy its run measured.
+    let ledger = open_ledger(settings)?;
+    for o in &outcomes {
+        let (Some(run_id), Some(planned)) =
+            (&o.run_id, p.jobs.iter().find(|j| j.job.id == o.job_id))
+        else {
+            continue;
+        };
+        let Ok(view) = ledger.run(run_id) else {
+            continue;
+        };
+        let Some(end) = &view.end else { continue };
+        let outcome =
+            sustain_sched::record::outcome_of(&plan_id, planned, run_id, end.energy.total().kwh())?;
+        ledger.record_schedule_outcome(&outcome, &actor())?;
+    }
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({"plan": plan_id, "jobs": outcomes}))?
+        ))?;
+    } else {
+        out(&local::render(&outcomes))?;
+    }
+    Ok(local::exit_code(&outcomes))
 }
 
 /// `sustain schedule release`.
