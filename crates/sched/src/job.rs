@@ -3,7 +3,8 @@
 //! CSV columns (header names, any order): `id`, `submit`, `duration_min`, `deadline` (the job
 //! must *finish* by then) required; `interruptible` (true/false, default false), `power_kw`
 //! (default 1.0) or `gpus` with `device` (a catalog accelerator: gpus × its typical training
-//! draw), `priority` (integer, higher first, default 0), `site` (home site: where and when the
+//! draw), `params` and `tokens` (with `gpus` and `device`, and no `duration_min`: the duration
+//! and draw of `sustain estimate train` for that model size), `priority` (integer, higher first, default 0), `site` (home site: where and when the
 //! baseline runs it), `sites` (allowed sites, `;`-separated; default the home site only),
 //! `command` (what an executor runs). TOML: the same fields in `[[job]]` tables.
 
@@ -77,6 +78,8 @@ struct RawJob {
     power_kw: Option<String>,
     gpus: Option<String>,
     device: Option<String>,
+    params: Option<String>,
+    tokens: Option<String>,
     priority: Option<String>,
     site: Option<String>,
     sites: Option<String>,
@@ -84,7 +87,7 @@ struct RawJob {
 }
 
 /// The columns a jobs file may have, for messages.
-pub const COLUMNS: &str = "id, submit, duration_min, deadline, interruptible, power_kw, gpus, device, priority, site, sites, command";
+pub const COLUMNS: &str = "id, submit, duration_min, deadline, interruptible, power_kw, gpus, device, params, tokens, priority, site, sites, command";
 
 /// Reads jobs from a `.csv` or `.toml` file.
 pub fn read(path: &Path) -> Result<Vec<Job>> {
@@ -221,18 +224,30 @@ fn check(origin: &str, raw: RawJob) -> Result<Job> {
         &at_job("deadline"),
         required(origin, "deadline", &raw.deadline)?,
     )?;
-    let d = required(origin, "duration_min", &raw.duration_min)?;
-    let duration_min: f64 = d
-        .parse()
-        .ok()
-        .filter(|v: &f64| v.is_finite() && *v > 0.0 && *v <= 366.0 * 1440.0)
-        .ok_or_else(|| {
-            invalid(
+    let estimated = estimated(&at_job, &raw)?;
+    let duration_min: f64 = match (&estimated, given(&raw.duration_min)) {
+        (Some(_), Some(d)) => {
+            return Err(invalid(
                 at_job("duration_min"),
                 d,
-                "minutes, above 0 and at most a year",
-            )
-        })?;
+                "either duration_min or params and tokens (estimated), not both",
+            ));
+        }
+        (Some(e), None) => e.0,
+        (None, _) => {
+            let d = required(origin, "duration_min", &raw.duration_min)?;
+            d.parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v > 0.0 && *v <= 366.0 * 1440.0)
+                .ok_or_else(|| {
+                    invalid(
+                        at_job("duration_min"),
+                        d,
+                        "minutes, above 0 and at most a year",
+                    )
+                })?
+        }
+    };
     let interruptible = match raw.interruptible.as_deref().map(str::trim) {
         None | Some("") => false,
         Some(v) => match v.to_ascii_lowercase().as_str() {
@@ -241,7 +256,10 @@ fn check(origin: &str, raw: RawJob) -> Result<Job> {
             _ => return Err(invalid(at_job("interruptible"), v, "true or false")),
         },
     };
-    let power_kw = power(&at_job, &raw)?;
+    let power_kw = match estimated {
+        Some((_, kw)) if given(&raw.power_kw).is_none() => kw,
+        _ => power(&at_job, &raw)?,
+    };
     let priority = match raw.priority.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(v) => v
@@ -291,13 +309,66 @@ fn check(origin: &str, raw: RawJob) -> Result<Job> {
     })
 }
 
-fn power(at_job: &dyn Fn(&str) -> String, raw: &RawJob) -> Result<f64> {
-    let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Duration (minutes) and IT draw (kW) from `params` and `tokens` on `gpus` × `device`, as
+/// `sustain estimate train` makes them (6·N·D FLOPs at the device's model-FLOPs utilization;
+/// `docs/methods/estimate-train.md`). `None` when neither is given.
+fn estimated(at_job: &dyn Fn(&str) -> String, raw: &RawJob) -> Result<Option<(f64, f64)>> {
+    let (params, tokens) = (given(&raw.params), given(&raw.tokens));
+    if params.is_none() && tokens.is_none() {
+        return Ok(None);
+    }
+    let expected = "params and tokens together, with gpus and device (e.g. 7B, 1T, 64, h100-sxm)";
+    let (Some(params), Some(tokens), Some(gpus), Some(device)) =
+        (params, tokens, given(&raw.gpus), given(&raw.device))
+    else {
+        return Err(invalid(at_job("params"), "incomplete", expected));
     };
+    let number = |key: &str, text: &str| {
+        sustain_estimate::train::parse_number(key, text)
+            .map_err(|e| invalid(at_job(key), text, e.to_string()))
+    };
+    let request = sustain_estimate::TrainRequest {
+        hardware: Some(device),
+        devices: Some(number("gpus", &gpus)?),
+        params: Some(number("params", &params)?),
+        tokens: Some(number("tokens", &tokens)?),
+        ..Default::default()
+    };
+    let sites = sustain_core::site::SiteCatalog::bundled()?;
+    let hardware = sustain_core::hardware::AcceleratorCatalog::bundled()?;
+    let e = sustain_estimate::estimate_train(
+        &request,
+        sustain_estimate::Catalogs {
+            sites: &sites,
+            hardware: &hardware,
+        },
+    )
+    .map_err(|e| {
+        invalid(
+            at_job("params"),
+            &params,
+            format!("a model size the estimator takes ({e})"),
+        )
+    })?;
+    let minutes = (e.days * 1440.0).ceil();
+    if !(minutes > 0.0 && minutes <= 366.0 * 1440.0) {
+        return Err(invalid(
+            at_job("params"),
+            params,
+            format!("a job of at most a year (estimated {:.1} days)", e.days),
+        ));
+    }
+    Ok(Some((minutes, e.it_energy.kwh() / (e.days * 24.0))))
+}
+
+fn power(at_job: &dyn Fn(&str) -> String, raw: &RawJob) -> Result<f64> {
     match (given(&raw.power_kw), given(&raw.gpus), given(&raw.device)) {
         (Some(_), Some(_), _) => Err(invalid(
             at_job("power_kw"),
@@ -438,6 +509,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.is_bad_input(), "{e}");
+    }
+
+    #[test]
+    fn a_model_size_gives_the_duration_and_draw_sustain_estimate_gives() {
+        let jobs = from_csv(
+            "jobs.csv",
+            "id,submit,deadline,gpus,device,params,tokens\na,2020-03-02 09:00,2020-03-09 09:00,64,h100-sxm,7B,100B\n",
+        )
+        .unwrap();
+        let sites = sustain_core::site::SiteCatalog::bundled().unwrap();
+        let hardware = sustain_core::hardware::AcceleratorCatalog::bundled().unwrap();
+        let e = sustain_estimate::estimate_train(
+            &sustain_estimate::TrainRequest {
+                hardware: Some("h100-sxm".into()),
+                devices: Some(64.0),
+                params: Some(7e9),
+                tokens: Some(1e11),
+                ..Default::default()
+            },
+            sustain_estimate::Catalogs {
+                sites: &sites,
+                hardware: &hardware,
+            },
+        )
+        .unwrap();
+        assert_eq!(jobs[0].duration_min, (e.days * 1440.0).ceil());
+        let draw_kw = e.it_energy.kwh() / (e.days * 24.0);
+        assert!((jobs[0].power_kw - draw_kw).abs() < 1e-9 * draw_kw);
+        let e = from_csv(
+            "jobs.csv",
+            "id,submit,deadline,params,tokens\na,2020-03-02 09:00,2020-03-09 09:00,7B,100B\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("gpus and device"), "{e}");
     }
 
     #[test]

@@ -21,7 +21,8 @@ Examples:
       --intensity gb=$S/gb_2020.csv
 
 Jobs (CSV or TOML): id, submit, duration_min, deadline required; interruptible, power_kw (or gpus
-and device), priority, site (home), sites (allowed, ';'-separated), command optional. Decisions
+and device; with params and tokens instead of duration_min, the duration and draw of `sustain
+estimate train`), priority, site (home), sites (allowed, ';'-separated), command optional. Decisions
 use the forecast, never the truth; carbon is accounted on the true series. Method and
 validation: docs/methods/scheduling.md.";
 
