@@ -71,7 +71,7 @@ yearly figure (flagged). Exit codes: 0 done (late jobs are reported, not an erro
 /// The inputs every schedule command reads.
 #[derive(Debug, Args)]
 pub struct ScheduleInputs {
-    /// Jobs file: CSV with a header, or TOML with [[job]] tables.
+    /// Jobs file: CSV with a header, or TOML with `[[job]]` tables.
     #[arg(long, value_name = "FILE")]
     pub jobs: PathBuf,
     /// A site's carbon-intensity series (repeatable): Time,Carbon Intensity / time,gco2_per_kwh
@@ -81,7 +81,7 @@ pub struct ScheduleInputs {
     /// Concurrent jobs a site can run (repeatable; default unlimited).
     #[arg(long, value_name = "SITE=N")]
     pub capacity: Vec<String>,
-    /// Cluster inventory CSV (site,nodes[,hardware]): each site's capacity is its nodes.
+    /// Cluster inventory CSV (`site,nodes[,hardware]`): each site's capacity is its nodes.
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
     /// Minutes per slot; series are resampled to it.
