@@ -26,6 +26,27 @@ pub struct SimOptions {
     pub forecast_use: ForecastUse,
 }
 
+impl SimOptions {
+    /// Checks the options: an error σ from 0 to 1 of the mean, 1 to 1000 seeds.
+    pub fn validate(&self) -> crate::Result<()> {
+        if !(self.forecast_error.is_finite() && (0.0..=1.0).contains(&self.forecast_error)) {
+            return Err(crate::error::invalid(
+                "--forecast-error",
+                self.forecast_error,
+                "σ as a fraction of the series' mean, 0 to 1 (0.05 = 5 %)",
+            ));
+        }
+        if !(1..=1000).contains(&self.seeds) {
+            return Err(crate::error::invalid(
+                "--seeds",
+                self.seeds,
+                "1 to 1000 draws",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for SimOptions {
     fn default() -> Self {
         Self {

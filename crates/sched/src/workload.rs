@@ -89,6 +89,29 @@ impl Default for MlWorkload {
 }
 
 impl MlWorkload {
+    /// Checks what to generate: 1 to 10,000,000 jobs, a year from 2000 to 2100, site names a
+    /// schedule accepts.
+    pub fn validate(&self) -> crate::Result<()> {
+        if !(1..=10_000_000).contains(&self.jobs) {
+            return Err(crate::error::invalid(
+                "--count",
+                self.jobs,
+                "1 to 10000000 jobs",
+            ));
+        }
+        if !(2000..=2100).contains(&self.year) {
+            return Err(crate::error::invalid(
+                "--year",
+                self.year,
+                "a year from 2000 to 2100",
+            ));
+        }
+        for s in std::iter::once(&self.site).chain(&self.sites) {
+            crate::input::parse_site_capacity(&format!("{s}=1"))?;
+        }
+        Ok(())
+    }
+
     /// The jobs, sorted by submit: a uniformly drawn workday of the year, a start on the half
     /// hour from 09:00 to 16:30, a duration on the half hour from 4 h to 89.5 h (as Wiesner et
     /// al. draw them), 1 kW each.

@@ -75,33 +75,15 @@ pub(super) fn inputs(args: &ScheduleInputs) -> Result<Inputs, SchedError> {
 
 fn simulate_cmd(args: SimulateArgs, settings: &Settings) -> Result<()> {
     let job_tags = tags(&args.tags)?;
-    if !(args.forecast_error.is_finite() && (0.0..=1.0).contains(&args.forecast_error)) {
-        return Err(SchedError::Invalid {
-            what: "--forecast-error".into(),
-            value: args.forecast_error.to_string(),
-            expected: "σ as a fraction of the series' mean, 0 to 1 (0.05 = 5 %)".into(),
-        }
-        .into());
-    }
-    if !(1..=1000).contains(&args.seeds) {
-        return Err(SchedError::Invalid {
-            what: "--seeds".into(),
-            value: args.seeds.to_string(),
-            expected: "1 to 1000 draws".into(),
-        }
-        .into());
-    }
+    let options = SimOptions {
+        policy: args.policy,
+        forecast_error: args.forecast_error,
+        seeds: args.seeds,
+        forecast_use: args.forecast_use,
+    };
+    options.validate()?;
     let loaded = inputs(&args.inputs)?.load()?;
-    let sim = simulate(
-        &loaded.grid,
-        &loaded.jobs,
-        SimOptions {
-            policy: args.policy,
-            forecast_error: args.forecast_error,
-            seeds: args.seeds,
-            forecast_use: args.forecast_use,
-        },
-    );
+    let sim = simulate(&loaded.grid, &loaded.jobs, options);
     if args.record {
         record(
             settings,
@@ -152,18 +134,7 @@ fn best_cmd(args: BestArgs) -> Result<()> {
 }
 
 fn jobs_cmd(args: JobsArgs) -> Result<()> {
-    if args.count == 0 || args.count > 10_000_000 {
-        return Err(SchedError::Invalid {
-            what: "--count".into(),
-            value: args.count.to_string(),
-            expected: "1 to 10000000 jobs".into(),
-        }
-        .into());
-    }
-    for s in std::iter::once(&args.site).chain(&args.sites) {
-        parse_site_capacity(&format!("{s}=1"))?;
-    }
-    let jobs = MlWorkload {
+    let workload = MlWorkload {
         jobs: args.count,
         year: args.year,
         interruptible: args.interruptible,
@@ -171,7 +142,7 @@ fn jobs_cmd(args: JobsArgs) -> Result<()> {
         sites: args.sites,
         rule: args.deadline,
         seed: args.seed,
-    }
-    .generate();
-    out(&to_csv(&jobs))
+    };
+    workload.validate()?;
+    out(&to_csv(&workload.generate()))
 }
