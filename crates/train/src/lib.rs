@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod error;
 pub mod fairness;
 pub mod gpt;
+pub mod int8;
 pub mod jobs;
 pub mod lm;
 pub mod lstm;
