@@ -37,3 +37,41 @@ impl Classify for Mlp {
         self.out.forward(h)
     }
 }
+
+/// One dense layer as plain numbers: weights `[in × out]` row-major (burn's layout), bias, and
+/// the sizes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseWeights {
+    /// `[inputs × outputs]`, row-major.
+    pub weights: Vec<f32>,
+    /// One per output, when the layer has one.
+    pub bias: Option<Vec<f32>>,
+    /// Inputs.
+    pub inputs: usize,
+    /// Outputs.
+    pub outputs: usize,
+}
+
+fn dense(layer: &Linear) -> DenseWeights {
+    let w = layer.weight.val();
+    let [inputs, outputs] = w.dims();
+    let to_vec = |t: Tensor<1>| {
+        t.into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default()
+    };
+    DenseWeights {
+        weights: to_vec(w.reshape([inputs * outputs])),
+        bias: layer.bias.as_ref().map(|b| to_vec(b.val())),
+        inputs,
+        outputs,
+    }
+}
+
+impl Mlp {
+    /// Its three layers' weights, input to output (ReLU between them).
+    pub fn dense_layers(&self) -> [DenseWeights; 3] {
+        [dense(&self.l1), dense(&self.l2), dense(&self.out)]
+    }
+}

@@ -32,10 +32,12 @@
 
 mod gemm;
 mod linear;
+mod mlp;
 mod quant;
 
 pub use gemm::{Kernel, MAX_K, gemm_i8, gemm_i8_into, gemm_i8_with};
 pub use linear::QLinear;
+pub use mlp::QMlp;
 pub use quant::{
     ActivationScale, Granularity, QMAX, dequantize, max_abs, quantize, quantize_per_channel,
     quantize_per_tensor, scale_for,
