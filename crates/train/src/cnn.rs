@@ -52,3 +52,46 @@ impl Classify for Cnn {
         self.out.forward(self.act.forward(self.fc.forward(x)))
     }
 }
+
+/// A 3x3, same-padding convolution as plain numbers: weights `[out, in, 3, 3]` row-major
+/// (burn's layout), bias, and the channel counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvWeights {
+    /// `[out_channels × in_channels × 3 × 3]`, row-major.
+    pub weights: Vec<f32>,
+    /// One per output channel, when the layer has one.
+    pub bias: Option<Vec<f32>>,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+}
+
+fn conv(layer: &Conv2d) -> ConvWeights {
+    let w = layer.weight.val();
+    let [out_channels, in_channels, kh, kw] = w.dims();
+    let to_vec = |t: Tensor<1>| {
+        t.into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default()
+    };
+    ConvWeights {
+        weights: to_vec(w.reshape([out_channels * in_channels * kh * kw])),
+        bias: layer.bias.as_ref().map(|b| to_vec(b.val())),
+        in_channels,
+        out_channels,
+    }
+}
+
+impl Cnn {
+    /// Its layers as plain numbers: the two convolutions, the two dense layers, and the
+    /// image side.
+    pub fn layers(&self) -> ([ConvWeights; 2], [crate::mlp::DenseWeights; 2], usize) {
+        (
+            [conv(&self.conv1), conv(&self.conv2)],
+            [crate::mlp::dense(&self.fc), crate::mlp::dense(&self.out)],
+            self.side,
+        )
+    }
+}

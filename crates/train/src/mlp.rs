@@ -52,7 +52,7 @@ pub struct DenseWeights {
     pub outputs: usize,
 }
 
-fn dense(layer: &Linear) -> DenseWeights {
+pub(crate) fn dense(layer: &Linear) -> DenseWeights {
     let w = layer.weight.val();
     let [inputs, outputs] = w.dims();
     let to_vec = |t: Tensor<1>| {

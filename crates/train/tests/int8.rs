@@ -5,7 +5,7 @@
 use sustain_train::Task;
 use sustain_train::config::{DeviceSpec, Loss, Optimizer, TrainConfig};
 use sustain_train::dataset::{Standardizer, Tabular};
-use sustain_train::int8::{Granularity, QMlp};
+use sustain_train::int8::{Granularity, QCnn, QMlp};
 use sustain_train::trainer::{Model, device, logits, train_tabular};
 
 fn argmax(row: &[f32]) -> usize {
@@ -14,16 +14,13 @@ fn argmax(row: &[f32]) -> usize {
         .unwrap()
 }
 
-#[test]
-fn an_int8_mlp_agrees_with_its_f32_model_on_held_out_rows() {
-    sustain_train::set_flush_denormals();
-    let data = Tabular::breast_cancer().unwrap();
-    let config = TrainConfig {
-        task: Task::TabularMlp,
-        dataset: "breast-cancer".into(),
+fn config(task: Task, dataset: &str, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        task,
+        dataset: dataset.into(),
         dataset_sha256: String::new(),
         seed: 42,
-        epochs: 30,
+        epochs,
         batch_size: 32,
         optimizer: Optimizer::Adam,
         lr: 1e-3,
@@ -37,8 +34,15 @@ fn an_int8_mlp_agrees_with_its_f32_model_on_held_out_rows() {
         device: DeviceSpec::Cpu,
         vocab: None,
         gpt: None,
-    };
-    let trained = train_tabular(config, &data, |_| {}).unwrap();
+    }
+}
+
+#[test]
+fn an_int8_mlp_agrees_with_its_f32_model_on_held_out_rows() {
+    sustain_train::set_flush_denormals();
+    let data = Tabular::breast_cancer().unwrap();
+    let trained =
+        train_tabular(config(Task::TabularMlp, "breast-cancer", 30), &data, |_| {}).unwrap();
     let Model::Mlp(mlp) = &trained.model else {
         panic!("tabular-mlp trains an MLP")
     };
@@ -81,4 +85,40 @@ fn an_int8_mlp_agrees_with_its_f32_model_on_held_out_rows() {
             q.size_bytes()
         );
     }
+}
+
+#[test]
+fn an_int8_cnn_agrees_with_its_f32_model_on_held_out_digits() {
+    sustain_train::set_flush_denormals();
+    let data = Tabular::digits().unwrap();
+    let trained = train_tabular(config(Task::DigitsCnn, "digits", 8), &data, |_| {}).unwrap();
+    let Model::Cnn(cnn) = &trained.model else {
+        panic!("digits-cnn trains a CNN")
+    };
+    let test = &trained.test_split;
+    let (rows, classes) = (test.rows(), trained.config.classes.len());
+    let f32_pred: Vec<usize> = logits(&trained.model, test, &device(42))
+        .chunks(classes)
+        .map(argmax)
+        .collect();
+    let f32_acc = f32_pred.iter().zip(&test.y).filter(|(p, y)| p == y).count() as f64 / rows as f64;
+    assert!(f32_acc > 0.9, "the f32 model learned: {f32_acc}");
+    let q = QCnn::from_cnn(cnn, Granularity::PerChannel).unwrap();
+    let q_pred: Vec<usize> = q
+        .logits(&test.x, rows)
+        .unwrap()
+        .chunks(classes)
+        .map(argmax)
+        .collect();
+    let agree = q_pred.iter().zip(&f32_pred).filter(|(a, b)| a == b).count() as f64 / rows as f64;
+    let q_acc = q_pred.iter().zip(&test.y).filter(|(p, y)| p == y).count() as f64 / rows as f64;
+    println!(
+        "digits-cnn per channel: agreement {agree:.4}, accuracy int8 {q_acc:.4} f32 {f32_acc:.4}, {} B",
+        q.size_bytes()
+    );
+    assert!(agree >= 0.97, "{agree} of predictions agree");
+    assert!(
+        (q_acc - f32_acc).abs() <= 0.02,
+        "int8 {q_acc}, f32 {f32_acc}"
+    );
 }

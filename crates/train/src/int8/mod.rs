@@ -30,11 +30,13 @@
 //! give identical results since the arithmetic is integer. A crate would bring a build dependency
 //! for some hundred lines that are easy to check exhaustively against the scalar path.
 
+mod cnn;
 mod gemm;
 mod linear;
 mod mlp;
 mod quant;
 
+pub use cnn::QCnn;
 pub use gemm::{Kernel, MAX_K, gemm_i8, gemm_i8_into, gemm_i8_with};
 pub use linear::QLinear;
 pub use mlp::QMlp;

@@ -1,0 +1,149 @@
+//! `digits-cnn` on the int8 path: each 3x3 convolution unrolled into rows of 3x3 patches
+//! (im2col) and multiplied by its int8 weights with the same GEMM as the dense layers; ReLU,
+//! 2x2 max-pooling and flattening in f32 between them, in burn's channel-major order.
+
+use super::{Granularity, QLinear};
+use crate::cnn::{Cnn, ConvWeights};
+use crate::error::Result;
+
+/// A 3x3 same-padding convolution on the int8 path.
+#[derive(Debug, Clone)]
+struct QConv {
+    linear: QLinear,
+    in_channels: usize,
+    out_channels: usize,
+}
+
+impl QConv {
+    fn new(c: &ConvWeights, granularity: Granularity) -> Result<Self> {
+        // burn's [out, in·9] rows become the [in·9 × out] matrix QLinear takes.
+        let k = c.in_channels * 9;
+        let mut w = vec![0.0f32; k * c.out_channels];
+        for o in 0..c.out_channels {
+            for i in 0..k {
+                w[i * c.out_channels + o] = c.weights[o * k + i];
+            }
+        }
+        Ok(Self {
+            linear: QLinear::from_f32(&w, c.bias.as_deref(), k, c.out_channels, granularity)?,
+            in_channels: c.in_channels,
+            out_channels: c.out_channels,
+        })
+    }
+
+    /// `x`: `[n, in, side, side]` → `[n, out, side, side]`, both row-major.
+    fn forward(&self, x: &[f32], n: usize, side: usize) -> Result<Vec<f32>> {
+        let (c_in, k) = (self.in_channels, self.in_channels * 9);
+        let pixels = side * side;
+        // One row per output pixel: its 3x3 patch over every input channel, zero outside.
+        let mut cols = vec![0.0f32; n * pixels * k];
+        for b in 0..n {
+            for y in 0..side {
+                for x0 in 0..side {
+                    let row = &mut cols[((b * side + y) * side + x0) * k..][..k];
+                    for c in 0..c_in {
+                        let plane = &x[(b * c_in + c) * pixels..][..pixels];
+                        for dy in 0..3 {
+                            for dx in 0..3 {
+                                let (yy, xx) = (y + dy, x0 + dx);
+                                if (1..=side).contains(&yy) && (1..=side).contains(&xx) {
+                                    row[c * 9 + dy * 3 + dx] = plane[(yy - 1) * side + xx - 1];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let out = self.linear.forward(&cols, n * pixels)?;
+        // [n·pixels × out] → [n, out, side, side]
+        let mut nchw = vec![0.0f32; n * self.out_channels * pixels];
+        for b in 0..n {
+            for p in 0..pixels {
+                for o in 0..self.out_channels {
+                    nchw[(b * self.out_channels + o) * pixels + p] =
+                        out[(b * pixels + p) * self.out_channels + o];
+                }
+            }
+        }
+        Ok(nchw)
+    }
+}
+
+/// ReLU then 2x2 max-pooling with stride 2: `[n, c, side, side]` → `[n, c, side/2, side/2]`.
+fn relu_pool(x: &[f32], n: usize, c: usize, side: usize) -> Vec<f32> {
+    let half = side / 2;
+    let mut out = vec![0.0f32; n * c * half * half];
+    for plane in 0..n * c {
+        let src = &x[plane * side * side..][..side * side];
+        for y in 0..half {
+            for x0 in 0..half {
+                let m = [
+                    src[2 * y * side + 2 * x0],
+                    src[2 * y * side + 2 * x0 + 1],
+                    src[(2 * y + 1) * side + 2 * x0],
+                    src[(2 * y + 1) * side + 2 * x0 + 1],
+                ]
+                .into_iter()
+                .fold(f32::NEG_INFINITY, f32::max);
+                out[(plane * half + y) * half + x0] = m.max(0.0);
+            }
+        }
+    }
+    out
+}
+
+/// A quantized `digits-cnn`.
+#[derive(Debug, Clone)]
+pub struct QCnn {
+    convs: [QConv; 2],
+    dense: [QLinear; 2],
+    side: usize,
+}
+
+impl QCnn {
+    /// Quantizes a trained CNN's weights with `granularity`.
+    pub fn from_cnn(cnn: &Cnn, granularity: Granularity) -> Result<Self> {
+        let (convs, dense, side) = cnn.layers();
+        let d = |w: &crate::mlp::DenseWeights| {
+            QLinear::from_f32(
+                &w.weights,
+                w.bias.as_deref(),
+                w.inputs,
+                w.outputs,
+                granularity,
+            )
+        };
+        Ok(Self {
+            convs: [
+                QConv::new(&convs[0], granularity)?,
+                QConv::new(&convs[1], granularity)?,
+            ],
+            dense: [d(&dense[0])?, d(&dense[1])?],
+            side,
+        })
+    }
+
+    /// Logits for `rows` images of `side × side` pixels (row-major); `[rows × classes]`.
+    pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
+        let side = self.side;
+        let h = self.convs[0].forward(x, rows, side)?;
+        let h = relu_pool(&h, rows, self.convs[0].out_channels, side);
+        let h = self.convs[1].forward(&h, rows, side / 2)?;
+        // Flattened per image in channel-major order, as burn's flatten(1, 3).
+        let h = relu_pool(&h, rows, self.convs[1].out_channels, side / 2);
+        let mut h = self.dense[0].forward(&h, rows)?;
+        h.iter_mut().for_each(|v| *v = v.max(0.0));
+        self.dense[1].forward(&h, rows)
+    }
+
+    /// Bytes of its weights, scales and biases as stored.
+    pub fn size_bytes(&self) -> usize {
+        self.convs
+            .iter()
+            .map(|c| &c.linear)
+            .chain(&self.dense)
+            .map(|l| l.weights_t().len() + 4 * (l.scales().len() + l.bias().len()))
+            .sum()
+    }
+}
