@@ -137,6 +137,41 @@ impl QCnn {
         self.dense[1].forward(&h, rows)
     }
 
+    /// The layer names in a weights file.
+    pub const LAYERS: [&'static str; 4] = ["conv1", "conv2", "fc", "out"];
+
+    /// Writes its layers to `path` ([`super::store`]); the image side is the first layer's
+    /// business to know, so it is given again to [`QCnn::load`].
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        let layers = [
+            &self.convs[0].linear,
+            &self.convs[1].linear,
+            &self.dense[0],
+            &self.dense[1],
+        ];
+        let named: Vec<(&str, &QLinear)> = Self::LAYERS.iter().copied().zip(layers).collect();
+        super::store::write(path, &named)
+    }
+
+    /// Reads a model [`QCnn::save`] wrote, for `side × side` images.
+    pub fn load(path: &std::path::Path, side: usize) -> Result<Self> {
+        let mut layers = super::store::read(path, &Self::LAYERS)?.into_iter();
+        let mut conv = || {
+            let linear = layers.next().expect("four layers read");
+            QConv {
+                in_channels: linear.in_features() / 9,
+                out_channels: linear.out_features(),
+                linear,
+            }
+        };
+        let convs = [conv(), conv()];
+        let dense = [
+            layers.next().expect("four layers read"),
+            layers.next().expect("four layers read"),
+        ];
+        Ok(Self { convs, dense, side })
+    }
+
     /// Bytes of its weights, scales and biases as stored.
     pub fn size_bytes(&self) -> usize {
         self.convs

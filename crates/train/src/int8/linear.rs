@@ -28,6 +28,57 @@ pub struct QLinear {
 }
 
 impl QLinear {
+    /// A layer from stored parts: int8 weights `[out × in]`, one scale per output channel (or
+    /// one for the tensor), a bias of `out` values.
+    ///
+    /// # Errors
+    /// When a length does not match, a scale is not finite and positive, or `in_features >
+    /// MAX_K`.
+    pub fn from_parts(
+        weights_t: Vec<i8>,
+        scales: Vec<f32>,
+        bias: Vec<f32>,
+        in_features: usize,
+        out_features: usize,
+    ) -> Result<Self> {
+        if weights_t.len() != in_features * out_features || bias.len() != out_features {
+            return Err(input(format!(
+                "int8 linear: {} weights and {} bias values, expected {out_features} × {in_features} and {out_features}",
+                weights_t.len(),
+                bias.len()
+            )));
+        }
+        if in_features > MAX_K {
+            return Err(input(format!(
+                "int8 linear: {in_features} inputs, at most {MAX_K} (i32 sums could overflow)"
+            )));
+        }
+        let granularity = match scales.len() {
+            1 => Granularity::PerTensor,
+            n if n == out_features => Granularity::PerChannel,
+            n => {
+                return Err(input(format!(
+                    "int8 linear: {n} scales, expected 1 or {out_features}"
+                )));
+            }
+        };
+        if scales.iter().any(|s| !(s.is_finite() && *s > 0.0))
+            || bias.iter().any(|b| !b.is_finite())
+        {
+            return Err(input(
+                "int8 linear: scales must be finite and positive, biases finite".into(),
+            ));
+        }
+        Ok(Self {
+            weights_t,
+            scales,
+            bias,
+            in_features,
+            out_features,
+            granularity,
+        })
+    }
+
     /// Quantizes an f32 layer. `weights` is `[in × out]` row-major, the layout of burn's
     /// `Linear::weight` (`y = x · W`); `bias`, when given, has `out` values.
     ///

@@ -43,6 +43,22 @@ impl QMlp {
         Ok(h)
     }
 
+    /// The layer names in a weights file.
+    pub const LAYERS: [&'static str; 3] = ["l1", "l2", "out"];
+
+    /// Writes its layers to `path` ([`super::store`]).
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        let named: Vec<(&str, &QLinear)> = Self::LAYERS.iter().copied().zip(&self.layers).collect();
+        super::store::write(path, &named)
+    }
+
+    /// Reads a model [`QMlp::save`] wrote.
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        Ok(Self {
+            layers: super::store::read(path, &Self::LAYERS)?,
+        })
+    }
+
     /// Bytes of its weights, scales and biases as stored.
     pub fn size_bytes(&self) -> usize {
         self.layers

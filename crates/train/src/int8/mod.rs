@@ -35,6 +35,7 @@ mod gemm;
 mod linear;
 mod mlp;
 mod quant;
+pub mod store;
 
 pub use cnn::QCnn;
 pub use gemm::{Kernel, MAX_K, gemm_i8, gemm_i8_into, gemm_i8_with};
