@@ -27,7 +27,8 @@ fn main() {
                 rule,
                 ..Default::default()
             }
-            .generate();
+            .generate()
+            .expect("a valid workload");
             let grid = Grid::build(
                 GridInput {
                     series: vec![(site.into(), series.clone())],

@@ -59,7 +59,7 @@ pub fn forecast(grid: &Grid, error: Option<ForecastError>, use_: ForecastUse) ->
         .map(|(i, site)| {
             let truth = site.truth.values();
             let mut seen: Vec<f64> = match error {
-                Some(e) if e.relative_sigma > 0.0 => {
+                Some(e) if e.relative_sigma > 0.0 && e.relative_sigma.is_finite() => {
                     let known: Vec<f64> = truth.iter().copied().filter(|v| v.is_finite()).collect();
                     let mean = known.iter().sum::<f64>() / known.len().max(1) as f64;
                     let sigma = e.relative_sigma * mean;

@@ -114,8 +114,9 @@ impl MlWorkload {
 
     /// The jobs, sorted by submit: a uniformly drawn workday of the year, a start on the half
     /// hour from 09:00 to 16:30, a duration on the half hour from 4 h to 89.5 h (as Wiesner et
-    /// al. draw them), 1 kW each.
-    pub fn generate(&self) -> Vec<Job> {
+    /// al. draw them), 1 kW each. What is asked is checked first ([`MlWorkload::validate`]).
+    pub fn generate(&self) -> crate::Result<Vec<Job>> {
+        self.validate()?;
         let mut rng = StdRng::seed_from_u64(self.seed);
         let first = NaiveDate::from_ymd_opt(self.year, 1, 1).expect("a valid year");
         let days: Vec<NaiveDate> = first
@@ -135,7 +136,7 @@ impl MlWorkload {
             })
             .collect();
         drawn.sort_by_key(|d| d.0);
-        drawn
+        Ok(drawn
             .into_iter()
             .enumerate()
             .map(|(i, (submit, duration_min))| {
@@ -154,7 +155,7 @@ impl MlWorkload {
                     origin: format!("generated job {}", i + 1),
                 }
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -222,7 +223,8 @@ mod tests {
             jobs: 500,
             ..Default::default()
         }
-        .generate();
+        .generate()
+        .unwrap();
         assert_eq!(jobs.len(), 500);
         for j in &jobs {
             let hm = j.submit.format("%H:%M").to_string();

@@ -35,7 +35,8 @@ fn the_carbon_policy_saves_at_least_the_published_figures_with_no_deadline_misse
                 rule: DeadlineRule::NextWorkday,
                 ..Default::default()
             }
-            .generate();
+            .generate()
+            .unwrap();
             assert_eq!(jobs.len(), 3387);
             let grid = Grid::build(
                 GridInput {

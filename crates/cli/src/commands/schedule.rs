@@ -143,6 +143,5 @@ fn jobs_cmd(args: JobsArgs) -> Result<()> {
         rule: args.deadline,
         seed: args.seed,
     };
-    workload.validate()?;
-    out(&to_csv(&workload.generate()))
+    out(&to_csv(&workload.generate()?))
 }

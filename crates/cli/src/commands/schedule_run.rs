@@ -4,7 +4,6 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 use sustain_core::text::{table, user};
-use sustain_sched::SchedError;
 use sustain_sched::exec::Executor;
 use sustain_sched::exec::kubernetes::{self, K8sOptions, Kubectl};
 use sustain_sched::exec::slurm::{self, Sbatch, SlurmOptions};
@@ -39,18 +38,11 @@ pub fn run(args: ScheduleRunArgs, settings: &Settings) -> Result<i32> {
     let mut rows: Vec<(String, String, String)> = Vec::new();
     let what = match args.executor {
         Executor::Slurm => {
-            let mut partitions = std::collections::BTreeMap::new();
-            for s in &args.partition {
-                let (site, part) = s
-                    .split_once('=')
-                    .filter(|(a, b)| !a.is_empty() && !b.is_empty())
-                    .ok_or_else(|| SchedError::Invalid {
-                        what: "--partition".into(),
-                        value: s.clone(),
-                        expected: "SITE=PARTITION, e.g. gb=gpu-london".into(),
-                    })?;
-                partitions.insert(site.trim().to_string(), part.trim().to_string());
-            }
+            let partitions = args
+                .partition
+                .iter()
+                .map(|s| slurm::parse_partition(s))
+                .collect::<Result<_, _>>()?;
             let opts = SlurmOptions {
                 priority: args.slurm_priority,
                 partitions,

@@ -217,13 +217,7 @@ fn manifest(planned: &PlannedJob, policy: &str, opts: &K8sOptions) -> Result<Job
             "a command without NUL characters",
         ));
     }
-    let (Some(first), Some(last)) = (planned.segments.first(), planned.segments.last()) else {
-        return Err(invalid(
-            at("segments"),
-            "none",
-            "a planned job with at least one segment",
-        ));
-    };
+    let (first, last) = super::span(planned, &at)?;
     let value = opts
         .node_values
         .get(&planned.site)

@@ -39,3 +39,19 @@ pub enum Executor {
     /// Suspended Jobs applied with `kubectl`, released at their slot.
     Kubernetes,
 }
+
+/// The first and last planned stretch of a job; a job planned with none is an error named by
+/// `at` (its file, line and id).
+pub(crate) fn span<'a>(
+    planned: &'a crate::plan::PlannedJob,
+    at: &dyn Fn(&str) -> String,
+) -> crate::Result<(&'a crate::plan::Segment, &'a crate::plan::Segment)> {
+    match (planned.segments.first(), planned.segments.last()) {
+        (Some(first), Some(last)) => Ok((first, last)),
+        _ => Err(crate::error::invalid(
+            at("segments"),
+            "none",
+            "a planned job with at least one segment",
+        )),
+    }
+}

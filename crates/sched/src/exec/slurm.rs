@@ -61,6 +61,20 @@ pub enum SlurmPriority {
     Omit,
 }
 
+/// Parses `SITE=PARTITION` (`--partition`): the Slurm partition of a site not named after it.
+pub fn parse_partition(text: &str) -> Result<(String, String)> {
+    match text.split_once('=') {
+        Some((site, part)) if !site.trim().is_empty() && !part.trim().is_empty() => {
+            Ok((site.trim().to_string(), part.trim().to_string()))
+        }
+        _ => Err(invalid(
+            "--partition",
+            text,
+            "SITE=PARTITION, e.g. gb=gpu-london",
+        )),
+    }
+}
+
 /// How plans become batch scripts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlurmOptions {
@@ -177,13 +191,7 @@ fn script(
             ));
         }
     }
-    let (Some(first), Some(last)) = (planned.segments.first(), planned.segments.last()) else {
-        return Err(invalid(
-            at("segments"),
-            "none",
-            "a planned job with at least one segment",
-        ));
-    };
+    let (first, last) = super::span(planned, &at)?;
     let partition = opts
         .partitions
         .get(&planned.site)
