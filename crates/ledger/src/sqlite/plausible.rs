@@ -10,7 +10,7 @@ use rusqlite::types::Value;
 
 use super::filters::{FACTS, Figure, USAGE, USAGE_WITHIN, checks, row_within};
 
-use super::{SqliteLedger, day_bound, parse_day, ts_bound};
+use super::{SqliteLedger, day_bound, parse_day};
 use crate::business::{InvalidRecord, RecordKind, TotalsQuery};
 use crate::error::Result;
 
@@ -40,7 +40,6 @@ impl SqliteLedger {
     /// See [`crate::Business::invalid_records`].
     pub(super) fn invalid_records_in(&self, q: &TotalsQuery) -> Result<Vec<InvalidRecord>> {
         let mut out = Vec::new();
-        let (tag_key, tag_value) = super::scope::tag_filter(q)?;
         let cols: Vec<&str> = FACTS.iter().map(|f| f.column).collect();
         // A totals pass of the same query just before, on this connection, that left nothing
         // out spares reading the period again; else the bounds are checked in Rust as rows are
@@ -62,14 +61,7 @@ impl SqliteLedger {
                         .join(", "),
                     super::scope::SCOPE_SQL,
                 ),
-                rusqlite::params![
-                    ts_bound(&q.from),
-                    ts_bound(&q.to),
-                    tag_key,
-                    tag_value,
-                    q.site,
-                    q.kind
-                ],
+                super::scope::scope_params(q)?,
                 |r| {
                     if row_within(r, &checks) {
                         return Ok(());

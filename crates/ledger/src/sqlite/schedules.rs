@@ -16,9 +16,8 @@ use sustain_core::schedule::{
 };
 
 use super::filters::{SCHEDULE_JOBS, SCHEDULE_OUTCOMES, checks, row_within, within};
-use super::scope::tag_filter;
+use super::totals::group_key;
 use super::{SqliteLedger, audit_in, check_tag_key, from_json, json, parse_day, parse_ts, ts};
-use super::{totals::group_key, ts_bound};
 use crate::business::TotalsQuery;
 use crate::business::{AvoidedTotals, Group, InvalidRecord, RecordKind, ScheduleFilter};
 use crate::error::{LedgerError, Result};
@@ -382,7 +381,6 @@ impl SqliteLedger {
                 check_tag_key(k)?;
             }
         }
-        let (tag_key, tag_value) = tag_filter(q)?;
         let sql = format!(
             "SELECT {} {PLAN_JOBS} {} WHERE {}",
             AVOIDED_COLUMNS.join(", "),
@@ -391,56 +389,45 @@ impl SqliteLedger {
         );
         let mut acc: Vec<HashMap<String, AvoidedTotals>> =
             groups.iter().map(|_| HashMap::new()).collect();
-        self.each(
-            &sql,
-            params![
-                ts_bound(&q.from),
-                ts_bound(&q.to),
-                tag_key,
-                tag_value,
-                q.site,
-                q.kind
-            ],
-            |r| {
-                let start: String = r.get(0)?;
-                let site: String = r.get(1)?;
-                let kind: String = r.get(2)?;
-                let tags: BTreeMap<String, String> =
-                    serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default();
-                let (moved, late) = (bool_of(r.get(4)?), bool_of(r.get(5)?));
-                let shift: f64 = r.get(6)?;
-                let outcome: Option<i64> = r.get(10)?;
-                let (baseline, scheduled, avoided): (f64, f64, f64) = match outcome {
-                    Some(_) => (r.get(11)?, r.get(12)?, r.get(13)?),
-                    None => (r.get(7)?, r.get(8)?, r.get(9)?),
-                };
-                let tag = |k: &str| tags.get(k).cloned();
-                let keys = [
-                    Some(site),
-                    Some(kind),
-                    tag("product"),
-                    tag("model"),
-                    tag("team"),
-                ];
-                let tags_json = serde_json::to_value(&tags).ok();
-                for (g, map) in groups.iter().zip(acc.iter_mut()) {
-                    let key = group_key(g, &start, &keys, tags_json.as_ref());
-                    let t = map.entry(key.clone()).or_insert_with(|| AvoidedTotals {
-                        group: key,
-                        ..Default::default()
-                    });
-                    t.jobs += 1;
-                    t.shifted_jobs += u64::from(shift > 0.0);
-                    t.moved_jobs += u64::from(moved);
-                    t.late_jobs += u64::from(late);
-                    t.jobs_with_outcome += u64::from(outcome.is_some());
-                    t.baseline_co2e_g += baseline;
-                    t.scheduled_co2e_g += scheduled;
-                    t.avoided_co2e_g += avoided;
-                }
-                Ok(())
-            },
-        )?;
+        self.each(&sql, super::scope::scope_params(q)?, |r| {
+            let start: String = r.get(0)?;
+            let site: String = r.get(1)?;
+            let kind: String = r.get(2)?;
+            let tags: BTreeMap<String, String> =
+                serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default();
+            let (moved, late) = (bool_of(r.get(4)?), bool_of(r.get(5)?));
+            let shift: f64 = r.get(6)?;
+            let outcome: Option<i64> = r.get(10)?;
+            let (baseline, scheduled, avoided): (f64, f64, f64) = match outcome {
+                Some(_) => (r.get(11)?, r.get(12)?, r.get(13)?),
+                None => (r.get(7)?, r.get(8)?, r.get(9)?),
+            };
+            let tag = |k: &str| tags.get(k).cloned();
+            let keys = [
+                Some(site),
+                Some(kind),
+                tag("product"),
+                tag("model"),
+                tag("team"),
+            ];
+            let tags_json = serde_json::to_value(&tags).ok();
+            for (g, map) in groups.iter().zip(acc.iter_mut()) {
+                let key = group_key(g, &start, &keys, tags_json.as_ref());
+                let t = map.entry(key.clone()).or_insert_with(|| AvoidedTotals {
+                    group: key,
+                    ..Default::default()
+                });
+                t.jobs += 1;
+                t.shifted_jobs += u64::from(shift > 0.0);
+                t.moved_jobs += u64::from(moved);
+                t.late_jobs += u64::from(late);
+                t.jobs_with_outcome += u64::from(outcome.is_some());
+                t.baseline_co2e_g += baseline;
+                t.scheduled_co2e_g += scheduled;
+                t.avoided_co2e_g += avoided;
+            }
+            Ok(())
+        })?;
         Ok(acc
             .into_iter()
             .map(|m| {
@@ -455,7 +442,6 @@ impl SqliteLedger {
     /// leaves out because a figure is outside its bounds (only a ledger written behind
     /// Sustain's back holds them: writes refuse them).
     pub(super) fn invalid_schedule_records(&self, q: &TotalsQuery) -> Result<Vec<InvalidRecord>> {
-        let (tag_key, tag_value) = tag_filter(q)?;
         let mut out = Vec::new();
         let job_cols: Vec<String> = SCHEDULE_JOBS
             .iter()
@@ -470,14 +456,7 @@ impl SqliteLedger {
                  WHERE j.start_at >= ?1 AND j.start_at < ?2 AND {JOB_SCOPE_SQL}",
                 job_cols.join(", ")
             ),
-            params![
-                ts_bound(&q.from),
-                ts_bound(&q.to),
-                tag_key,
-                tag_value,
-                q.site,
-                q.kind
-            ],
+            super::scope::scope_params(q)?,
             |r| {
                 if row_within(r, &job_checks) {
                     return Ok(());
@@ -516,14 +495,7 @@ impl SqliteLedger {
                 outcome_cols.join(", "),
                 within("o", SCHEDULE_OUTCOMES)
             ),
-            params![
-                ts_bound(&q.from),
-                ts_bound(&q.to),
-                tag_key,
-                tag_value,
-                q.site,
-                q.kind
-            ],
+            super::scope::scope_params(q)?,
             |r| {
                 let n = SCHEDULE_OUTCOMES.len();
                 Ok((

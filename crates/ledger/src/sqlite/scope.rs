@@ -23,3 +23,27 @@ pub(super) fn tag_filter(q: &TotalsQuery) -> Result<(Option<&str>, Option<&str>)
         None => Ok((None, None)),
     }
 }
+
+/// The parameters of a period and scope query: `?1` and `?2` the period's bounds, then the
+/// four of [`SCOPE_SQL`] (tag key and value, site, kind). The tag key is checked.
+pub(super) type ScopeParams<'a> = (
+    String,
+    String,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+/// [`ScopeParams`] of `q`, in one place for every query over a period and scope.
+pub(super) fn scope_params(q: &TotalsQuery) -> Result<ScopeParams<'_>> {
+    let (tag_key, tag_value) = tag_filter(q)?;
+    Ok((
+        super::ts_bound(&q.from),
+        super::ts_bound(&q.to),
+        tag_key,
+        tag_value,
+        q.site.as_deref(),
+        q.kind.as_deref(),
+    ))
+}

@@ -126,7 +126,6 @@ impl SqliteLedger {
                 check_tag_key(k)?;
             }
         }
-        let (tag_key, tag_value) = tag_filter(q)?;
         let needs_tags = groups.iter().any(
             |g| matches!(g, Group::Tag(k) if !matches!(k.as_str(), "product" | "model" | "team")),
         );
@@ -144,55 +143,43 @@ impl SqliteLedger {
         let mut left_out = 0u64;
         let mut acc: Vec<HashMap<String, RunTotals>> =
             groups.iter().map(|_| HashMap::new()).collect();
-        self.each(
-            &sql,
-            params![
-                ts_bound(&q.from),
-                ts_bound(&q.to),
-                tag_key,
-                tag_value,
-                q.site,
-                q.kind
-            ],
-            |r| {
-                if !row_within(r, &checks) {
-                    left_out += 1;
-                    return Ok(());
-                }
-                let started: String = r.get(0)?;
-                let keys: [Option<String>; 5] =
-                    [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
-                let tags: Option<serde_json::Value> = if needs_tags {
-                    serde_json::from_str(&r.get::<_, String>(6)?).ok()
-                } else {
-                    None
-                };
-                let fact = Fact {
-                    cpu: r.get(7)?,
-                    gpu: r.get(8)?,
-                    ram: r.get(9)?,
-                    measured: r.get(10)?,
-                    facility: r.get(11)?,
-                    location: r.get(12)?,
-                    market: r.get(13)?,
-                    water: r.get(14)?,
-                    cost: r.get(15)?,
-                    currency: r.get(16)?,
-                    duration: r.get(17)?,
-                    embodied: r.get(18)?,
-                };
-                for (g, map) in groups.iter().zip(acc.iter_mut()) {
-                    let key = group_key(g, &started, &keys, tags.as_ref());
-                    map.entry(key.clone())
-                        .or_insert_with(|| RunTotals {
-                            group: key,
-                            ..Default::default()
-                        })
-                        .add(&fact);
-                }
-                Ok(())
-            },
-        )?;
+        self.each(&sql, super::scope::scope_params(q)?, |r| {
+            if !row_within(r, &checks) {
+                left_out += 1;
+                return Ok(());
+            }
+            let started: String = r.get(0)?;
+            let keys: [Option<String>; 5] = [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
+            let tags: Option<serde_json::Value> = if needs_tags {
+                serde_json::from_str(&r.get::<_, String>(6)?).ok()
+            } else {
+                None
+            };
+            let fact = Fact {
+                cpu: r.get(7)?,
+                gpu: r.get(8)?,
+                ram: r.get(9)?,
+                measured: r.get(10)?,
+                facility: r.get(11)?,
+                location: r.get(12)?,
+                market: r.get(13)?,
+                water: r.get(14)?,
+                cost: r.get(15)?,
+                currency: r.get(16)?,
+                duration: r.get(17)?,
+                embodied: r.get(18)?,
+            };
+            for (g, map) in groups.iter().zip(acc.iter_mut()) {
+                let key = group_key(g, &started, &keys, tags.as_ref());
+                map.entry(key.clone())
+                    .or_insert_with(|| RunTotals {
+                        group: key,
+                        ..Default::default()
+                    })
+                    .add(&fact);
+            }
+            Ok(())
+        })?;
         self.note_totals(q, left_out);
         Ok(acc
             .into_iter()
@@ -241,7 +228,6 @@ impl SqliteLedger {
 
     /// See [`crate::Business::trained_models`].
     pub(super) fn trained_models_in(&self, q: &TotalsQuery) -> Result<Vec<TrainedModel>> {
-        let (tag_key, tag_value) = tag_filter(q)?;
         // One pass over the period's rollup, newest first, without joins.
         let rows = self.rows(
             &format!(
@@ -251,14 +237,7 @@ impl SqliteLedger {
                  ORDER BY f.started_at DESC, f.run_id DESC",
                 *FACTS_WITHIN
             ),
-            params![
-                ts_bound(&q.from),
-                ts_bound(&q.to),
-                tag_key,
-                tag_value,
-                q.site,
-                q.kind
-            ],
+            super::scope::scope_params(q)?,
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
