@@ -3,6 +3,8 @@
 # and the API docs. One debug build shared by all steps (no release build here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One clean build per run: incremental artifacts would only add gigabytes to CI's disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 echo "== nothing generated or machine-specific is tracked (virtualenvs, bytecode, builds, ledgers)"
 if tracked=$(git ls-files 2>/dev/null | grep -E '(^|/)(\.venv[^/]*|__pycache__|site-packages|target)/|(^|/)pyvenv\.cfg$|\.pyc$|\.sqlite(-wal|-shm)?$'); then

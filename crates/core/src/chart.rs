@@ -160,6 +160,75 @@ pub fn line_svg(title: &str, x_label: &str, y_label: &str, series: &[Series]) ->
     }
 }
 
+/// One labelled point of a scatter chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Label written beside the point (escaped).
+    pub label: String,
+    /// x.
+    pub x: f64,
+    /// y.
+    pub y: f64,
+}
+
+/// Renders labelled points over axes with min/max tick labels (a trade-off chart, such as
+/// accuracy against energy): the text of an SVG file. Points that are not finite are left out.
+pub fn scatter_chart(title: &str, x_label: &str, y_label: &str, points: &[Point]) -> String {
+    scatter_svg(title, x_label, y_label, points).into_string() + "\n"
+}
+
+/// [`scatter_chart`] as markup to embed in a page.
+pub fn scatter_svg(title: &str, x_label: &str, y_label: &str, points: &[Point]) -> Markup {
+    let (w, h, left, top, right, bottom) = (640.0, 380.0, 70.0, 40.0, 160.0, 50.0);
+    let finite: Vec<&Point> = points
+        .iter()
+        .filter(|p| p.x.is_finite() && p.y.is_finite())
+        .collect();
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in &finite {
+        x0 = x0.min(p.x);
+        x1 = x1.max(p.x);
+        y0 = y0.min(p.y);
+        y1 = y1.max(p.y);
+    }
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    // A margin of a tenth of the range (or of the value) so no point sits on an axis.
+    let pad = |lo: f64, hi: f64| {
+        let d = if hi > lo {
+            (hi - lo) * 0.1
+        } else {
+            lo.abs().max(1e-9) * 0.1
+        };
+        (lo - d, hi + d)
+    };
+    (x0, x1) = pad(x0, x1);
+    (y0, y1) = pad(y0, y1);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let sx = |x: f64| left + (x - x0) / (x1 - x0) * pw;
+    let sy = |y: f64| top + ph - (y - y0) / (y1 - y0) * ph;
+    let mid = top + ph / 2.0;
+    html! {
+        svg xmlns=(XMLNS) width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} font-family="sans-serif" font-size="12" {
+            rect width="100%" height="100%" fill="#ffffff" {}
+            text x=(left) y="24" font-size="15" font-weight="bold" { (title) }
+            polyline points={(left) "," (top) " " (left) "," (top + ph) " " (left + pw) "," (top + ph)} fill="none" stroke="#333333" {}
+            text x=(left - 6.0) y=(top + ph) text-anchor="end" { (crate::format::sig(y0)) }
+            text x=(left - 6.0) y=(top + 10.0) text-anchor="end" { (crate::format::sig(y1)) }
+            text x=(left) y=(top + ph + 16.0) text-anchor="middle" { (crate::format::sig(x0)) }
+            text x=(left + pw) y=(top + ph + 16.0) text-anchor="middle" { (crate::format::sig(x1)) }
+            text x=(left + pw / 2.0) y=(h - 12.0) text-anchor="middle" { (x_label) }
+            text x="16" y=(mid) text-anchor="middle" transform={"rotate(-90 16 " (mid) ")"} { (y_label) }
+            @for (i, p) in finite.iter().enumerate() {
+                @let color = PALETTE[i % PALETTE.len()];
+                circle cx=(format!("{:.1}", sx(p.x))) cy=(format!("{:.1}", sy(p.y))) r="5" fill=(color) {}
+                text x=(format!("{:.1}", sx(p.x) + 8.0)) y=(format!("{:.1}", sy(p.y) + 4.0)) { (p.label) }
+            }
+        }
+    }
+}
+
 /// One image of a grid: grey levels row-major, and a caption.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tile {
@@ -253,6 +322,43 @@ mod tests {
         assert!(svg.contains(">train</text>"));
         let empty = line_chart("t", "x", "y", &[]);
         assert!(empty.contains("</svg>"));
+    }
+
+    #[test]
+    fn scatter_points_land_inside_the_padded_axes_and_labels_are_escaped() {
+        let svg = scatter_chart(
+            "accuracy against energy",
+            "Wh per 1,000",
+            "accuracy",
+            &[
+                Point {
+                    label: "f32 <base>".into(),
+                    x: 1.0,
+                    y: 0.9,
+                },
+                Point {
+                    label: "int8".into(),
+                    x: 3.0,
+                    y: 0.8,
+                },
+                Point {
+                    label: "nan".into(),
+                    x: f64::NAN,
+                    y: 0.5,
+                },
+            ],
+        );
+        // x 1..3 padded to 0.8..3.2 over 70..480: x=1 at 70 + 0.2/2.4·410 = 104.2.
+        assert!(svg.contains(r#"cx="104.2""#), "{svg}");
+        assert!(svg.contains(r#"cx="445.8""#), "{svg}");
+        // y 0.8..0.9 padded to 0.79..0.91 over 330..40: y=0.9 at 330 − 0.11/0.12·290 = 64.2.
+        assert!(svg.contains(r#"cy="64.2""#), "{svg}");
+        assert!(svg.contains("f32 &lt;base&gt;") && !svg.contains("<base>"));
+        assert_eq!(
+            svg.matches("<circle").count(),
+            2,
+            "the NaN point is left out"
+        );
     }
 
     #[test]

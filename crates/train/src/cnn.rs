@@ -2,11 +2,11 @@
 //! two dense layers. Works for any square single-channel image whose side divides by 4
 //! (8x8 UCI digits, 28x28 MNIST).
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::model::Classify;
 
@@ -22,24 +22,70 @@ pub struct Cnn {
     side: usize,
 }
 
+/// The default widths: 16 and 32 convolution channels, 64 dense units.
+pub const WIDTHS: [usize; 3] = [16, 32, 64];
+
 impl Cnn {
     /// A new model for `side x side` images and `classes` outputs.
     pub fn new(side: usize, classes: usize, device: &Device) -> Self {
-        let flat = 32 * (side / 4) * (side / 4);
+        Self::with_widths(side, WIDTHS, classes, device)
+    }
+
+    /// A new model with `widths` = [conv1 channels, conv2 channels, dense units] (a
+    /// structurally pruned model).
+    pub fn with_widths(side: usize, widths: [usize; 3], classes: usize, device: &Device) -> Self {
+        let [c1, c2, units] = widths;
+        let flat = c2 * (side / 4) * (side / 4);
         Cnn {
-            conv1: Conv2dConfig::new([1, 16], [3, 3])
-                .with_padding(PaddingConfig2d::Same)
-                .init(device),
-            conv2: Conv2dConfig::new([16, 32], [3, 3])
-                .with_padding(PaddingConfig2d::Same)
-                .init(device),
+            conv1: conv_config(1, c1).init(device),
+            conv2: conv_config(c1, c2).init(device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
-            fc: LinearConfig::new(flat, 64).init(device),
-            out: LinearConfig::new(64, classes).init(device),
+            fc: LinearConfig::new(flat, units).init(device),
+            out: LinearConfig::new(units, classes).init(device),
             act: Relu::new(),
             side,
         }
     }
+
+    /// A model with the given layers' weights (as [`Cnn::layers`] gives them); their sizes
+    /// must chain.
+    pub fn from_layers(
+        convs: &[ConvWeights; 2],
+        dense: &[crate::mlp::DenseWeights; 2],
+        side: usize,
+        device: &Device,
+    ) -> Self {
+        let conv = |c: &ConvWeights| {
+            let mut layer = conv_config(c.in_channels, c.out_channels)
+                .with_bias(c.bias.is_some())
+                .init(device);
+            let shape = [c.out_channels, c.in_channels, 3, 3];
+            layer.weight = Param::from_tensor(Tensor::from_data(
+                TensorData::new(c.weights.clone(), shape),
+                device,
+            ));
+            layer.bias = c.bias.as_ref().map(|b| {
+                Param::from_tensor(Tensor::from_data(
+                    TensorData::new(b.clone(), [c.out_channels]),
+                    device,
+                ))
+            });
+            layer
+        };
+        Cnn {
+            conv1: conv(&convs[0]),
+            conv2: conv(&convs[1]),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            fc: crate::mlp::linear_from(&dense[0], device),
+            out: crate::mlp::linear_from(&dense[1], device),
+            act: Relu::new(),
+            side,
+        }
+    }
+}
+
+fn conv_config(inputs: usize, outputs: usize) -> Conv2dConfig {
+    Conv2dConfig::new([inputs, outputs], [3, 3]).with_padding(PaddingConfig2d::Same)
 }
 
 impl Classify for Cnn {

@@ -167,6 +167,31 @@ pub struct TrainConfig {
     /// Shape of a `char-gpt` model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpt: Option<GptShape>,
+    /// Widths of the hidden layers when they are not the task's defaults (a model shrunk by
+    /// structured pruning): `tabular-mlp` `[hidden1, hidden2]`, `digits-cnn` `[conv1 channels,
+    /// conv2 channels, dense units]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widths: Option<Vec<usize>>,
+    /// The model this one was made from (by pruning, quantization or fine-tuning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Parent>,
+    /// How its weights were pruned, when they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<crate::optimize::Pruning>,
+    /// Its int8 scheme, when its weights file holds int8 weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<crate::optimize::Quantization>,
+}
+
+/// A model's parent: where it was and the SHA-256 of its weights file (its version).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    /// The parent's directory, as given.
+    pub path: String,
+    /// SHA-256 of the parent's weights file.
+    pub weights_sha256: String,
+    /// What made this model from it: `prune`, `quantize` or `finetune`.
+    pub step: String,
 }
 
 impl TrainConfig {

@@ -24,6 +24,8 @@ pub mod lstm;
 pub mod metrics;
 pub mod mlp;
 pub mod model;
+pub mod optimize;
+pub mod runtime;
 pub mod summary;
 pub mod task;
 pub mod text;

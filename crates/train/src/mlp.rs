@@ -1,8 +1,8 @@
 //! The `tabular-mlp` model: two hidden ReLU layers and one logit per class.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig, Relu};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::model::Classify;
 
@@ -21,13 +21,46 @@ pub struct Mlp {
 impl Mlp {
     /// A new model with `inputs` features and `outputs` logits.
     pub fn new(inputs: usize, outputs: usize, device: &Device) -> Self {
+        Self::with_widths(inputs, [HIDDEN, HIDDEN], outputs, device)
+    }
+
+    /// A new model whose hidden layers have `hidden` units (a structurally pruned model).
+    pub fn with_widths(inputs: usize, hidden: [usize; 2], outputs: usize, device: &Device) -> Self {
         Mlp {
-            l1: LinearConfig::new(inputs, HIDDEN).init(device),
-            l2: LinearConfig::new(HIDDEN, HIDDEN).init(device),
-            out: LinearConfig::new(HIDDEN, outputs).init(device),
+            l1: LinearConfig::new(inputs, hidden[0]).init(device),
+            l2: LinearConfig::new(hidden[0], hidden[1]).init(device),
+            out: LinearConfig::new(hidden[1], outputs).init(device),
             act: Relu::new(),
         }
     }
+
+    /// A model with the given layers' weights (input to output); their sizes must chain.
+    pub fn from_layers(layers: &[DenseWeights; 3], device: &Device) -> Self {
+        Mlp {
+            l1: linear_from(&layers[0], device),
+            l2: linear_from(&layers[1], device),
+            out: linear_from(&layers[2], device),
+            act: Relu::new(),
+        }
+    }
+}
+
+/// A burn linear layer holding `d`'s weights.
+pub(crate) fn linear_from(d: &DenseWeights, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(d.inputs, d.outputs)
+        .with_bias(d.bias.is_some())
+        .init(device);
+    layer.weight = Param::from_tensor(Tensor::from_data(
+        TensorData::new(d.weights.clone(), [d.inputs, d.outputs]),
+        device,
+    ));
+    layer.bias = d.bias.as_ref().map(|b| {
+        Param::from_tensor(Tensor::from_data(
+            TensorData::new(b.clone(), [d.outputs]),
+            device,
+        ))
+    });
+    layer
 }
 
 impl Classify for Mlp {

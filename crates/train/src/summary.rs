@@ -215,3 +215,112 @@ fn fairness_table(f: &Fairness) -> String {
     }
     s
 }
+
+/// The result of `sustain optimize prune|quantize`: the new model beside its parent.
+pub fn optimized(o: &crate::jobs::Optimized) -> String {
+    let mut t = table();
+    t.set_header(vec![
+        "MODEL",
+        "PRECISION",
+        "ACCURACY",
+        "MACRO F1",
+        "SIZE",
+        "PARAMS",
+        "NON-ZERO",
+    ]);
+    for (what, s) in [("parent", &o.parent), (o.step, &o.child)] {
+        t.add_row(vec![
+            Cell::new(format!("{what}: {}", term(&s.model))),
+            Cell::new(s.precision),
+            Cell::new(format!("{:.4}", s.test.accuracy)),
+            Cell::new(format!("{:.4}", s.test.f1)),
+            Cell::new(sustain_core::format::si(s.size_bytes as f64, "B")),
+            Cell::new(s.params),
+            Cell::new(s.nonzero_params),
+        ]);
+    }
+    let mut text = format!("{t}\n\n");
+    let (c, p) = (&o.child, &o.parent);
+    text.push_str(&format!(
+        "Accuracy {:+.2} points, size {:.0}% of the parent, non-zero parameters {:.0}% of the parent (held-out test split of {}).\n",
+        100.0 * (c.test.accuracy - p.test.accuracy),
+        100.0 * c.size_bytes as f64 / p.size_bytes.max(1) as f64,
+        100.0 * c.nonzero_params as f64 / p.nonzero_params.max(1) as f64,
+        term(&o.config.dataset),
+    ));
+    if let Some(pr) = &o.config.pruning {
+        text.push_str(&format!(
+            "Pruning: {}, {}, sparsity {} asked, {} of {} weights left; {} epochs of recovery fine-tuning.\n",
+            pr.kind.as_str(),
+            pr.scope.as_str(),
+            pr.sparsity,
+            pr.weights_after,
+            pr.weights_before,
+            pr.finetune_epochs
+        ));
+    }
+    if let Some(w) = &o.config.widths {
+        text.push_str(&format!("Hidden widths now: {w:?}.\n"));
+    }
+    if let Some(q) = &o.config.quantization {
+        let act = match &q.activations {
+            crate::optimize::Activations::Dynamic => "per batch at run time".to_string(),
+            crate::optimize::Activations::Calibrated { dataset, rows } => {
+                format!("calibrated on {} ({rows} rows)", term(dataset))
+            }
+        };
+        text.push_str(&format!(
+            "Quantization: int8 symmetric, weights {}, activations {act}.\n",
+            q.weights
+        ));
+    }
+    text.push_str(&footer(&o.view, Path::new(&o.child.model)));
+    text
+}
+
+/// The result of `sustain compare`.
+pub fn compared(c: &crate::jobs::Compared) -> String {
+    let mut t = table();
+    t.set_header(vec![
+        "MODEL",
+        "FROM",
+        "PREC",
+        "ACCURACY",
+        "SIZE",
+        "NON-ZERO",
+        "P50 MS (1)",
+        "P99 MS (1)",
+        "P50 MS (256)",
+        "ROWS/S",
+        "WH/1K",
+        "G CO2E/1K",
+    ]);
+    let opt = |v: Option<f64>| v.map_or("unknown".to_string(), sig);
+    for r in &c.models {
+        t.add_row(vec![
+            Cell::new(term(&r.model)),
+            Cell::new(match (&r.step, &r.parent) {
+                (Some(s), Some(p)) => format!("{s} of {}", term(p)),
+                _ => "-".into(),
+            }),
+            Cell::new(&r.precision),
+            Cell::new(format!("{:.4}", r.accuracy)),
+            Cell::new(sustain_core::format::si(r.size_bytes as f64, "B")),
+            Cell::new(format!("{}/{}", r.nonzero_params, r.params)),
+            Cell::new(sig(r.latency_ms.p50)),
+            Cell::new(sig(r.latency_ms.p99)),
+            Cell::new(sig(r.latency_ms_batch_256.p50)),
+            Cell::new(format!("{:.0}", r.throughput_per_s)),
+            Cell::new(opt(r.energy_wh_per_1k)),
+            Cell::new(opt(r.co2e_g_per_1k)),
+        ]);
+    }
+    let sources: std::collections::BTreeSet<&str> =
+        c.models.iter().map(|r| r.energy_source.as_str()).collect();
+    format!(
+        "{t}\n\nOn {} rows of {}. Energy per 1,000 inferences at batch 256, {} (IT energy of each model's eval run over its inferences); latency in milliseconds per call at batch 1 and 256.\n",
+        c.rows,
+        term(&c.dataset),
+        sources.into_iter().collect::<Vec<_>>().join(" and "),
+    )
+}

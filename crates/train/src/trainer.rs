@@ -71,7 +71,15 @@ impl Classify for Model {
 pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
     let classes = config.classes.len();
     match config.task {
-        Task::TabularMlp => Ok(Model::Mlp(Mlp::new(config.inputs, classes, device))),
+        Task::TabularMlp => {
+            let hidden = widths::<2>(config, [crate::mlp::HIDDEN; 2])?;
+            Ok(Model::Mlp(Mlp::with_widths(
+                config.inputs,
+                hidden,
+                classes,
+                device,
+            )))
+        }
         Task::DigitsCnn => {
             let side = (config.inputs as f64).sqrt().round() as usize;
             if side * side != config.inputs || side % 4 != 0 || side == 0 {
@@ -83,7 +91,8 @@ pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
                             .into(),
                 });
             }
-            Ok(Model::Cnn(Cnn::new(side, classes, device)))
+            let widths = widths::<3>(config, crate::cnn::WIDTHS)?;
+            Ok(Model::Cnn(Cnn::with_widths(side, widths, classes, device)))
         }
         Task::TextLstm | Task::CharGpt => {
             let vocab = config.vocab.as_ref().ok_or_else(|| TrainError::Invalid {
@@ -109,6 +118,24 @@ pub fn new_model(config: &TrainConfig, device: &Device) -> Result<Model> {
                 ))
             })
         }
+    }
+}
+
+/// The config's hidden widths (`N` of them, each at least 1), or `default`.
+fn widths<const N: usize>(config: &TrainConfig, default: [usize; N]) -> Result<[usize; N]> {
+    match &config.widths {
+        None => Ok(default),
+        Some(w) => <[usize; N]>::try_from(w.as_slice())
+            .ok()
+            .filter(|w| w.iter().all(|&n| (1..=65_536).contains(&n)))
+            .ok_or_else(|| TrainError::Invalid {
+                what: "config widths".into(),
+                value: format!("{w:?}"),
+                expected: format!(
+                    "{N} layer widths from 1 to 65536 for a {} model",
+                    config.task
+                ),
+            }),
     }
 }
 
@@ -145,6 +172,7 @@ pub struct Trained {
 }
 
 /// The data of a run, split and standardized.
+#[derive(Debug, Clone)]
 pub struct Prepared {
     /// Training split.
     pub train: Tabular,
@@ -376,11 +404,27 @@ pub fn train_text(
 
 /// The training loop shared by the classifiers: minibatches in a seeded order, the optimizer's
 /// step, a validation pass per epoch, and test metrics at the end.
-fn fit(config: TrainConfig, p: Prepared, mut on_epoch: impl FnMut(&EpochLog)) -> Result<Trained> {
+fn fit(config: TrainConfig, p: Prepared, on_epoch: impl FnMut(&EpochLog)) -> Result<Trained> {
     config.validate()?;
     let device = device_for(config.device, config.seed)?;
+    let model = new_model(&config, &device)?;
+    fit_from(model, config, p, &device, on_epoch, |m| m)
+}
+
+/// Trains `model` (fresh, or already trained: fine-tuning) for `config.epochs` on `p`, with
+/// the loop of [`train_tabular`]; `after_step` sees the model after every optimizer step (a
+/// pruned model's masks are re-applied there). `device` must have autodiff ([`device_for`]).
+pub fn fit_from(
+    mut model: Model,
+    config: TrainConfig,
+    p: Prepared,
+    device: &Device,
+    mut on_epoch: impl FnMut(&EpochLog),
+    mut after_step: impl FnMut(Model) -> Model,
+) -> Result<Trained> {
+    config.validate()?;
+    let device = device.clone();
     let classes = config.classes.len();
-    let mut model = new_model(&config, &device)?;
     let mut optim = optimizer(config.optimizer);
     let mut history = Vec::with_capacity(config.epochs);
     let started = Instant::now();
@@ -409,7 +453,7 @@ fn fit(config: TrainConfig, p: Prepared, mut on_epoch: impl FnMut(&EpochLog)) ->
                 .filter(|(pred, i)| **pred == p.train.y[**i])
                 .count();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(config.lr, model, grads);
+            model = after_step(optim.step(config.lr, model, grads));
         }
         let (val_loss, val_pred) = evaluate(&model, &p.val, config.loss, &device);
         let log = EpochLog {
@@ -460,6 +504,15 @@ pub fn save(model: &Model, config: &TrainConfig, dir: &Path) -> Result<()> {
     model
         .save_into(&mut store)
         .map_err(|e| err(format!("cannot write weights: {e}")))?;
+    save_config(config, dir)
+}
+
+/// Writes the config (JSON) into `dir`, which exists.
+pub fn save_config(config: &TrainConfig, dir: &Path) -> Result<()> {
+    let err = |message: String| TrainError::Checkpoint {
+        path: dir.to_path_buf(),
+        message,
+    };
     let json = serde_json::to_string_pretty(config).map_err(|e| err(e.to_string()))?;
     std::fs::write(dir.join(CONFIG_FILE), json)
         .map_err(|e| err(format!("cannot write config: {e}")))
@@ -475,22 +528,43 @@ pub fn weights_sha256(dir: &Path) -> Result<String> {
     Ok(crate::dataset::sha256_hex(&bytes))
 }
 
-/// Loads a checkpoint written by [`save`]; errors name what does not match.
-pub fn load(dir: &Path, device: &Device) -> Result<(Model, TrainConfig)> {
+/// Reads the `config.json` of the model in `dir`.
+pub fn read_config(dir: &Path) -> Result<TrainConfig> {
     let err = |message: String| TrainError::Checkpoint {
         path: dir.to_path_buf(),
         message,
     };
+    if !dir.is_dir() {
+        return Err(err(format!(
+            "is not a directory; give a model directory ({CONFIG_FILE} and {WEIGHTS_FILE}) written by `sustain train --out`"
+        )));
+    }
     let text = std::fs::read_to_string(dir.join(CONFIG_FILE)).map_err(|e| {
         err(format!(
             "no readable {CONFIG_FILE} ({e}); give a directory written by `sustain train --out`"
         ))
     })?;
-    let config: TrainConfig = serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map_err(|e| {
         err(format!(
             "{CONFIG_FILE} is not a Sustain training config: {e}"
         ))
-    })?;
+    })
+}
+
+/// Loads a checkpoint of f32 weights written by [`save`]; errors name what does not match.
+/// A quantized model loads with [`crate::runtime::open`].
+pub fn load(dir: &Path, device: &Device) -> Result<(Model, TrainConfig)> {
+    let err = |message: String| TrainError::Checkpoint {
+        path: dir.to_path_buf(),
+        message,
+    };
+    let config = read_config(dir)?;
+    if config.quantization.is_some() {
+        return Err(err(
+            "holds int8 weights: it runs on the int8 path (eval, predict, serve-model) and cannot be trained, pruned or quantized again; use its f32 parent"
+                .into(),
+        ));
+    }
     let mut model = new_model(&config, device).map_err(|e| err(e.to_string()))?;
     let mut store = SafetensorsStore::from_file(dir.join(WEIGHTS_FILE));
     let applied = model

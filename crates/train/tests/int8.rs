@@ -34,6 +34,10 @@ fn config(task: Task, dataset: &str, epochs: usize) -> TrainConfig {
         device: DeviceSpec::Cpu,
         vocab: None,
         gpt: None,
+        widths: None,
+        parent: None,
+        pruning: None,
+        quantization: None,
     }
 }
 

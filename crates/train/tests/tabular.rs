@@ -26,6 +26,10 @@ fn config(optimizer: Optimizer, lr: f64, epochs: usize, batch: usize, loss: Loss
         device: DeviceSpec::Cpu,
         vocab: None,
         gpt: None,
+        widths: None,
+        parent: None,
+        pruning: None,
+        quantization: None,
     }
 }
 

@@ -31,6 +31,10 @@ fn config(task: Task, epochs: usize, lr: f64) -> TrainConfig {
         device: DeviceSpec::Cpu,
         vocab: None,
         gpt: None,
+        widths: None,
+        parent: None,
+        pruning: None,
+        quantization: None,
     }
 }
 

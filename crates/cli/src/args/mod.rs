@@ -4,6 +4,7 @@
 
 mod business;
 mod estimate;
+mod optimize;
 mod runs;
 mod schedule;
 mod serve;
@@ -18,6 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use business::*;
 pub use estimate::*;
+pub use optimize::*;
 pub use runs::*;
 pub use schedule::*;
 pub use serve::*;
@@ -158,6 +160,13 @@ pub enum Command {
         after_help = "Examples:\n  sustain generate --model runs/char-gpt --prompt \"And God said\"\n  sustain generate --model runs/char-gpt --prompt \"In the beginning\" --length 400 --temperature 0.6 --seed 7 --json\n\nThe model continues the prompt one character at a time, sampling each from its softmax at\n--temperature (0 always takes the likeliest character); the same seed gives the same text."
     )]
     Generate(GenerateArgs),
+    /// Make a trained model cheaper to run: prune or quantize it into a new, measured model.
+    #[command(subcommand, after_help = OPTIMIZE_HELP)]
+    Optimize(OptimizeCommand),
+    /// Compare models side by side: accuracy, size, latency, energy and carbon per 1,000
+    /// inferences.
+    #[command(after_help = COMPARE_HELP)]
+    Compare(CompareArgs),
     /// Products: what the company sells, with its functional unit and prices.
     #[command(
         subcommand,

@@ -6,6 +6,7 @@ mod catalog;
 mod estimate;
 mod export;
 mod metered;
+mod optimize;
 mod run;
 mod runs;
 mod scenario;
@@ -50,6 +51,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Eval(args) => train::eval(args, &settings),
         Command::Predict(args) => train::predict(args, &settings),
         Command::Generate(args) => train::generate(args, &settings),
+        Command::Optimize(cmd) => optimize::optimize(cmd, &settings),
+        Command::Compare(args) => optimize::compare(args, &settings),
         Command::Product(c) => business::product(c, &settings).map(|_| exit::OK),
         Command::Usage(c) => business::usage(c, &settings).map(|_| exit::OK),
         Command::Cost(c) => business::cost(c, &settings).map(|_| exit::OK),

@@ -35,18 +35,26 @@ impl QConv {
     fn forward(&self, x: &[f32], n: usize, side: usize) -> Result<Vec<f32>> {
         let (c_in, k) = (self.in_channels, self.in_channels * 9);
         let pixels = side * side;
+        // Quantized once, before unrolling: a patch holds the input's values and zeros, so its
+        // scale is the input's and each value is quantized once instead of nine times.
+        let x_scale = self.linear.input_scale_for(x)?;
+        let qx = super::quantize(x, x_scale);
         // One row per output pixel: its 3x3 patch over every input channel, zero outside.
-        let mut cols = vec![0.0f32; n * pixels * k];
+        let mut cols = vec![0i8; n * pixels * k];
         for b in 0..n {
             for y in 0..side {
                 for x0 in 0..side {
                     let row = &mut cols[((b * side + y) * side + x0) * k..][..k];
                     for c in 0..c_in {
-                        let plane = &x[(b * c_in + c) * pixels..][..pixels];
+                        let plane = &qx[(b * c_in + c) * pixels..][..pixels];
                         for dy in 0..3 {
+                            let yy = y + dy;
+                            if !(1..=side).contains(&yy) {
+                                continue;
+                            }
                             for dx in 0..3 {
-                                let (yy, xx) = (y + dy, x0 + dx);
-                                if (1..=side).contains(&yy) && (1..=side).contains(&xx) {
+                                let xx = x0 + dx;
+                                if (1..=side).contains(&xx) {
                                     row[c * 9 + dy * 3 + dx] = plane[(yy - 1) * side + xx - 1];
                                 }
                             }
@@ -55,7 +63,7 @@ impl QConv {
                 }
             }
         }
-        let out = self.linear.forward(&cols, n * pixels)?;
+        let out = self.linear.forward_quantized(&cols, x_scale, n * pixels);
         // [n·pixels × out] → [n, out, side, side]
         let mut nchw = vec![0.0f32; n * self.out_channels * pixels];
         for b in 0..n {
@@ -126,15 +134,62 @@ impl QCnn {
 
     /// Logits for `rows` images of `side × side` pixels (row-major); `[rows × classes]`.
     pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
+        self.run(x, rows, |_, _| {})
+    }
+
+    fn run(&self, x: &[f32], rows: usize, mut seen: impl FnMut(usize, &[f32])) -> Result<Vec<f32>> {
         let side = self.side;
+        // A patch holds the layer's inputs and zeros: its largest magnitude is the input's.
+        seen(0, x);
         let h = self.convs[0].forward(x, rows, side)?;
         let h = relu_pool(&h, rows, self.convs[0].out_channels, side);
+        seen(1, &h);
         let h = self.convs[1].forward(&h, rows, side / 2)?;
         // Flattened per image in channel-major order, as burn's flatten(1, 3).
         let h = relu_pool(&h, rows, self.convs[1].out_channels, side / 2);
+        seen(2, &h);
         let mut h = self.dense[0].forward(&h, rows)?;
         h.iter_mut().for_each(|v| *v = v.max(0.0));
+        seen(3, &h);
         self.dense[1].forward(&h, rows)
+    }
+
+    /// Its four layers (the convolutions as their im2col matrices), input to output.
+    pub fn layers(&self) -> Vec<QLinear> {
+        self.linears()
+    }
+
+    fn linears(&self) -> Vec<QLinear> {
+        vec![
+            self.convs[0].linear.clone(),
+            self.convs[1].linear.clone(),
+            self.dense[0].clone(),
+            self.dense[1].clone(),
+        ]
+    }
+
+    fn with_linears(&self, l: Vec<QLinear>) -> Self {
+        let mut q = self.clone();
+        let [c1, c2, d1, d2]: [QLinear; 4] = l.try_into().expect("four layers");
+        q.convs[0].linear = c1;
+        q.convs[1].linear = c2;
+        q.dense = [d1, d2];
+        q
+    }
+
+    /// The largest input magnitude of each of its four layers on `rows` images, computed on the
+    /// dynamic path.
+    pub fn input_maxima(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
+        let mut maxima = vec![0.0f32; 4];
+        let dynamic = self.with_linears(super::mlp::dynamic(&self.linears())?);
+        dynamic.run(x, rows, |i, h| maxima[i] = maxima[i].max(super::max_abs(h)))?;
+        Ok(maxima)
+    }
+
+    /// Fixes each layer's input scale from its largest input (as [`QCnn::input_maxima`] gives).
+    pub fn set_input_scales(&mut self, maxima: &[f32]) -> Result<()> {
+        *self = self.with_linears(super::mlp::calibrated(&self.linears(), maxima)?);
+        Ok(())
     }
 
     /// The layer names in a weights file.

@@ -97,20 +97,37 @@ pub fn gemm_i8_into(
         kernel.is_available(),
         "this CPU does not run the {kernel:?} kernel"
     );
-    if k == 0 {
+    if k == 0 || n == 0 {
         out.fill(0);
         return;
     }
-    for (a_row, out_row) in a.chunks_exact(k).zip(out.chunks_exact_mut(n.max(1))) {
-        match kernel {
-            Kernel::Scalar => row_scalar(a_row, b_t, k, out_row),
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => avx2::row(a_row, b_t, k, out_row),
-            #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => unreachable!("is_available is false off x86_64"),
+    let rows = |a: &[i8], out: &mut [i32]| {
+        for (a_row, out_row) in a.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
+            match kernel {
+                Kernel::Scalar => row_scalar(a_row, b_t, k, out_row),
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx2 => avx2::row(a_row, b_t, k, out_row),
+                #[cfg(not(target_arch = "x86_64"))]
+                Kernel::Avx2 => unreachable!("is_available is false off x86_64"),
+            }
         }
+    };
+    // Blocks of rows on rayon's threads once the product is worth it (burn's f32 kernels use
+    // every core too); each block is the same sequential code, so results are identical.
+    if m * n * k >= PARALLEL_MACS && m >= 2 {
+        use rayon::prelude::*;
+        let block = m.div_ceil(rayon::current_num_threads() * 4).max(1);
+        a.par_chunks(block * k)
+            .zip(out.par_chunks_mut(block * n))
+            .for_each(|(a, out)| rows(a, out));
+    } else {
+        rows(a, out);
     }
 }
+
+/// Multiply-adds under which a GEMM stays on the calling thread (a thread hand-off costs
+/// microseconds; 2¹⁸ int8 multiply-adds take about as long).
+const PARALLEL_MACS: usize = 1 << 18;
 
 /// One output row, scalar: `out[j] = a_row · b_t[j]`.
 fn row_scalar(a_row: &[i8], b_t: &[i8], k: usize, out_row: &mut [i32]) {

@@ -25,6 +25,8 @@ pub struct QLinear {
     in_features: usize,
     out_features: usize,
     granularity: Granularity,
+    /// The calibrated scale of its inputs; `None`: dynamic, from each batch.
+    input_scale: Option<f32>,
 }
 
 impl QLinear {
@@ -76,6 +78,7 @@ impl QLinear {
             in_features,
             out_features,
             granularity,
+            input_scale: None,
         })
     }
 
@@ -136,16 +139,43 @@ impl QLinear {
             in_features,
             out_features,
             granularity,
+            input_scale: None,
         })
     }
 
     /// `y = x · W + b` for `rows` rows of `x` (`[rows × in]` row-major), with the activations
-    /// quantized dynamically (one scale from this batch's `max|x|`); returns `[rows × out]`.
+    /// quantized at the calibrated scale, or dynamically (one scale from this batch's `max|x|`)
+    /// when the layer has none; returns `[rows × out]`.
     ///
     /// # Errors
     /// When `x` is not `rows × in` or holds a value that is not finite.
     pub fn forward(&self, x: &[f32], rows: usize) -> Result<Vec<f32>> {
-        self.forward_with(x, rows, ActivationScale::Dynamic)
+        let scale = self
+            .input_scale
+            .map_or(ActivationScale::Dynamic, ActivationScale::Calibrated);
+        self.forward_with(x, rows, scale)
+    }
+
+    /// The layer with its inputs quantized at a fixed `scale` from now on (calibration), or
+    /// dynamically again with `None`.
+    ///
+    /// # Errors
+    /// When the scale is not finite and positive.
+    pub fn with_input_scale(mut self, scale: Option<f32>) -> Result<Self> {
+        if let Some(s) = scale
+            && !(s.is_finite() && s > 0.0)
+        {
+            return Err(input(format!(
+                "int8 linear: input scale {s}, expected a positive finite number"
+            )));
+        }
+        self.input_scale = scale;
+        Ok(self)
+    }
+
+    /// The calibrated input scale, if any.
+    pub fn input_scale(&self) -> Option<f32> {
+        self.input_scale
     }
 
     /// [`QLinear::forward`] with the activation scale given.
@@ -160,25 +190,30 @@ impl QLinear {
                 self.in_features
             )));
         }
-        let x_scale = match scale {
-            ActivationScale::Dynamic => {
-                let m = max_abs(x);
-                if !m.is_finite() || x.iter().any(|v| v.is_nan()) {
-                    return Err(input("int8 linear: an input value is not finite".into()));
-                }
-                scale_for(m)
-            }
-            ActivationScale::Calibrated(s) if s > 0.0 && s.is_finite() => s,
-            ActivationScale::Calibrated(s) => {
-                return Err(input(format!(
-                    "int8 linear: activation scale {s}, expected a positive finite number"
-                )));
-            }
-        };
-        let qx = quantize(x, x_scale);
+        let x_scale = activation_scale(x, scale)?;
+        Ok(self.forward_quantized(&quantize(x, x_scale), x_scale, rows))
+    }
+
+    /// The scale its inputs are quantized at for `x`: the calibrated one, or `max|x| / 127`.
+    ///
+    /// # Errors
+    /// When a value of `x` is not finite (dynamic scale).
+    pub fn input_scale_for(&self, x: &[f32]) -> Result<f32> {
+        let scale = self
+            .input_scale
+            .map_or(ActivationScale::Dynamic, ActivationScale::Calibrated);
+        activation_scale(x, scale)
+    }
+
+    /// `y = x · W + b` from inputs already quantized at `x_scale` (`[rows × in]`), so a caller
+    /// that rearranges them (the convolution's patches) quantizes each value once.
+    ///
+    /// # Panics
+    /// When `qx` is not `rows × in`.
+    pub fn forward_quantized(&self, qx: &[i8], x_scale: f32, rows: usize) -> Vec<f32> {
         let (n, k) = (self.out_features, self.in_features);
         let mut acc = vec![0i32; rows * n];
-        gemm_i8_into(Kernel::best(), &qx, &self.weights_t, rows, n, k, &mut acc);
+        gemm_i8_into(Kernel::best(), qx, &self.weights_t, rows, n, k, &mut acc);
         let factors: Vec<f32> = (0..n).map(|c| x_scale * self.weight_scale(c)).collect();
         let mut y = Vec::with_capacity(acc.len());
         for acc_row in acc.chunks_exact(n.max(1)) {
@@ -190,7 +225,7 @@ impl QLinear {
                     .map(|((&a, &f), &b)| a as f32 * f + b),
             );
         }
-        Ok(y)
+        y
     }
 
     /// The scale of output channel `c`'s weights.
@@ -242,6 +277,23 @@ impl QLinear {
     /// Per tensor or per channel.
     pub fn granularity(&self) -> Granularity {
         self.granularity
+    }
+}
+
+/// The activation scale of `x`: `max|x| / 127` (dynamic) or the calibrated one.
+fn activation_scale(x: &[f32], scale: ActivationScale) -> Result<f32> {
+    match scale {
+        ActivationScale::Dynamic => {
+            let m = max_abs(x);
+            if !m.is_finite() || x.iter().any(|v| v.is_nan()) {
+                return Err(input("int8 linear: an input value is not finite".into()));
+            }
+            Ok(scale_for(m))
+        }
+        ActivationScale::Calibrated(s) if s > 0.0 && s.is_finite() => Ok(s),
+        ActivationScale::Calibrated(s) => Err(input(format!(
+            "int8 linear: activation scale {s}, expected a positive finite number"
+        ))),
     }
 }
 

@@ -52,9 +52,16 @@ pub fn scale_for(max_abs: f32) -> f32 {
 /// Quantizes one value: `clamp(round(x / scale), -127, 127)`; NaN becomes 0.
 #[inline]
 fn quantize_one(x: f32, inv_scale: f32) -> i8 {
-    let q = (x * inv_scale).round();
-    // `as` saturates and maps NaN to 0; the clamp keeps −128 out.
-    q.clamp(-f32::from(QMAX), f32::from(QMAX)) as i8
+    // Clamped first (the bounds are whole numbers, so clamping before or after rounding is the
+    // same); NaN stays NaN and `as` maps it to 0.
+    let v = (x * inv_scale).clamp(-f32::from(QMAX), f32::from(QMAX));
+    // Round half away from zero by truncating and stepping by the sign when the fraction is at
+    // least one half: `f32::round` is a call to libm's `roundf` per value on x86_64 without
+    // SSE4.1 (a tenth of the int8 CNN's time), this is a few vectorizable instructions. Exact:
+    // |v| ≤ 127, so `v - t` has no rounding error.
+    let t = v as i32;
+    let f = v - t as f32;
+    (t + i32::from(f >= 0.5) - i32::from(f <= -0.5)) as i8
 }
 
 /// Quantizes `x` with a given `scale` (which must be positive and finite).

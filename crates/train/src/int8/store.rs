@@ -1,6 +1,7 @@
 //! Int8 layers on disk: safetensors with, per layer, `NAME.weight` (I8, `[out, in]`),
 //! `NAME.weight_scale` (F32, `[out]` per channel or `[1]` per tensor) and `NAME.bias` (F32,
-//! `[out]`), and the scheme in the file's metadata (`format`, `scheme`, `granularity`), so any
+//! `[out]`), `NAME.input_scale` (F32, `[1]`, only when calibrated), and the scheme in the file's
+//! metadata (`format`, `scheme`, `granularity`), so any
 //! safetensors reader sees what the numbers mean.
 
 use std::collections::HashMap;
@@ -14,7 +15,7 @@ use crate::{Result, TrainError};
 /// The metadata `format` of an int8 weights file.
 pub const FORMAT: &str = "sustain-int8";
 /// The scheme, as the module documents it.
-pub const SCHEME: &str = "symmetric int8, zero point 0, range [-127, 127], round half away from zero; activations quantized per tensor at run time";
+pub const SCHEME: &str = "symmetric int8, zero point 0, range [-127, 127], round half away from zero; activations quantized per tensor, at the layer's input_scale when it has one, else from each batch";
 
 fn err(path: &Path, message: impl std::fmt::Display) -> TrainError {
     TrainError::Checkpoint {
@@ -50,6 +51,14 @@ pub fn write(path: &Path, layers: &[(&str, &QLinear)]) -> Result<()> {
             vec![o],
             f32_bytes(l.bias()),
         ));
+        if let Some(s) = l.input_scale() {
+            owned.push((
+                format!("{name}.input_scale"),
+                Dtype::F32,
+                vec![1],
+                f32_bytes(&[s]),
+            ));
+        }
     }
     let views = owned
         .iter()
@@ -115,7 +124,14 @@ pub fn read(path: &Path, names: &[&str]) -> Result<Vec<QLinear>> {
             let weights_t = w.data().iter().map(|b| *b as i8).collect();
             let scales = floats(&tensor(&format!("{name}.weight_scale"), Dtype::F32)?);
             let bias = floats(&tensor(&format!("{name}.bias"), Dtype::F32)?);
+            let input_scale = match st.tensor(&format!("{name}.input_scale")) {
+                Ok(_) => floats(&tensor(&format!("{name}.input_scale"), Dtype::F32)?)
+                    .first()
+                    .copied(),
+                Err(_) => None,
+            };
             QLinear::from_parts(weights_t, scales, bias, i, o)
+                .and_then(|l| l.with_input_scale(input_scale))
                 .map_err(|e| err(path, format!("{name}: {e}")))
         })
         .collect()

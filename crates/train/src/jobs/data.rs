@@ -141,3 +141,30 @@ pub fn load_eval_table(
     }
     Ok(apart)
 }
+
+/// The training, validation and test splits of a classifier's own dataset, as it was trained
+/// (same seed, same standardization or vocabulary): what fine-tuning continues on and where
+/// an optimized model is compared with its parent.
+pub fn own_splits(config: &crate::config::TrainConfig) -> Result<crate::trainer::Prepared> {
+    match &config.vocab {
+        _ if config.task == Task::CharGpt => Err(TrainError::Input(
+            "a char-gpt model has no labelled splits; this works on classifiers".into(),
+        )),
+        None => {
+            let d = load_table(&config.dataset, None)?;
+            let mut p = crate::trainer::prepare(&d, config.seed)?;
+            // The model's own standardizer (fitted when it was trained) is the one to use.
+            p.standardizer = config.standardizer.clone();
+            Ok(p)
+        }
+        Some(vocab) => {
+            let Data::Text(d) = load(config.task, Some(&config.dataset), None, None)? else {
+                return Err(TrainError::Input(format!(
+                    "{} is not a text dataset",
+                    config.dataset
+                )));
+            };
+            Ok(crate::trainer::prepare_text(&d, config.seed, Some(vocab))?.0)
+        }
+    }
+}

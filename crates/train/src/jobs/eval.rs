@@ -14,6 +14,7 @@ use crate::error::{Result, TrainError};
 use crate::fairness::{self, Fairness};
 use crate::lm::{self, LmMetrics};
 use crate::metrics::{Metrics, metrics};
+use crate::runtime;
 use crate::task::Task;
 use crate::trainer::{self, Model};
 
@@ -91,28 +92,13 @@ impl Evaluated {
 /// Evaluates the request's model, metered by `meter`.
 pub fn eval<M: StartMeter>(req: EvalRequest, meter: &M) -> Result<Evaluated> {
     crate::set_flush_denormals();
-    let device = trainer::device(0);
-    let (model, config) = trainer::load(&req.model, &device)?;
+    let loaded = runtime::open(&req.model)?;
+    let config = loaded.config.clone();
     if config.task == Task::CharGpt {
-        return eval_lm(req, meter, model, config);
+        return eval_lm(req, meter, loaded.f32_model()?, config);
     }
     let (mut data, whole) = match (&req.dataset, &config.vocab) {
-        (None, None) => {
-            let d = data::load_table(&config.dataset, None)?;
-            (trainer::prepare(&d, config.seed)?.test, false)
-        }
-        (None, Some(vocab)) => {
-            let Data::Text(d) = data::load(config.task, Some(&config.dataset), None, None)? else {
-                return Err(TrainError::Input(format!(
-                    "{} is not a text dataset",
-                    config.dataset
-                )));
-            };
-            (
-                trainer::prepare_text(&d, config.seed, Some(vocab))?.0.test,
-                false,
-            )
-        }
+        (None, _) => (data::own_splits(&config)?.test, false),
         (Some(spec), None) => (
             data::load_eval_table(
                 spec,
@@ -167,7 +153,10 @@ pub fn eval<M: StartMeter>(req: EvalRequest, meter: &M) -> Result<Evaluated> {
         None => None,
     };
     let run = start(meter, RunKind::Eval, config.task.as_str(), run_tags)?;
-    let (_, pred) = trainer::evaluate(&model, &data, config.loss, &device);
+    let pred = match loaded.predict_classes(&data) {
+        Ok(p) => p,
+        Err(e) => return Err(fail(run, e)),
+    };
     let m = metrics(&pred, &data.y, &config.classes);
     let fair = match &fairness_opts {
         Some(o) => match fairness::fairness(&data.y, &pred, &data.attributes[&o.attribute], o) {
@@ -179,6 +168,7 @@ pub fn eval<M: StartMeter>(req: EvalRequest, meter: &M) -> Result<Evaluated> {
     let mut outcomes = json!({
         "metrics": {"test": {"accuracy": m.accuracy, "precision": m.precision, "recall": m.recall, "f1": m.f1}},
         "model_path": req.model.display().to_string(),
+        "precision": loaded.precision().as_str(),
         "dataset": data.name,
     });
     if let Some(f) = &fair {
@@ -260,10 +250,10 @@ fn fairness_options(
 fn eval_lm<M: StartMeter>(
     req: EvalRequest,
     meter: &M,
-    model: Model,
+    model: &Model,
     config: TrainConfig,
 ) -> Result<Evaluated> {
-    let Model::Gpt(gpt) = &model else {
+    let Model::Gpt(gpt) = model else {
         return Err(TrainError::Input(
             "a char-gpt checkpoint without a transformer".into(),
         ));

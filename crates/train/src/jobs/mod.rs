@@ -4,9 +4,11 @@
 //! supplies (it decides where the run is recorded), and the artefacts written (checkpoint,
 //! metrics, charts, samples). The CLI parses flags into these requests and prints the results.
 
+mod compare;
 pub mod data;
 mod eval;
 mod generate;
+mod optimize;
 mod predict;
 mod train;
 
@@ -16,8 +18,12 @@ use sustain_core::run::{RunKind, RunStatus, RunView};
 use sustain_core::sink::RunSink;
 use sustain_meter::Background;
 
+pub use compare::{
+    BATCH, CompareRequest, Compared, DEFAULT_SECONDS, DEFAULT_SINGLE_CALLS, Latency, Row, compare,
+};
 pub use eval::{DEFAULT_MIN_GROUP_SIZE, EvalRequest, EvalResult, Evaluated, eval};
 pub use generate::{DEFAULT_LENGTH, DEFAULT_TEMPERATURE, GenerateRequest, Generated, generate};
+pub use optimize::{Optimized, PruneRequest, QuantizeRequest, Side, prune, quantize};
 pub use predict::{PredictRequest, Predicted, Prediction, predict, softmax};
 pub use train::{
     DEFAULT_BATCH_SIZE, DEFAULT_SEED, SAMPLE_CHARS, SAMPLE_TEMPERATURE, TrainRequest, TrainResult,

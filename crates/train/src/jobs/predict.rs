@@ -10,9 +10,9 @@ use sustain_core::run::{RunKind, RunView};
 use super::{StartMeter, start, succeed, tags, with_user_tags};
 use crate::dataset::Tabular;
 use crate::error::{Result, TrainError};
+use crate::runtime;
 use crate::task::Task;
 use crate::text;
-use crate::trainer;
 
 /// What the user asked to predict.
 #[derive(Debug, Clone)]
@@ -86,8 +86,8 @@ fn prediction(logits: &[f32], classes: &[String]) -> Prediction {
 /// Predicts with the request's model, metered by `meter`.
 pub fn predict<M: StartMeter>(req: PredictRequest, meter: &M) -> Result<Predicted> {
     crate::set_flush_denormals();
-    let device = trainer::device(0);
-    let (model, config) = trainer::load(&req.model, &device)?;
+    let loaded = runtime::open(&req.model)?;
+    let config = &loaded.config;
     let data = match (&config.vocab, config.task) {
         (_, Task::CharGpt) => {
             return Err(TrainError::Input(format!(
@@ -124,7 +124,10 @@ pub fn predict<M: StartMeter>(req: PredictRequest, meter: &M) -> Result<Predicte
     ]);
     let run_tags = with_user_tags(run_tags, &req.tags)?;
     let run = start(meter, RunKind::Infer, config.task.as_str(), run_tags)?;
-    let logits = trainer::logits(&model, &data, &device);
+    let logits = match loaded.logits_table(&data) {
+        Ok(l) => l,
+        Err(e) => return Err(super::fail(run, e)),
+    };
     let predictions: Vec<Prediction> = logits
         .chunks(config.classes.len())
         .map(|l| prediction(l, &config.classes))

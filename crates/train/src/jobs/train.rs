@@ -174,6 +174,10 @@ pub fn train<M: StartMeter>(
         device: req.device,
         vocab: None,
         gpt,
+        widths: None,
+        parent: None,
+        pruning: None,
+        quantization: None,
     };
     config.validate()?;
     // The data must split into three parts and suit the task's model (an image side for the

@@ -1,0 +1,120 @@
+//! `sustain optimize prune|quantize` and `sustain compare`: parse into the jobs of
+//! `sustain-train`, meter them into the ledger, print.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use sustain_core::units::Energy;
+use sustain_meter::Settings;
+use sustain_train::int8::Granularity;
+use sustain_train::jobs::{self, CompareRequest, PruneRequest, QuantizeRequest};
+use sustain_train::summary;
+use sustain_train::trainer::EpochLog;
+
+use super::metered::LedgerMeter;
+use super::out;
+use crate::args::{CompareArgs, OptimizeCommand};
+
+/// `sustain optimize`.
+pub fn optimize(cmd: OptimizeCommand, settings: &Settings) -> Result<i32> {
+    let (done, json) = match cmd {
+        OptimizeCommand::Prune(args) => {
+            let meter = LedgerMeter::new(settings, args.site.as_deref());
+            let req = PruneRequest {
+                kind: args.kind(),
+                model: args.model,
+                sparsity: args.sparsity,
+                scope: args.scope,
+                finetune_epochs: args.finetune_epochs,
+                lr: args.lr,
+                out: args.out,
+                tags: args.tags,
+            };
+            let tty = std::io::stderr().is_terminal() && !args.json;
+            let pb = if tty {
+                indicatif::ProgressBar::new(0).with_style(
+                    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                )
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let quiet = args.json;
+            let mut on_epoch = |log: &EpochLog, energy: Energy, epochs: usize| {
+                pb.set_length(epochs as u64);
+                pb.inc(1);
+                if !quiet {
+                    let line = summary::epoch_line(log, epochs, energy);
+                    if tty {
+                        pb.println(line);
+                    } else {
+                        eprintln!("{line}");
+                    }
+                }
+            };
+            let done = jobs::prune(req, &meter, &mut on_epoch);
+            pb.finish_and_clear();
+            (done?, args.json)
+        }
+        OptimizeCommand::Quantize(args) => {
+            let meter = LedgerMeter::new(settings, args.site.as_deref());
+            let req = QuantizeRequest {
+                model: args.model,
+                granularity: if args.per_channel {
+                    Granularity::PerChannel
+                } else {
+                    Granularity::PerTensor
+                },
+                calibrate: args.calibrate,
+                out: args.out,
+                tags: args.tags,
+            };
+            (jobs::quantize(req, &meter)?, args.json)
+        }
+    };
+    if json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&done.json())?
+        ))?;
+    } else {
+        out(&summary::optimized(&done))?;
+    }
+    Ok(crate::exit::OK)
+}
+
+/// `sustain compare`.
+pub fn compare(args: CompareArgs, settings: &Settings) -> Result<i32> {
+    let meter = LedgerMeter::new(settings, args.site.as_deref());
+    let req = CompareRequest {
+        models: args.models,
+        dataset: args.dataset,
+        label: args.label,
+        single_calls: args.single_calls,
+        seconds: args.seconds,
+        tags: args.tags,
+    };
+    let tty = std::io::stderr().is_terminal() && !args.json;
+    if tty {
+        eprintln!(
+            "sustain: measuring {} models (at least {} s each at batch 256, {} single-row calls)…",
+            req.models.len(),
+            req.seconds,
+            req.single_calls
+        );
+    }
+    let done = jobs::compare(req, &meter)?;
+    if let Some(path) = &args.svg {
+        std::fs::write(path, done.svg())
+            .with_context(|| format!("cannot write the chart to {}", path.display()))?;
+    }
+    if args.json {
+        out(&format!("{}\n", serde_json::to_string_pretty(&done)?))?;
+    } else {
+        out(&summary::compared(&done))?;
+        if let Some(path) = &args.svg {
+            eprintln!("sustain: chart written to {}", path.display());
+        }
+    }
+    Ok(crate::exit::OK)
+}

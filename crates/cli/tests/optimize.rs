@@ -1,0 +1,363 @@
+//! End-to-end tests of `sustain optimize prune|quantize` and `sustain compare`: real training,
+//! real int8 inference, real metered runs in a fresh ledger per test.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sustain");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("powercap")).unwrap();
+        Env { dir }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .env_clear()
+            .current_dir(self.dir.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("SUSTAIN_LEDGER", self.path("ledger.sqlite"))
+            .env("SUSTAIN_POWERCAP_ROOT", self.path("powercap"))
+            .stdin(Stdio::null())
+            .args(args)
+            .output()
+            .expect("spawn sustain")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    }
+
+    fn runs(&self) -> usize {
+        self.json(&["runs", "list", "--json", "--limit", "1000"])
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
+    /// Runs `args`, expecting exit 2 and `needle` in the error; nothing is recorded.
+    fn refused(&self, args: &[&str], needle: &str) {
+        let before = self.runs();
+        let out = self.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(self.runs(), before, "{args:?} recorded a run");
+    }
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
+#[test]
+fn a_cnn_quantized_and_pruned_keeps_its_accuracy_and_compare_measures_all_four() {
+    let env = Env::new();
+    let trained = env.json(&["train", "digits-cnn", "--out", "cnn", "--json"]);
+    let base_acc = f(&trained["metrics"]["test"]["accuracy"]);
+    assert!(base_acc > 0.95, "{trained}");
+
+    // int8, per channel: within a point of f32, at most 35 % of its size.
+    let q = env.json(&[
+        "optimize",
+        "quantize",
+        "--model",
+        "cnn",
+        "--int8",
+        "--per-channel",
+        "--out",
+        "cnn-int8",
+        "--json",
+    ]);
+    assert_eq!(q["model"], "cnn-int8");
+    assert_eq!(q["parent"], "cnn");
+    assert_eq!(q["precision"], "int8");
+    assert_eq!(f(&q["parent_metrics"]["test"]["accuracy"]), base_acc);
+    let q_acc = f(&q["test"]["accuracy"]);
+    assert!((q_acc - base_acc).abs() <= 0.01, "{q}");
+    let (size, parent_size) = (u(&q["size_bytes"]), u(&q["parent_metrics"]["size_bytes"]));
+    assert!(
+        size as f64 <= 0.35 * parent_size as f64,
+        "{size} of {parent_size}"
+    );
+    assert_eq!(q["quantization"]["weights"], "per-channel");
+    assert_eq!(q["quantization"]["activations"], "dynamic");
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(env.path("cnn-int8/config.json")).unwrap()).unwrap();
+    assert_eq!(config["parent"]["weights_sha256"], trained["model_sha256"]);
+    assert_eq!(config["parent"]["step"], "quantize");
+    assert_eq!(
+        config["quantization"]["range"],
+        serde_json::json!([-127, 127])
+    );
+    let run = env.json(&["runs", "show", q["run_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(run["kind"], "train");
+    assert_eq!(run["tags"]["optimize"], "quantize");
+    assert_eq!(run["tags"]["parent"], "cnn");
+
+    // eval and predict run the int8 path: eval's accuracy is the one quantize measured.
+    let e = env.json(&["eval", "--model", "cnn-int8", "--json"]);
+    assert_eq!(f(&e["metrics"]["test"]["accuracy"]), q_acc);
+    let pixels = vec!["0"; 64].join(",");
+    let p = env.json(&["predict", "--model", "cnn-int8", &pixels, "--json"]);
+    let probs: f64 = p["predictions"][0]["probabilities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(f)
+        .sum();
+    assert!((probs - 1.0).abs() < 1e-9, "{p}");
+
+    // Calibrated activations.
+    let c = env.json(&[
+        "optimize",
+        "quantize",
+        "--model",
+        "cnn",
+        "--int8",
+        "--calibrate",
+        "digits",
+        "--out",
+        "cnn-int8c",
+        "--json",
+    ]);
+    assert_eq!(
+        c["quantization"]["activations"]["calibrated"]["dataset"],
+        "digits"
+    );
+    assert!((f(&c["test"]["accuracy"]) - base_acc).abs() <= 0.01, "{c}");
+
+    // 50 % unstructured: exactly half the weights gone, still gone after fine-tuning, within
+    // 1.5 points.
+    let pr = env.json(&[
+        "optimize",
+        "prune",
+        "--model",
+        "cnn",
+        "--sparsity",
+        "0.5",
+        "--finetune-epochs",
+        "3",
+        "--out",
+        "cnn-p50",
+        "--json",
+    ]);
+    let before = u(&pr["pruning"]["weights_before"]);
+    let after = u(&pr["pruning"]["weights_after"]);
+    assert_eq!(after, before - (before as f64 * 0.5).round() as u64, "{pr}");
+    let zeros = u(&pr["params"]) - u(&pr["nonzero_params"]);
+    assert!(
+        zeros >= before - after,
+        "fine-tuning revived pruned weights: {pr}"
+    );
+    assert!(f(&pr["test"]["accuracy"]) >= base_acc - 0.015, "{pr}");
+
+    // 50 % structured: half the channels and units, smaller on disk.
+    let s = env.json(&[
+        "optimize",
+        "prune",
+        "--model",
+        "cnn",
+        "--sparsity",
+        "0.5",
+        "--structured",
+        "--finetune-epochs",
+        "3",
+        "--out",
+        "cnn-s50",
+        "--json",
+    ]);
+    assert_eq!(s["widths"], serde_json::json!([8, 16, 32]));
+    assert_eq!(s["pruning"]["kind"], "structured");
+    assert!(u(&s["size_bytes"]) * 3 < parent_size, "{s}");
+    assert!(f(&s["test"]["accuracy"]) > 0.9, "{s}");
+
+    // Side by side, each model in its own metered runs.
+    let runs_before = env.runs();
+    let cmp = env.json(&[
+        "compare",
+        "cnn",
+        "cnn-int8",
+        "cnn-p50",
+        "cnn-s50",
+        "--seconds",
+        "0.3",
+        "--single-calls",
+        "20",
+        "--svg",
+        "tradeoff.svg",
+        "--json",
+    ]);
+    let rows = cmp["models"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        env.runs(),
+        runs_before + 8,
+        "an eval and an infer run per model"
+    );
+    assert_eq!(rows[0]["parent"], Value::Null);
+    assert_eq!(rows[1]["parent"], "cnn");
+    assert_eq!(rows[1]["precision"], "int8");
+    assert_eq!(
+        f(&rows[1]["accuracy"]),
+        q_acc,
+        "same rows as quantize measured on"
+    );
+    assert_eq!(f(&rows[0]["accuracy"]), base_acc);
+    for r in rows {
+        for key in [
+            "size_bytes",
+            "nonzero_params",
+            "energy_wh_per_1k",
+            "co2e_g_per_1k",
+        ] {
+            assert!(f(&r[key]) > 0.0, "{key}: {r}");
+        }
+        let (p50, p99) = (f(&r["latency_ms"]["p50"]), f(&r["latency_ms"]["p99"]));
+        assert!(p50 > 0.0 && p99 >= p50, "{r}");
+        assert!(u(&r["inferences"]) >= 270 + 3 * 256, "{r}");
+        let eval = env.json(&["runs", "show", r["eval_run_id"].as_str().unwrap(), "--json"]);
+        assert_eq!(eval["kind"], "eval");
+        let per_1k = f(&eval["energy"]["total_wh"]) / f(&r["inferences"]) * 1000.0;
+        assert!((per_1k - f(&r["energy_wh_per_1k"])).abs() <= 1e-12 * per_1k.max(1.0));
+    }
+    assert_eq!(u(&rows[2]["nonzero_params"]), u(&pr["nonzero_params"]));
+    let svg = std::fs::read_to_string(env.path("tradeoff.svg")).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 4, "{svg}");
+
+    // Bad input: a clear error, exit 2, nothing recorded.
+    env.refused(
+        &[
+            "optimize", "quantize", "--model", "cnn-int8", "--int8", "--out", "again",
+        ],
+        "holds int8 weights",
+    );
+    for s in ["1", "-0.1", "1.5"] {
+        env.refused(
+            &[
+                "optimize",
+                "prune",
+                "--model",
+                "cnn",
+                "--sparsity",
+                s,
+                "--out",
+                "x",
+            ],
+            "--sparsity",
+        );
+    }
+    env.refused(
+        &[
+            "optimize",
+            "prune",
+            "--model",
+            "cnn",
+            "--sparsity",
+            "0.5",
+            "--out",
+            "cnn",
+        ],
+        "the model's own directory",
+    );
+    std::fs::create_dir_all(env.path("empty")).unwrap();
+    env.refused(
+        &[
+            "optimize", "quantize", "--model", "empty", "--int8", "--out", "x",
+        ],
+        "config.json",
+    );
+    env.refused(
+        &[
+            "optimize", "quantize", "--model", "nowhere", "--int8", "--out", "x",
+        ],
+        "not a directory",
+    );
+    env.refused(&["compare", "cnn", "--seconds", "0"], "--seconds");
+    env.json(&[
+        "train",
+        "tabular-mlp",
+        "--epochs",
+        "2",
+        "--out",
+        "mlp",
+        "--json",
+    ]);
+    env.refused(&["compare", "cnn", "mlp"], "one task");
+    env.refused(
+        &["compare", "cnn", "--dataset", "breast-cancer"],
+        "features",
+    );
+}
+
+#[test]
+fn an_mlp_quantized_per_tensor_agrees_with_its_f32_parent() {
+    let env = Env::new();
+    let t = env.json(&["train", "tabular-mlp", "--out", "mlp", "--json"]);
+    let base = f(&t["metrics"]["test"]["accuracy"]);
+    let q = env.json(&[
+        "optimize", "quantize", "--model", "mlp", "--int8", "--out", "mlp-int8", "--json",
+    ]);
+    assert_eq!(q["quantization"]["weights"], "per-tensor");
+    assert!((f(&q["test"]["accuracy"]) - base).abs() <= 0.01, "{q}");
+    assert!(u(&q["size_bytes"]) as f64 <= 0.35 * u(&q["parent_metrics"]["size_bytes"]) as f64);
+    // Per-layer unstructured pruning removes half of every weight matrix.
+    let p = env.json(&[
+        "optimize",
+        "prune",
+        "--model",
+        "mlp",
+        "--sparsity",
+        "0.5",
+        "--scope",
+        "per-layer",
+        "--out",
+        "mlp-p50",
+        "--json",
+    ]);
+    assert_eq!(p["pruning"]["scope"], "per-layer");
+    assert_eq!(p["pruning"]["finetune_epochs"], 0);
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(env.path("mlp-p50/config.json")).unwrap()).unwrap();
+    assert_eq!(config["pruning"]["kind"], "unstructured");
+    assert_eq!(config["parent"]["path"], "mlp");
+    // The pruned model quantizes too, and keeps its lineage one step at a time.
+    let pq = env.json(&[
+        "optimize",
+        "quantize",
+        "--model",
+        "mlp-p50",
+        "--int8",
+        "--out",
+        "mlp-p50-int8",
+        "--json",
+    ]);
+    assert_eq!(pq["parent"], "mlp-p50");
+    assert_eq!(
+        pq["pruning"]["kind"], "unstructured",
+        "the pruning record is inherited"
+    );
+}
