@@ -245,6 +245,30 @@ fn a_cnn_quantized_and_pruned_keeps_its_accuracy_and_compare_measures_all_four()
         assert!((per_1k - f(&r["energy_wh_per_1k"])).abs() <= 1e-12 * per_1k.max(1.0));
     }
     assert_eq!(u(&rows[2]["nonzero_params"]), u(&pr["nonzero_params"]));
+    // Each child compared beside its parent records the step's measured effect, which the
+    // scenario lever of that step then uses for the parent's runs.
+    assert_eq!(rows[0]["energy_factor"], Value::Null);
+    for r in &rows[1..] {
+        let factor = f(&r["energy_factor"]);
+        let ratio = f(&r["energy_wh_per_1k"]) / f(&rows[0]["energy_wh_per_1k"]);
+        assert!(
+            (factor - ratio).abs() <= 1e-9 * ratio,
+            "{factor} vs {ratio}"
+        );
+    }
+    let month = chrono::Utc::now().date_naive().to_string()[..7].to_string();
+    std::fs::write(
+        env.path("int8.toml"),
+        "name = \"int8\"\n[[lever]]\ntype = \"quantize\"\nmodel = \"cnn\"\n",
+    )
+    .unwrap();
+    let sc = env.json(&["scenario", "run", "int8.toml", "--period", &month, "--json"]);
+    let basis = sc["levers"][0]["basis"].as_str().unwrap();
+    assert!(
+        basis.contains(&format!("{:.3}", f(&rows[1]["energy_factor"])))
+            && basis.contains(rows[1]["eval_run_id"].as_str().unwrap()),
+        "{sc}"
+    );
     let svg = std::fs::read_to_string(env.path("tradeoff.svg")).unwrap();
     assert_eq!(svg.matches("<circle").count(), 4, "{svg}");
 

@@ -263,11 +263,25 @@ struct Sampled<S> {
     sink: S,
 }
 
+/// What the caller tells the sampling thread.
+enum Control {
+    /// Record an end now, with these outcomes, and go on sampling.
+    Checkpoint {
+        outcomes: serde_json::Value,
+        duration: Duration,
+    },
+    /// Stop sampling.
+    Stop,
+}
+
+/// The note of a checkpoint end.
+pub const CHECKPOINT_NOTE: &str = "checkpoint: the run was still going when this end was recorded; a later end supersedes it, and if none follows the process stopped after it (figures up to here)";
+
 /// Sustain's own work, metered on a background thread while the caller works.
 pub struct Background<S: RunSink> {
     setup: Setup,
     start: RunStart,
-    stop: mpsc::Sender<()>,
+    stop: mpsc::Sender<Control>,
     handle: JoinHandle<Sampled<S>>,
     so_far: Arc<Mutex<Energy>>,
     t0: Instant,
@@ -283,24 +297,48 @@ impl<S: RunSink + Send + 'static> Recording<S> {
             sink,
         } = self;
         let so_far = Arc::new(Mutex::new(Energy::ZERO));
-        let (stop, rx) = mpsc::channel::<()>();
+        let (stop, rx) = mpsc::channel::<Control>();
         let (id, interval, shared) = (start.id.clone(), setup.interval, Arc::clone(&so_far));
+        let (setup_t, start_t) = (setup.clone(), start.clone());
         let handle = std::thread::Builder::new()
             .name("sustain-meter".into())
             .spawn(move || {
                 let mut tally = Tally::default();
+                let mut notes = Vec::new();
                 let record = |s: Sample, tally: &mut Tally| {
                     tally.add(s, &sink, &id);
                     if let Ok(mut e) = shared.lock() {
                         *e = tally.energy.total();
                     }
                 };
-                sample_until(&mut sampler, interval, &rx, |s| record(s, &mut tally));
+                while let Some(Control::Checkpoint { outcomes, duration }) =
+                    sample_until(&mut sampler, interval, &rx, |s| record(s, &mut tally))
+                {
+                    record(sampler.sample(), &mut tally);
+                    let end = end_record(
+                        &setup_t,
+                        &start_t,
+                        tally.energy.clone(),
+                        sampler.usage(),
+                        Ending {
+                            status: RunStatus::Incomplete,
+                            exit_code: None,
+                            signal: None,
+                            duration,
+                            notes: vec![CHECKPOINT_NOTE.to_string()],
+                            outcomes,
+                        },
+                    );
+                    if let Err(e) = sink.finish_run(&end) {
+                        notes.push(format!("a checkpoint could not be recorded: {e}"));
+                    }
+                }
                 record(sampler.sample(), &mut tally);
+                notes.extend(sampler.notes().iter().cloned());
                 Sampled {
                     tally,
                     usage: sampler.usage(),
-                    notes: sampler.notes().to_vec(),
+                    notes,
                     sink,
                 }
             })
@@ -325,6 +363,17 @@ impl<S: RunSink> Background<S> {
         &self.start.id
     }
 
+    /// Records an end now (status `incomplete`, the figures so far, `outcomes`) and goes on:
+    /// a long-running service checkpoints so that a crash loses at most the time since the last
+    /// one. The final end supersedes every checkpoint (readers take a run's latest end). A
+    /// checkpoint that cannot be written is noted in the final end.
+    pub fn checkpoint(&self, outcomes: serde_json::Value) {
+        let _ = self.stop.send(Control::Checkpoint {
+            outcomes,
+            duration: self.t0.elapsed(),
+        });
+    }
+
     /// IT energy measured so far.
     pub fn energy_so_far(&self) -> Energy {
         self.so_far.lock().map(|e| *e).unwrap_or(Energy::ZERO)
@@ -334,17 +383,29 @@ impl<S: RunSink> Background<S> {
     pub fn finish(
         self,
         status: RunStatus,
-        mut notes: Vec<String>,
+        notes: Vec<String>,
         outcomes: serde_json::Value,
     ) -> Result<RunView> {
+        self.finish_with(status, notes, |_| outcomes)
+    }
+
+    /// [`Background::finish`] with outcomes computed from the run's final IT energy (a figure
+    /// per unit of work that the record must agree with).
+    pub fn finish_with(
+        self,
+        status: RunStatus,
+        mut notes: Vec<String>,
+        outcomes: impl FnOnce(Energy) -> serde_json::Value,
+    ) -> Result<RunView> {
         let duration = self.t0.elapsed();
-        let _ = self.stop.send(());
+        let _ = self.stop.send(Control::Stop);
         let sampled = self
             .handle
             .join()
             .map_err(|_| MeterError::Thread("the meter thread failed".into()))?;
         notes.extend(sampled.notes);
         notes.extend(sampled.tally.note());
+        let outcomes = outcomes(sampled.tally.energy.total());
         let end = end_record(
             &self.setup,
             &self.start,

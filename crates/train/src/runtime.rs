@@ -15,9 +15,6 @@ use crate::optimize::QModel;
 use crate::task::Task;
 use crate::trainer::{self, Model, WEIGHTS_FILE};
 
-/// Rows per forward pass of the f32 path, as the int8 path chunks.
-const CHUNK: usize = 256;
-
 /// How a model computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -136,21 +133,16 @@ impl Loaded {
         match &self.engine {
             Engine::Int8(q) => q.logits(x, rows),
             Engine::F32 { model, device } => {
-                let mut out = Vec::with_capacity(rows * self.config.classes.len());
-                for chunk in x.chunks((CHUNK * width).max(1)) {
-                    let n = chunk.len() / width.max(1);
-                    let t =
-                        Tensor::<2>::from_data(TensorData::new(chunk.to_vec(), [n, width]), device);
-                    out.extend(
-                        model
-                            .logits(t)
-                            .into_data()
-                            .convert::<f32>()
-                            .try_to_vec::<f32>()
-                            .map_err(|e| TrainError::Input(format!("logits: {e:?}")))?,
-                    );
-                }
-                Ok(out)
+                // One pass over all rows, as training evaluated them: the text model skips
+                // the padding columns a whole batch shares, so splitting a batch would change
+                // its numbers.
+                let t = Tensor::<2>::from_data(TensorData::new(x.to_vec(), [rows, width]), device);
+                model
+                    .logits(t)
+                    .into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .map_err(|e| TrainError::Input(format!("logits: {e:?}")))
             }
         }
     }

@@ -8,6 +8,7 @@ mod optimize;
 mod runs;
 mod schedule;
 mod serve;
+mod serve_model;
 mod strategy;
 mod train;
 
@@ -23,6 +24,7 @@ pub use optimize::*;
 pub use runs::*;
 pub use schedule::*;
 pub use serve::*;
+pub use serve_model::*;
 pub use strategy::*;
 pub use train::*;
 
@@ -167,6 +169,9 @@ pub enum Command {
     /// inferences.
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareArgs),
+    /// Serve a trained model over HTTP with micro-batching, metered as one `serve` run.
+    #[command(after_help = SERVE_MODEL_HELP)]
+    ServeModel(ServeModelArgs),
     /// Products: what the company sells, with its functional unit and prices.
     #[command(
         subcommand,

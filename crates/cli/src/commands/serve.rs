@@ -53,7 +53,7 @@ pub fn serve(args: ServeArgs, settings: &Settings) -> Result<i32> {
 }
 
 /// Resolves on SIGINT or SIGTERM.
-async fn shutdown() {
+pub(super) async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -162,7 +162,7 @@ pub(crate) fn apply(
                         lever("energy_factor"),
                         "none",
                         format!(
-                            "energy_factor = 0.6 (say), or a {kind} run recorded for {} whose outcomes carry effects.energy_factor",
+                            "energy_factor = 0.6 (say), or run `sustain compare {} <its {kind}d model>` so the effect is measured",
                             sel.model.unwrap_or("the model")
                         ),
                     )

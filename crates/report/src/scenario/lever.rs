@@ -67,7 +67,7 @@ pub enum Lever {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<String>,
     },
-    /// Quantize: energy × `energy_factor`, or the factor an `optimize` run measured.
+    /// Quantize: energy × `energy_factor`, or the factor `sustain compare` measured.
     Quantize {
         /// Multiplier of the selected IT energy.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +88,7 @@ pub enum Lever {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<String>,
     },
-    /// Prune: energy × `energy_factor`, or the factor an `optimize` run measured.
+    /// Prune: energy × `energy_factor`, or the factor `sustain compare` measured.
     Prune {
         /// Multiplier of the selected IT energy.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -52,7 +52,9 @@ pub fn run(
         usage,
         cost_lines,
     };
-    // Measured effects of optimization runs (kind `optimize`, outcomes.effects.energy_factor).
+    // Measured effects of optimization steps: `sustain compare` records, in the eval run of a
+    // pruned or quantized model compared beside its parent, outcomes.effects.energy_factor,
+    // with the parent (the model whose runs the lever scales) in the run's `parent` tag.
     let optimizations = ledger.run_outcomes(
         &TotalsQuery {
             from: chrono::DateTime::<chrono::Utc>::MIN_UTC,
@@ -62,7 +64,7 @@ pub fn run(
             kind: None,
             group: Group::All,
         },
-        &["optimize"],
+        &["eval"],
     )?;
     let measured = |kind: &str, model: Option<&str>| -> Option<(f64, String)> {
         optimizations
@@ -75,12 +77,15 @@ pub fn run(
                     .and_then(|v| v.as_str())
                     == Some(kind)
             })
-            .filter(|o| model.is_none_or(|m| o.tags.get("model").map(String::as_str) == Some(m)))
+            .filter(|o| model.is_none_or(|m| o.tags.get("parent").map(String::as_str) == Some(m)))
             .find_map(|o| {
                 let f = o.outcomes.pointer("/effects/energy_factor")?.as_f64()?;
                 Some((
                     f,
-                    format!("energy × {f:.3}, measured by {kind} run {}", o.run_id),
+                    format!(
+                        "energy × {f:.3}, measured by sustain compare (eval run {})",
+                        o.run_id
+                    ),
                 ))
             })
     };

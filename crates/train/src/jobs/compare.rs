@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::json;
 use sustain_core::chart::{Point, scatter_chart};
-use sustain_core::run::{EnergySource, RunKind};
+use sustain_core::run::{EnergySource, RunKind, RunStatus};
 
 use super::data::{self, Data};
 use super::{StartMeter, fail, start, succeed, tags, with_user_tags};
@@ -90,6 +90,9 @@ pub struct Row {
     pub energy_wh_per_1k: Option<f64>,
     /// Location-based carbon per 1,000 inferences at batch 256 (g CO2e).
     pub co2e_g_per_1k: Option<f64>,
+    /// Its energy per 1,000 inferences over its parent's, when the parent was compared too
+    /// (the step's measured effect; recorded in its eval run's `outcomes.effects`).
+    pub energy_factor: Option<f64>,
     /// `measured` (an energy counter) or `modelled` (a documented model).
     pub energy_source: String,
     /// Inferences in the metered `eval` run.
@@ -286,11 +289,35 @@ pub fn compare<M: StartMeter>(req: CompareRequest, meter: &M) -> Result<Compared
     if data[0].rows() == 0 {
         return Err(TrainError::Input("no rows to compare on".into()));
     }
-    let models = loaded
+    // Parents before their children, so a child's run can record its measured effect.
+    let keys: Vec<PathBuf> = loaded.iter().map(|l| key(&l.dir)).collect();
+    let parent_of: Vec<Option<usize>> = loaded
         .iter()
-        .zip(&data)
-        .map(|(l, t)| measure(l, t, &req, meter))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|l| {
+            let p = key(&PathBuf::from(&l.config.parent.as_ref()?.path));
+            keys.iter().position(|k| *k == p)
+        })
+        .collect();
+    let mut rows: Vec<Option<Row>> = vec![None; loaded.len()];
+    while rows.iter().any(Option::is_none) {
+        let before = rows.iter().filter(|r| r.is_some()).count();
+        for i in 0..loaded.len() {
+            let ready = parent_of[i].is_none_or(|p| p == i || rows[p].is_some());
+            if rows[i].is_none() && ready {
+                let parent = parent_of[i]
+                    .filter(|&p| p != i)
+                    .and_then(|p| rows[p].clone());
+                rows[i] = Some(measure(&loaded[i], &data[i], parent.as_ref(), &req, meter)?);
+            }
+        }
+        if rows.iter().filter(|r| r.is_some()).count() == before {
+            return Err(TrainError::Input(
+                "the models' parents form a cycle; give model directories written by sustain"
+                    .into(),
+            ));
+        }
+    }
+    let models = rows.into_iter().flatten().collect();
     Ok(Compared {
         dataset: data[0].name.clone(),
         rows: data[0].rows(),
@@ -298,21 +325,36 @@ pub fn compare<M: StartMeter>(req: CompareRequest, meter: &M) -> Result<Compared
     })
 }
 
+/// A directory as a comparable key: canonical where it exists.
+fn key(dir: &std::path::Path) -> PathBuf {
+    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
+}
+
 /// Measures one model: an `eval` run (accuracy, batch-256 loop, energy) and an `infer` run
-/// (single rows).
-fn measure<M: StartMeter>(l: &Loaded, t: &Tabular, req: &CompareRequest, meter: &M) -> Result<Row> {
+/// (single rows). With its `parent`'s row (measured just before on the same rows), the eval
+/// run's outcomes carry the step's measured effect, `effects.energy_factor`, which the
+/// scenario levers `quantize` and `prune` use.
+fn measure<M: StartMeter>(
+    l: &Loaded,
+    t: &Tabular,
+    parent: Option<&Row>,
+    req: &CompareRequest,
+    meter: &M,
+) -> Result<Row> {
     let model = l.dir.display().to_string();
+    let lineage = l.config.parent.as_ref();
     let base = |kind: &str| {
-        with_user_tags(
-            tags([
-                ("task", l.config.task.to_string()),
-                ("dataset", t.name.clone()),
-                ("model", model.clone()),
-                ("compare", kind.to_string()),
-                ("precision", l.precision().as_str().to_string()),
-            ]),
-            &req.tags,
-        )
+        let mut t = tags([
+            ("task", l.config.task.to_string()),
+            ("dataset", t.name.clone()),
+            ("model", model.clone()),
+            ("compare", kind.to_string()),
+            ("precision", l.precision().as_str().to_string()),
+        ]);
+        if let Some(p) = lineage {
+            t.insert("parent".into(), p.path.clone());
+        }
+        with_user_tags(t, &req.tags)
     };
     let (params, nonzero_params) = l.param_counts();
     let size_bytes = l.size_bytes()?;
@@ -350,7 +392,7 @@ fn measure<M: StartMeter>(l: &Loaded, t: &Tabular, req: &CompareRequest, meter: 
         Ok(b) => b,
         Err(e) => return Err(fail(run, e)),
     };
-    let outcomes = json!({
+    let mut outcomes = json!({
         "metrics": {"test": {"accuracy": m.accuracy, "precision": m.precision, "recall": m.recall, "f1": m.f1}},
         "model_path": model,
         "precision": l.precision().as_str(),
@@ -358,7 +400,33 @@ fn measure<M: StartMeter>(l: &Loaded, t: &Tabular, req: &CompareRequest, meter: 
         "batch": BATCH,
         "latency_ms": {"p50": lat256.p50, "p99": lat256.p99},
     });
-    let eval_view = succeed(run, vec![], outcomes)?;
+    // The step's measured effect, from this run's final energy (known as it ends) against the
+    // parent's energy per 1,000 inferences on the same rows.
+    let effect = match (parent, lineage) {
+        (Some(p), Some(step)) => p
+            .energy_wh_per_1k
+            .filter(|e| *e > 0.0)
+            .map(|pe| (step.step.clone(), p.model.clone(), pe)),
+        _ => None,
+    };
+    let eval_view = run
+        .finish_with(RunStatus::Succeeded, vec![], |energy| {
+            let own = energy.wh() / inferences as f64 * 1000.0;
+            if let Some((method, parent_model, pe)) = &effect
+                && own > 0.0
+            {
+                outcomes["effects"] = json!({
+                    "method": method,
+                    "parent": parent_model,
+                    "energy_factor": own / pe,
+                    "energy_wh_per_1k": own,
+                    "parent_energy_wh_per_1k": pe,
+                    "basis": "IT energy per 1,000 inferences at batch 256 on the same rows: this eval run against the parent's (sustain compare)",
+                });
+            }
+            outcomes
+        })
+        .map_err(|e| TrainError::Meter(Box::new(e)))?;
 
     let run = start(
         meter,
@@ -413,6 +481,10 @@ fn measure<M: StartMeter>(l: &Loaded, t: &Tabular, req: &CompareRequest, meter: 
         throughput_per_s: throughput,
         energy_wh_per_1k: per_1k(j.energy.total_wh),
         co2e_g_per_1k: per_1k(j.co2e.location_g),
+        energy_factor: j
+            .outcomes
+            .pointer("/effects/energy_factor")
+            .and_then(serde_json::Value::as_f64),
         energy_source: if measured { "measured" } else { "modelled" }.into(),
         inferences,
         eval_run_id: eval_view.start.id.clone(),

@@ -24,7 +24,9 @@ pub use compare::{
 pub use eval::{DEFAULT_MIN_GROUP_SIZE, EvalRequest, EvalResult, Evaluated, eval};
 pub use generate::{DEFAULT_LENGTH, DEFAULT_TEMPERATURE, GenerateRequest, Generated, generate};
 pub use optimize::{Optimized, PruneRequest, QuantizeRequest, Side, prune, quantize};
-pub use predict::{PredictRequest, Predicted, Prediction, predict, softmax};
+pub use predict::{
+    PredictRequest, Predicted, Prediction, input_table, predict, prediction, softmax,
+};
 pub use train::{
     DEFAULT_BATCH_SIZE, DEFAULT_SEED, SAMPLE_CHARS, SAMPLE_TEMPERATURE, TrainRequest, TrainResult,
     TrainedRun, train,

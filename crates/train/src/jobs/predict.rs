@@ -67,7 +67,7 @@ pub fn softmax(logits: &[f32]) -> Vec<f64> {
 }
 
 /// The prediction of one row of logits over `classes`.
-fn prediction(logits: &[f32], classes: &[String]) -> Prediction {
+pub fn prediction(logits: &[f32], classes: &[String]) -> Prediction {
     let p = softmax(logits);
     let best = p
         .iter()
@@ -101,22 +101,7 @@ pub fn predict<M: StartMeter>(req: PredictRequest, meter: &M) -> Result<Predicte
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             vocab.table(&refs, &config.classes)
         }
-        (None, _) => {
-            let rows = rows(&req.inputs, config.inputs)?;
-            let mut data = Tabular {
-                name: "predict".into(),
-                source: "command line".into(),
-                sha256: String::new(),
-                features: (0..config.inputs).map(|i| format!("f{i}")).collect(),
-                classes: config.classes.clone(),
-                x: rows.concat(),
-                y: vec![0; rows.len()],
-                pixel_max: None,
-                attributes: Default::default(),
-            };
-            config.standardizer.apply(&mut data);
-            data
-        }
+        (None, _) => input_table(config, &rows(&req.inputs, config.inputs)?),
     };
     let run_tags = tags([
         ("task", config.task.to_string()),
@@ -138,6 +123,24 @@ pub fn predict<M: StartMeter>(req: PredictRequest, meter: &M) -> Result<Predicte
         json!({"predictions": predictions.len(), "model_path": req.model.display().to_string()}),
     )?;
     Ok(Predicted { view, predictions })
+}
+
+/// Rows of raw features (each `config.inputs` long, checked by the caller) as the model takes
+/// them: standardized (or pixel-scaled) with the model's own statistics.
+pub fn input_table(config: &crate::config::TrainConfig, rows: &[Vec<f32>]) -> Tabular {
+    let mut data = Tabular {
+        name: "predict".into(),
+        source: "request".into(),
+        sha256: String::new(),
+        features: (0..config.inputs).map(|i| format!("f{i}")).collect(),
+        classes: config.classes.clone(),
+        x: rows.concat(),
+        y: vec![0; rows.len()],
+        pixel_max: None,
+        attributes: Default::default(),
+    };
+    config.standardizer.apply(&mut data);
+    data
 }
 
 /// The texts of a text model: each input is a text, or a `.txt` file with one text per line.
