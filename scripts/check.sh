@@ -35,6 +35,15 @@ if ! command -v sbatch >/dev/null || ! PATH="$PATH:/usr/sbin:/sbin" command -v s
 fi
 # With this set, the Slurm test fails (rather than skips) when Slurm is missing.
 export SUSTAIN_E2E_SLURM=1
+echo "== wrk, the load-test client of the serve-model test (Debian: wrk)"
+if ! command -v wrk >/dev/null; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk
+fi
+# With this set, the load test fails (rather than skips) when wrk is missing.
+export SUSTAIN_E2E_WRK=1
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy (warnings denied)"

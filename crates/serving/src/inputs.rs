@@ -155,3 +155,103 @@ pub fn generation(config: &TrainConfig, body: GenerateBody) -> Result<(String, u
     }
     Ok((body.prompt, length, temperature, body.seed.unwrap_or(42)))
 }
+
+#[cfg(test)]
+mod tests {
+    use sustain_train::config::{DeviceSpec, Loss, Optimizer};
+    use sustain_train::dataset::Standardizer;
+    use sustain_train::text::Vocab;
+
+    use super::*;
+
+    fn config(task: Task, vocab: Option<Vocab>, inputs: usize) -> TrainConfig {
+        TrainConfig {
+            task,
+            dataset: "d".into(),
+            dataset_sha256: String::new(),
+            seed: 1,
+            epochs: 1,
+            batch_size: 1,
+            optimizer: Optimizer::Adam,
+            lr: 1e-3,
+            loss: Loss::CrossEntropy,
+            inputs,
+            classes: vec!["no".into(), "yes".into()],
+            standardizer: Standardizer {
+                mean: vec![1.0; inputs],
+                std: vec![2.0; inputs],
+            },
+            vocab,
+            device: DeviceSpec::Cpu,
+            gpt: None,
+            widths: None,
+            parent: None,
+            pruning: None,
+            quantization: None,
+        }
+    }
+
+    fn body(rows: Option<Vec<Vec<f64>>>, texts: Option<Vec<&str>>) -> PredictBody {
+        PredictBody {
+            rows,
+            texts: texts.map(|t| t.into_iter().map(String::from).collect()),
+        }
+    }
+
+    #[test]
+    fn rows_are_standardized_and_checked() {
+        let c = config(Task::TabularMlp, None, 2);
+        let r = rows(&c, body(Some(vec![vec![3.0, 1.0], vec![1.0, 5.0]]), None)).unwrap();
+        assert_eq!(
+            (r.n, r.x.clone(), r.tokens),
+            (2, vec![1.0, 0.0, 0.0, 2.0], 0)
+        );
+        let e = rows(&c, body(Some(vec![vec![1.0]]), None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rows[0] has 1 values; the model takes 2"), "{e}");
+        let e = rows(&c, body(Some(vec![vec![1e300, 0.0]]), None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rows[0][0]"), "{e}");
+        let e = rows(&c, body(None, Some(vec!["a"])))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("takes rows of 2 numbers"), "{e}");
+        let e = rows(&c, body(Some(vec![vec![0.0, 0.0]; MAX_ROWS + 1]), None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at most 10000"), "{e}");
+    }
+
+    #[test]
+    fn texts_are_encoded_with_the_vocabulary_and_empty_ones_refused() {
+        let corpus = ["a good film", "a bad film", "good good"];
+        let vocab = Vocab::fit(corpus.iter().copied(), 1, 100, 8);
+        let c = config(Task::TextLstm, Some(vocab.clone()), 8);
+        let r = rows(&c, body(None, Some(vec!["good film", "bad"]))).unwrap();
+        let t = vocab.table(&["good film", "bad"], &c.classes);
+        assert_eq!((r.n, r.tokens), (2, 3));
+        assert_eq!(r.x, t.x);
+        let e = rows(&c, body(None, Some(vec!["good", "  "])))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("texts[1] is empty"), "{e}");
+        let e = rows(&c, body(Some(vec![vec![1.0]]), None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("classifies texts"), "{e}");
+        let e = generation(
+            &c,
+            GenerateBody {
+                prompt: "x".into(),
+                length: None,
+                temperature: None,
+                seed: None,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("POST /v1/predict"), "{e}");
+    }
+}
