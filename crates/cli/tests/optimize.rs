@@ -1,56 +1,24 @@
 //! End-to-end tests of `sustain optimize prune|quantize` and `sustain compare`: real training,
 //! real int8 inference, real metered runs in a fresh ledger per test.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
 use serde_json::Value;
+use sustain_testkit::cli::CliEnv;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sustain");
 
-struct Env {
-    dir: tempfile::TempDir,
+/// The test environment, with the checks these tests repeat.
+struct Env(CliEnv);
+
+impl std::ops::Deref for Env {
+    type Target = CliEnv;
+    fn deref(&self) -> &CliEnv {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("powercap")).unwrap();
-        Env { dir }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .env_clear()
-            .current_dir(self.dir.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.path("home"))
-            .env("SUSTAIN_LEDGER", self.path("ledger.sqlite"))
-            .env("SUSTAIN_POWERCAP_ROOT", self.path("powercap"))
-            .stdin(Stdio::null())
-            .args(args)
-            .output()
-            .expect("spawn sustain")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-    }
-
-    fn runs(&self) -> usize {
-        self.json(&["runs", "list", "--json", "--limit", "1000"])
-            .as_array()
-            .map_or(0, Vec::len)
+        Env(CliEnv::new(BIN))
     }
 
     /// Runs `args`, expecting exit 2 and `needle` in the error; nothing is recorded.

@@ -3,53 +3,27 @@
 //! records in a fresh ledger.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use sustain_testkit::cli::CliEnv;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sustain");
 
-struct Env {
-    dir: tempfile::TempDir,
+/// The test environment, and the server it starts.
+struct Env(CliEnv);
+
+impl std::ops::Deref for Env {
+    type Target = CliEnv;
+    fn deref(&self) -> &CliEnv {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("powercap")).unwrap();
-        Env { dir }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .current_dir(self.dir.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.path("home"))
-            .env("SUSTAIN_LEDGER", self.path("ledger.sqlite"))
-            .env("SUSTAIN_POWERCAP_ROOT", self.path("powercap"))
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("spawn sustain")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+        Env(CliEnv::new(BIN))
     }
 
     /// `sustain serve-model --addr 127.0.0.1:0 ARGS`, once it prints its address.
@@ -417,5 +391,5 @@ fn a_char_gpt_model_generates_and_bad_directories_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{err}");
     }
-    assert_eq!(runs(&env), before);
+    assert_eq!(env.runs(), before);
 }

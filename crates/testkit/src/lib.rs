@@ -19,6 +19,7 @@
 //! A dev-dependency only: never a dependency of a library or the binary.
 
 pub mod business;
+pub mod cli;
 pub mod old_ledger;
 
 pub use business::{chat, chat_usage, storage_cost, training_hours};
