@@ -187,6 +187,7 @@ def main():
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--bin", default=str(ROOT / "target" / "release" / "sustain"))
     a = ap.parse_args()
+    a.bin = str(Path(a.bin).resolve())
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     py = venv_python()

@@ -126,8 +126,9 @@ pub fn gemm_i8_into(
 }
 
 /// Multiply-adds under which a GEMM stays on the calling thread (a thread hand-off costs
-/// microseconds; 2¹⁸ int8 multiply-adds take about as long).
-const PARALLEL_MACS: usize = 1 << 18;
+/// tens of microseconds; 2²² int8 multiply-adds, about a millisecond on one core, make it
+/// worth it).
+const PARALLEL_MACS: usize = 1 << 22;
 
 /// One output row, scalar: `out[j] = a_row · b_t[j]`.
 fn row_scalar(a_row: &[i8], b_t: &[i8], k: usize, out_row: &mut [i32]) {

@@ -139,6 +139,27 @@ fn check_out(model: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Starts the metered `train` run of a step, tagged with the new model, its parent and the step.
+fn start_step<M: StartMeter>(
+    meter: &M,
+    config: &TrainConfig,
+    parent: &Parent,
+    out: &Path,
+    user_tags: &[String],
+) -> Result<sustain_meter::Background<M::Sink>> {
+    let run_tags = with_user_tags(
+        tags([
+            ("task", config.task.to_string()),
+            ("dataset", config.dataset.clone()),
+            ("model", out.display().to_string()),
+            ("parent", parent.path.clone()),
+            ("optimize", parent.step.clone()),
+        ]),
+        user_tags,
+    )?;
+    start(meter, RunKind::Train, config.task.as_str(), run_tags)
+}
+
 fn parent_of(model: &Path, step: &str) -> Result<Parent> {
     Ok(Parent {
         path: model.display().to_string(),
@@ -200,17 +221,7 @@ pub fn prune<M: StartMeter>(
     let (model, config) = trainer::load(&req.model, &device)?;
     let splits = data::own_splits(&config)?;
     let parent = parent_of(&req.model, "prune")?;
-    let run_tags = with_user_tags(
-        tags([
-            ("task", config.task.to_string()),
-            ("dataset", config.dataset.clone()),
-            ("model", req.out.display().to_string()),
-            ("parent", req.model.display().to_string()),
-            ("optimize", "prune".into()),
-        ]),
-        &req.tags,
-    )?;
-    let run = start(meter, RunKind::Train, config.task.as_str(), run_tags)?;
+    let run = start_step(meter, &config, &parent, &req.out, &req.tags)?;
     let work = (|| -> Result<(Side, Side, TrainConfig)> {
         let parent_side = measure(&req.model, &splits.test)?;
         let pruned = optimize::prune(model, req.kind, req.scope, req.sparsity, &device)?;
@@ -288,17 +299,7 @@ pub fn quantize<M: StartMeter>(req: QuantizeRequest, meter: &M) -> Result<Optimi
         }
     };
     let parent = parent_of(&req.model, "quantize")?;
-    let run_tags = with_user_tags(
-        tags([
-            ("task", config.task.to_string()),
-            ("dataset", config.dataset.clone()),
-            ("model", req.out.display().to_string()),
-            ("parent", req.model.display().to_string()),
-            ("optimize", "quantize".into()),
-        ]),
-        &req.tags,
-    )?;
-    let run = start(meter, RunKind::Train, config.task.as_str(), run_tags)?;
+    let run = start_step(meter, &config, &parent, &req.out, &req.tags)?;
     let work = (|| -> Result<(Side, Side, TrainConfig)> {
         let parent_side = measure(&req.model, &splits.test)?;
         let mut q = optimize::quantize(&model, req.granularity)?;
