@@ -353,3 +353,164 @@ fn an_mlp_quantized_per_tensor_agrees_with_its_f32_parent() {
         "the pruning record is inherited"
     );
 }
+
+/// A tensor's bytes in a safetensors file.
+fn tensor_bytes(path: &std::path::Path, name: &str) -> Vec<u8> {
+    let b = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&b[8..8 + n]).unwrap();
+    let off = &header[name]["data_offsets"];
+    let (s, e) = (u(&off[0]) as usize, u(&off[1]) as usize);
+    b[8 + n + s..8 + n + e].to_vec()
+}
+
+#[test]
+fn a_cnn_of_digits_0_to_4_fine_tuned_on_5_to_9_gets_a_new_head_and_keeps_frozen_layers() {
+    let env = Env::new();
+    // The bundled UCI digits split by class into two CSV files with a header row.
+    let gz =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/datasets/digits.csv.gz");
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&gz)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header = (0..64)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",label\n";
+    let (mut low, mut high) = (header.clone(), header);
+    for line in text.lines() {
+        let label: u32 = line.rsplit(',').next().unwrap().parse().unwrap();
+        let file = if label < 5 { &mut low } else { &mut high };
+        file.push_str(line);
+        file.push('\n');
+    }
+    std::fs::write(env.path("low.csv"), low).unwrap();
+    std::fs::write(env.path("high.csv"), high).unwrap();
+    env.json(&[
+        "train",
+        "digits-cnn",
+        "--dataset",
+        "low.csv",
+        "--epochs",
+        "10",
+        "--out",
+        "low",
+        "--json",
+    ]);
+    let ft = env.json(&[
+        "finetune",
+        "--from",
+        "low",
+        "--dataset",
+        "high.csv",
+        "--freeze",
+        "conv1,conv2",
+        "--epochs",
+        "5",
+        "--out",
+        "high",
+        "--compare-scratch",
+        "--json",
+    ]);
+    assert_eq!(ft["new_head"], true);
+    assert_eq!(ft["frozen"], serde_json::json!(["conv1", "conv2"]));
+    assert_eq!(ft["parent"], "low");
+    assert!(f(&ft["test"]["accuracy"]) > 0.8, "{ft}");
+    let classes: Vec<&str> = ft["test"]["per_class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["class"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["5", "6", "7", "8", "9"]);
+    // Frozen layers are the parent's to the byte; the others trained.
+    let (a, b) = (
+        env.path("low/model.safetensors"),
+        env.path("high/model.safetensors"),
+    );
+    assert_eq!(
+        tensor_bytes(&a, "Cnn.conv1.weight"),
+        tensor_bytes(&b, "Cnn.conv1.weight")
+    );
+    assert_eq!(
+        tensor_bytes(&a, "Cnn.conv2.bias"),
+        tensor_bytes(&b, "Cnn.conv2.bias")
+    );
+    assert_ne!(
+        tensor_bytes(&a, "Cnn.fc.weight"),
+        tensor_bytes(&b, "Cnn.fc.weight")
+    );
+    // The baseline: the same model from scratch on the same data, in its own run.
+    let s = &ft["scratch"];
+    assert!(u(&s["epochs"]) >= 1 && u(&s["epochs"]) <= 30, "{s}");
+    if s["reached"] == true {
+        assert!(f(&s["val_accuracy"]) >= f(&ft["val_accuracy"]), "{ft}");
+    }
+    let ratio = f(&ft["energy"]["total_wh"]) / f(&s["energy"]["total_wh"]);
+    assert!((ratio - f(&ft["energy_ratio"])).abs() <= 1e-9 * ratio);
+    let run = env.json(&["runs", "show", s["run_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(run["tags"]["baseline_of"], "high");
+    // The fine-tuned model is a model like any other.
+    let e = env.json(&["eval", "--model", "high", "--json"]);
+    assert_eq!(e["metrics"]["test"]["accuracy"], ft["test"]["accuracy"]);
+
+    // Bad input: exit 2, nothing recorded.
+    env.refused(
+        &[
+            "finetune",
+            "--from",
+            "low",
+            "--dataset",
+            "breast-cancer",
+            "--out",
+            "x",
+        ],
+        "incompatible input shapes",
+    );
+    env.refused(
+        &[
+            "finetune",
+            "--from",
+            "low",
+            "--dataset",
+            "high.csv",
+            "--freeze",
+            "conv9",
+            "--out",
+            "x",
+        ],
+        "conv1, conv2, fc, out",
+    );
+    env.refused(
+        &[
+            "finetune",
+            "--from",
+            "low",
+            "--dataset",
+            "high.csv",
+            "--freeze",
+            "conv1,conv2,fc,out",
+            "--out",
+            "x",
+        ],
+        "something must be left to train",
+    );
+    env.refused(
+        &[
+            "finetune",
+            "--from",
+            "low",
+            "--dataset",
+            "high.csv",
+            "--freeze",
+            "out",
+            "--out",
+            "x",
+        ],
+        "output layer is new",
+    );
+}

@@ -89,7 +89,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status and the run printed with `--json`.
-    fn stop(mut self) -> (std::process::ExitStatus, Value) {
+    fn stop(self) -> (std::process::ExitStatus, Value) {
         // SAFETY: kill with the pid of our child and SIGTERM.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let out = self.child.wait_with_output().unwrap();
@@ -221,7 +221,7 @@ fn an_int8_model_serves_200_concurrent_clients_without_errors_and_records_one_se
     assert_eq!(run["tags"]["precision"], "int8");
     let o = &run["outcomes"];
     // wrk counts only completed requests; the server answered at least those and ours.
-    assert!(o["requests"].as_u64().unwrap() >= answered + 1, "{o}");
+    assert!(o["requests"].as_u64().unwrap() > answered, "{o}");
     assert_eq!(o["server_errors"], 0, "{o}");
     assert_eq!(o["rejected"], 0, "{o}");
     assert_eq!(o["client_errors"], 7, "{o}");

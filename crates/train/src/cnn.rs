@@ -141,3 +141,13 @@ impl Cnn {
         )
     }
 }
+
+impl Cnn {
+    /// The model with a new, freshly initialized output layer of `classes` logits (transfer
+    /// to a task with other classes); every other layer keeps its weights.
+    pub fn with_head(mut self, classes: usize, device: &Device) -> Self {
+        let inputs = self.out.weight.dims()[0];
+        self.out = LinearConfig::new(inputs, classes).init(device);
+        self
+    }
+}

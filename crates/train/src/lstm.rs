@@ -56,3 +56,13 @@ impl Classify for TextLstm {
         self.out.forward(outputs.max_dim(1).reshape([n, h]))
     }
 }
+
+impl TextLstm {
+    /// The model with a new, freshly initialized output layer of `classes` logits (transfer
+    /// to a task with other classes); every other layer keeps its weights.
+    pub fn with_head(mut self, classes: usize, device: &Device) -> Self {
+        let inputs = self.out.weight.dims()[0];
+        self.out = LinearConfig::new(inputs, classes).init(device);
+        self
+    }
+}

@@ -108,3 +108,13 @@ impl Mlp {
         [dense(&self.l1), dense(&self.l2), dense(&self.out)]
     }
 }
+
+impl Mlp {
+    /// The model with a new, freshly initialized output layer of `classes` logits (transfer
+    /// to a task with other classes); every other layer keeps its weights.
+    pub fn with_head(mut self, classes: usize, device: &Device) -> Self {
+        let inputs = self.out.weight.dims()[0];
+        self.out = LinearConfig::new(inputs, classes).init(device);
+        self
+    }
+}

@@ -324,3 +324,64 @@ pub fn compared(c: &crate::jobs::Compared) -> String {
         sources.into_iter().collect::<Vec<_>>().join(" and "),
     )
 }
+
+/// The result of `sustain finetune`.
+pub fn finetuned(f: &crate::jobs::Finetuned) -> String {
+    let wh = |v: &RunView| v.json().energy.total_wh.unwrap_or(0.0);
+    let mut t = table();
+    t.set_header(vec![
+        "TRAINING",
+        "EPOCHS",
+        "VAL ACCURACY",
+        "TEST ACCURACY",
+        "ENERGY WH",
+    ]);
+    t.add_row(vec![
+        Cell::new(format!(
+            "fine-tuned from {}",
+            term(f.config.parent.as_ref().map_or("", |p| p.path.as_str()))
+        )),
+        Cell::new(f.tuned.epochs),
+        Cell::new(format!("{:.4}", f.tuned.val_accuracy)),
+        Cell::new(format!("{:.4}", f.tuned.test.accuracy)),
+        Cell::new(sig(wh(&f.tuned.view))),
+    ]);
+    if let Some((s, reached)) = &f.scratch {
+        t.add_row(vec![
+            Cell::new(if *reached {
+                "from scratch, to the same validation accuracy"
+            } else {
+                "from scratch (did not reach it)"
+            }),
+            Cell::new(s.epochs),
+            Cell::new(format!("{:.4}", s.val_accuracy)),
+            Cell::new(format!("{:.4}", s.test.accuracy)),
+            Cell::new(sig(wh(&s.view))),
+        ]);
+    }
+    let mut text = format!("{t}\n\n");
+    text.push_str(&format!(
+        "Frozen layers: {}; output layer {}. Data: {}.\n",
+        if f.frozen.is_empty() {
+            "none".to_string()
+        } else {
+            f.frozen.join(", ")
+        },
+        if f.new_head {
+            "new (other classes)"
+        } else {
+            "reused"
+        },
+        term(&f.config.dataset)
+    ));
+    if let Some((s, _)) = &f.scratch
+        && wh(&s.view) > 0.0
+    {
+        text.push_str(&format!(
+            "Fine-tuning used {:.0}% of the energy of training from scratch.\n",
+            100.0 * wh(&f.tuned.view) / wh(&s.view)
+        ));
+    }
+    text.push_str(&footer(&f.tuned.view, &f.model_dir));
+    text
+}

@@ -408,18 +408,31 @@ fn fit(config: TrainConfig, p: Prepared, on_epoch: impl FnMut(&EpochLog)) -> Res
     config.validate()?;
     let device = device_for(config.device, config.seed)?;
     let model = new_model(&config, &device)?;
-    fit_from(model, config, p, &device, on_epoch, |m| m)
+    let mut on_epoch = on_epoch;
+    fit_from(
+        model,
+        config,
+        p,
+        &device,
+        |l| {
+            on_epoch(l);
+            true
+        },
+        |m| m,
+    )
 }
 
-/// Trains `model` (fresh, or already trained: fine-tuning) for `config.epochs` on `p`, with
-/// the loop of [`train_tabular`]; `after_step` sees the model after every optimizer step (a
-/// pruned model's masks are re-applied there). `device` must have autodiff ([`device_for`]).
+/// Trains `model` (fresh, or already trained: fine-tuning) for up to `config.epochs` on `p`,
+/// with the loop of [`train_tabular`]; `on_epoch` sees each epoch's log and returns whether
+/// to go on (false stops early: training until a target accuracy); `after_step` sees the model
+/// after every optimizer step (a pruned model's masks are re-applied there). `device` must
+/// have autodiff ([`device_for`]).
 pub fn fit_from(
     mut model: Model,
     config: TrainConfig,
     p: Prepared,
     device: &Device,
-    mut on_epoch: impl FnMut(&EpochLog),
+    mut on_epoch: impl FnMut(&EpochLog) -> bool,
     mut after_step: impl FnMut(Model) -> Model,
 ) -> Result<Trained> {
     config.validate()?;
@@ -471,8 +484,11 @@ pub fn fit_from(
                 lr: config.lr,
             });
         }
-        on_epoch(&log);
+        let go_on = on_epoch(&log);
         history.push(log);
+        if !go_on {
+            break;
+        }
     }
     let elapsed = started.elapsed().as_secs_f64();
     let (_, test_pred) = evaluate(&model, &p.test, config.loss, &device);
@@ -481,7 +497,7 @@ pub fn fit_from(
         test_split: p.test,
         test_predictions: test_pred,
         model,
-        samples_per_s: (n * config.epochs) as f64 / elapsed.max(1e-9),
+        samples_per_s: (n * history.len()) as f64 / elapsed.max(1e-9),
         config,
         history,
         test,

@@ -165,6 +165,9 @@ pub enum Command {
     /// Make a trained model cheaper to run: prune or quantize it into a new, measured model.
     #[command(subcommand, after_help = OPTIMIZE_HELP)]
     Optimize(OptimizeCommand),
+    /// Reuse a trained model on new data (transfer learning), metered and recorded.
+    #[command(after_help = FINETUNE_HELP)]
+    Finetune(Box<FinetuneArgs>),
     /// Compare models side by side: accuracy, size, latency, energy and carbon per 1,000
     /// inferences.
     #[command(after_help = COMPARE_HELP)]

@@ -171,3 +171,69 @@ pub struct CompareArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+pub(super) const FINETUNE_HELP: &str = "\
+Examples:
+  sustain train digits-cnn --dataset mnist-5k --out models/mnist
+  sustain finetune --from models/mnist --dataset digits-28.csv --freeze-all-but-head --out models/digits-ft
+  sustain finetune --from models/bc --dataset new-clinic.csv --label diagnosis --freeze l1 --epochs 10 --out models/bc-ft --compare-scratch --json
+
+The model's layers are reused on the new data (same input shape: features, image side or
+vocabulary); --freeze keeps named layers as they are (tabular-mlp: l1, l2, out; digits-cnn:
+conv1, conv2, fc, out; text-lstm: embed, lstm, out), --freeze-all-but-head trains the output
+layer only. When the new data has other classes the output layer is new. With
+--compare-scratch the same model is also trained from scratch on the same data until it reaches
+the fine-tuned model's validation accuracy (each a metered `train` run), and the energy of both
+is shown. Method: docs/methods/optimize.md.";
+
+/// Options of `sustain finetune`.
+#[derive(Debug, Args)]
+pub struct FinetuneArgs {
+    /// The trained model to start from.
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// The new data: a bundled dataset or a file of the same shape.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub dataset: String,
+    /// Label column of a CSV or JSONL dataset.
+    #[arg(long, value_name = "COLUMN")]
+    pub label: Option<String>,
+    /// Text column of a text dataset (default: `text`).
+    #[arg(long, value_name = "COLUMN")]
+    pub text_column: Option<String>,
+    /// Layers to keep as they are, comma-separated.
+    #[arg(
+        long,
+        value_name = "LAYERS",
+        value_delimiter = ',',
+        conflicts_with = "freeze_all_but_head"
+    )]
+    pub freeze: Vec<String>,
+    /// Train the output layer only.
+    #[arg(long)]
+    pub freeze_all_but_head: bool,
+    /// Epochs of fine-tuning.
+    #[arg(long, default_value_t = jobs::DEFAULT_FINETUNE_EPOCHS, value_name = "N")]
+    pub epochs: usize,
+    /// Learning rate (default: the model's own).
+    #[arg(long, value_name = "X")]
+    pub lr: Option<f64>,
+    /// Directory for the fine-tuned model.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also train the same model from scratch to the same validation accuracy, and compare energy.
+    #[arg(long)]
+    pub compare_scratch: bool,
+    /// Most epochs of the from-scratch training (default: three times the model's own).
+    #[arg(long, value_name = "N", requires = "compare_scratch")]
+    pub scratch_max_epochs: Option<usize>,
+    /// A tag KEY=VALUE for the runs; repeat for several.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Site where it runs, for the footprint.
+    #[arg(long, env = "SUSTAIN_SITE", value_name = "ID")]
+    pub site: Option<String>,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -54,6 +54,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Generate(args) => train::generate(args, &settings),
         Command::Optimize(cmd) => optimize::optimize(cmd, &settings),
         Command::Compare(args) => optimize::compare(args, &settings),
+        Command::Finetune(args) => optimize::finetune(*args, &settings),
         Command::ServeModel(args) => serve_model::serve_model(args, &settings),
         Command::Product(c) => business::product(c, &settings).map(|_| exit::OK),
         Command::Usage(c) => business::usage(c, &settings).map(|_| exit::OK),

@@ -7,13 +7,14 @@ use anyhow::{Context, Result};
 use sustain_core::units::Energy;
 use sustain_meter::Settings;
 use sustain_train::int8::Granularity;
-use sustain_train::jobs::{self, CompareRequest, PruneRequest, QuantizeRequest};
+use sustain_train::jobs::{self, CompareRequest, FinetuneRequest, PruneRequest, QuantizeRequest};
+use sustain_train::optimize::Freeze;
 use sustain_train::summary;
 use sustain_train::trainer::EpochLog;
 
 use super::metered::LedgerMeter;
 use super::out;
-use crate::args::{CompareArgs, OptimizeCommand};
+use crate::args::{CompareArgs, FinetuneArgs, OptimizeCommand};
 
 /// `sustain optimize`.
 pub fn optimize(cmd: OptimizeCommand, settings: &Settings) -> Result<i32> {
@@ -30,28 +31,7 @@ pub fn optimize(cmd: OptimizeCommand, settings: &Settings) -> Result<i32> {
                 out: args.out,
                 tags: args.tags,
             };
-            let tty = std::io::stderr().is_terminal() && !args.json;
-            let pb = if tty {
-                indicatif::ProgressBar::new(0).with_style(
-                    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                )
-            } else {
-                indicatif::ProgressBar::hidden()
-            };
-            let quiet = args.json;
-            let mut on_epoch = |log: &EpochLog, energy: Energy, epochs: usize| {
-                pb.set_length(epochs as u64);
-                pb.inc(1);
-                if !quiet {
-                    let line = summary::epoch_line(log, epochs, energy);
-                    if tty {
-                        pb.println(line);
-                    } else {
-                        eprintln!("{line}");
-                    }
-                }
-            };
+            let (pb, mut on_epoch) = epochs_progress(args.json);
             let done = jobs::prune(req, &meter, &mut on_epoch);
             pb.finish_and_clear();
             (done?, args.json)
@@ -79,6 +59,73 @@ pub fn optimize(cmd: OptimizeCommand, settings: &Settings) -> Result<i32> {
         ))?;
     } else {
         out(&summary::optimized(&done))?;
+    }
+    Ok(crate::exit::OK)
+}
+
+/// A progress bar of epochs on a terminal, and the per-epoch log line on stderr unless `json`.
+fn epochs_progress(json: bool) -> (indicatif::ProgressBar, impl FnMut(&EpochLog, Energy, usize)) {
+    let tty = std::io::stderr().is_terminal() && !json;
+    let pb = if tty {
+        indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let bar = pb.clone();
+    let on_epoch = move |log: &EpochLog, energy: Energy, epochs: usize| {
+        if bar.length() != Some(epochs as u64) {
+            bar.set_length(epochs as u64);
+            bar.set_position(0);
+        }
+        bar.inc(1);
+        if !json {
+            let line = summary::epoch_line(log, epochs, energy);
+            if tty {
+                bar.println(line);
+            } else {
+                eprintln!("{line}");
+            }
+        }
+    };
+    (pb, on_epoch)
+}
+
+/// `sustain finetune`.
+pub fn finetune(args: FinetuneArgs, settings: &Settings) -> Result<i32> {
+    let meter = LedgerMeter::new(settings, args.site.as_deref());
+    let req = FinetuneRequest {
+        from: args.from,
+        dataset: args.dataset,
+        label: args.label,
+        text_column: args.text_column,
+        freeze: if args.freeze_all_but_head {
+            Freeze::AllButHead
+        } else if args.freeze.is_empty() {
+            Freeze::Nothing
+        } else {
+            Freeze::Layers(args.freeze)
+        },
+        epochs: Some(args.epochs),
+        lr: args.lr,
+        out: args.out,
+        scratch: args.compare_scratch,
+        scratch_max_epochs: args.scratch_max_epochs,
+        tags: args.tags,
+    };
+    let (pb, mut on_epoch) = epochs_progress(args.json);
+    let done = jobs::finetune(req, &meter, &mut on_epoch);
+    pb.finish_and_clear();
+    let done = done?;
+    if args.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&done.json())?
+        ))?;
+    } else {
+        out(&summary::finetuned(&done))?;
     }
     Ok(crate::exit::OK)
 }

@@ -7,6 +7,7 @@
 mod compare;
 pub mod data;
 mod eval;
+mod finetune;
 mod generate;
 mod optimize;
 mod predict;
@@ -22,6 +23,7 @@ pub use compare::{
     BATCH, CompareRequest, Compared, DEFAULT_SECONDS, DEFAULT_SINGLE_CALLS, Latency, Row, compare,
 };
 pub use eval::{DEFAULT_MIN_GROUP_SIZE, EvalRequest, EvalResult, Evaluated, eval};
+pub use finetune::{DEFAULT_FINETUNE_EPOCHS, FinetuneRequest, Finetuned, Training, finetune};
 pub use generate::{DEFAULT_LENGTH, DEFAULT_TEMPERATURE, GenerateRequest, Generated, generate};
 pub use optimize::{Optimized, PruneRequest, QuantizeRequest, Side, prune, quantize};
 pub use predict::{

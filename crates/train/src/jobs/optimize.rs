@@ -250,7 +250,10 @@ pub fn prune<M: StartMeter>(
                 tune,
                 splits.clone(),
                 &device,
-                |l| on_epoch(l, run.energy_so_far(), epochs),
+                |l| {
+                    on_epoch(l, run.energy_so_far(), epochs);
+                    true
+                },
                 |m| match &masks {
                     Some(masks) => masks.apply(m),
                     None => m,

@@ -1,13 +1,16 @@
-//! Making a trained model cheaper to run: magnitude pruning (unstructured, or structured so the
-//! layers shrink) and int8 post-training quantization. Each produces a new model directory whose
+//! Making a trained model cheaper to run or to reuse: magnitude pruning (unstructured, or
+//! structured so the layers shrink), int8 post-training quantization, and transfer learning
+//! (layers frozen, a new head). Each produces a new model directory whose
 //! `config.json` names its parent and records what was done ([`Pruning`], [`Quantization`]);
 //! the jobs in [`crate::jobs`] meter the work and measure the trade-off.
 
+mod finetune;
 mod prune;
 mod quantize;
 
 use serde::{Deserialize, Serialize};
 
+pub use finetune::{Freeze, freeze, layer_names, with_new_head};
 pub use prune::{Masks, PruneOutcome, check_sparsity, prune, weight_counts};
 pub use quantize::{QModel, calibrate, quantize};
 
