@@ -514,3 +514,64 @@ fn a_cnn_of_digits_0_to_4_fine_tuned_on_5_to_9_gets_a_new_head_and_keeps_frozen_
         "output layer is new",
     );
 }
+
+#[test]
+fn augmented_training_holds_up_on_shifted_digits_and_is_recorded() {
+    let env = Env::new();
+    // Every UCI digit moved one pixel right and down: a shifted test set.
+    let gz =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/datasets/digits.csv.gz");
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&gz)
+        .output()
+        .unwrap();
+    let mut csv = (0..64)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",label\n";
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let v: Vec<&str> = line.split(',').collect();
+        let mut shifted = vec!["0"; 64];
+        for y in 1..8 {
+            for x in 1..8 {
+                shifted[y * 8 + x] = v[(y - 1) * 8 + x - 1];
+            }
+        }
+        csv.push_str(&format!("{},{}\n", shifted.join(","), v[64]));
+    }
+    std::fs::write(env.path("shifted.csv"), csv).unwrap();
+    env.json(&["train", "digits-cnn", "--out", "plain", "--json"]);
+    env.json(&[
+        "train",
+        "digits-cnn",
+        "--augment",
+        "shift=1,rotate=10",
+        "--out",
+        "aug",
+        "--json",
+    ]);
+    let acc = |m: &str| {
+        f(
+            &env.json(&["eval", "--model", m, "--dataset", "shifted.csv", "--json"])["metrics"]["test"]
+                ["accuracy"],
+        )
+    };
+    let (plain, aug) = (acc("plain"), acc("aug"));
+    assert!(
+        aug > plain + 0.2,
+        "augmented {aug} vs plain {plain} on shifted digits"
+    );
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(env.path("aug/config.json")).unwrap()).unwrap();
+    assert_eq!(config["augment"]["shift"], 1.0);
+    assert_eq!(config["augment"]["rotate"], 10.0);
+    for (spec, task, needle) in [
+        ("blur=1", "digits-cnn", "one of the augmentations"),
+        ("shift=20", "digits-cnn", "shift from 0 to 8"),
+        ("rotate=10", "tabular-mlp", "are for digits-cnn images"),
+    ] {
+        env.refused(&["train", task, "--augment", spec], needle);
+    }
+}

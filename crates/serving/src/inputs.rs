@@ -185,6 +185,7 @@ mod tests {
             device: DeviceSpec::Cpu,
             gpt: None,
             widths: None,
+            augment: None,
             parent: None,
             pruning: None,
             quantization: None,

@@ -172,6 +172,9 @@ pub struct TrainConfig {
     /// conv2 channels, dense units]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widths: Option<Vec<usize>>,
+    /// Augmentations applied to its training batches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<crate::augment::Augment>,
     /// The model this one was made from (by pruning, quantization or fine-tuning).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,

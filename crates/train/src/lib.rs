@@ -10,6 +10,7 @@
 //! Four optimizers, three losses, deterministic splits and batches from a seed, metrics and
 //! safetensors checkpoints.
 
+pub mod augment;
 pub mod charts;
 pub mod cnn;
 pub mod config;

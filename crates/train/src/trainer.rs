@@ -447,8 +447,24 @@ pub fn fit_from(
         let t0 = Instant::now();
         let order = permutation(n, config.seed.wrapping_add(epoch as u64));
         let (mut loss_sum, mut correct) = (0.0, 0usize);
+        let mut rng = crate::dataset::SplitMix64::new(config.seed ^ (epoch as u64).rotate_left(32));
         for chunk in order.chunks(batch) {
-            let (x, y) = tensors(&p.train, chunk, &device);
+            let (x, y) = match &config.augment {
+                Some(a) => {
+                    let w = p.train.width();
+                    let mut x: Vec<f32> = chunk
+                        .iter()
+                        .flat_map(|&i| p.train.x[i * w..(i + 1) * w].iter().copied())
+                        .collect();
+                    a.apply(config.task, &mut x, chunk.len(), &mut rng);
+                    let y: Vec<i64> = chunk.iter().map(|&i| p.train.y[i] as i64).collect();
+                    (
+                        Tensor::<2>::from_data(TensorData::new(x, [chunk.len(), w]), &device),
+                        Tensor::<1, Int>::from_data(TensorData::new(y, [chunk.len()]), &device),
+                    )
+                }
+                None => tensors(&p.train, chunk, &device),
+            };
             let logits = model.logits(x);
             let loss = loss_of(config.loss, logits.clone(), y, classes, &device);
             let value = scalar(loss.clone());

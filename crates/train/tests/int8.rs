@@ -35,6 +35,7 @@ fn config(task: Task, dataset: &str, epochs: usize) -> TrainConfig {
         vocab: None,
         gpt: None,
         widths: None,
+        augment: None,
         parent: None,
         pruning: None,
         quantization: None,

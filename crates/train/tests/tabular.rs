@@ -27,6 +27,7 @@ fn config(optimizer: Optimizer, lr: f64, epochs: usize, batch: usize, loss: Loss
         vocab: None,
         gpt: None,
         widths: None,
+        augment: None,
         parent: None,
         pruning: None,
         quantization: None,

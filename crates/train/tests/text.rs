@@ -32,6 +32,7 @@ fn config(task: Task, epochs: usize, lr: f64) -> TrainConfig {
         vocab: None,
         gpt: None,
         widths: None,
+        augment: None,
         parent: None,
         pruning: None,
         quantization: None,

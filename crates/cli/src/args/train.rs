@@ -17,6 +17,7 @@ Examples:
   sustain train tabular-mlp --epochs 50 --batch-size 16 --optimizer sgd-momentum --lr 0.01 --out models/bc
   sustain train tabular-mlp --dataset patients.csv --label diagnosis --json
   sustain train digits-cnn --epochs 15
+  sustain train digits-cnn --augment rotate=10,shift=1,scale=0.1,noise=0.05 --out models/cnn-aug
   sustain train digits-cnn --dataset mnist-5k --epochs 10 --out models/mnist
   sustain train text-lstm --out models/reviews
   sustain train text-lstm --dataset tickets.jsonl --text-column body --label team
@@ -85,6 +86,9 @@ pub struct TrainArgs {
     /// Device: cpu, or cuda / cuda:N in a build with the `cuda` feature.
     #[arg(long, default_value_t = DeviceSpec::Cpu, value_name = "DEVICE")]
     pub device: DeviceSpec,
+    /// Augment the training batches, seeded: rotate=DEG,shift=PX,scale=F,noise=SD for images (noise for tables), token_dropout=P for texts; recorded in config.json.
+    #[arg(long, value_name = "SPEC")]
+    pub augment: Option<sustain_train::augment::Augment>,
     /// Directory for the weights, config and metrics (default: runs/TASK-RUNID).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -39,6 +39,7 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         device: args.device,
         out: args.out,
         tags: args.tags,
+        augment: args.augment,
     };
     let tty = std::io::stderr().is_terminal();
     let pb = if args.json || !tty {

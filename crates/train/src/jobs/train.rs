@@ -60,6 +60,8 @@ pub struct TrainRequest {
     pub out: Option<PathBuf>,
     /// User tags, `KEY=VALUE`.
     pub tags: Vec<String>,
+    /// Augmentations of the training batches.
+    pub augment: Option<crate::augment::Augment>,
 }
 
 /// The metrics a training run produced.
@@ -175,11 +177,15 @@ pub fn train<M: StartMeter>(
         vocab: None,
         gpt,
         widths: None,
+        augment: req.augment,
         parent: None,
         pruning: None,
         quantization: None,
     };
     config.validate()?;
+    if let Some(a) = &config.augment {
+        a.check(config.task)?;
+    }
     // The data must split into three parts and suit the task's model (an image side for the
     // CNN) before anything runs: bad data records nothing.
     match &data {
