@@ -4,7 +4,7 @@
 //! HTTP JSON API. Requests are checked ([`inputs`]), queued in a bounded queue and batched
 //! dynamically by a worker thread that owns the model ([`worker`]); the API ([`http`]) answers
 //! predictions, generated text, health, readiness and Prometheus metrics ([`metrics`]). A
-//! session ([`serve`]) is one metered `serve` run in the ledger, checkpointed while it runs and
+//! session ([`mod@serve`]) is one metered `serve` run in the ledger, checkpointed while it runs and
 //! ended at a graceful shutdown with its requests, tokens and energy per request. Method:
 //! `docs/methods/serve-model.md`.
 
