@@ -368,21 +368,9 @@ fn tensor_bytes(path: &std::path::Path, name: &str) -> Vec<u8> {
 fn a_cnn_of_digits_0_to_4_fine_tuned_on_5_to_9_gets_a_new_head_and_keeps_frozen_layers() {
     let env = Env::new();
     // The bundled UCI digits split by class into two CSV files with a header row.
-    let gz =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/datasets/digits.csv.gz");
-    let out = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(&gz)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let header = (0..64)
-        .map(|i| format!("p{i}"))
-        .collect::<Vec<_>>()
-        .join(",")
-        + ",label\n";
+    let header = digits_header();
     let (mut low, mut high) = (header.clone(), header);
-    for line in text.lines() {
+    for line in &digits_lines() {
         let label: u32 = line.rsplit(',').next().unwrap().parse().unwrap();
         let file = if label < 5 { &mut low } else { &mut high };
         file.push_str(line);
@@ -519,19 +507,8 @@ fn a_cnn_of_digits_0_to_4_fine_tuned_on_5_to_9_gets_a_new_head_and_keeps_frozen_
 fn augmented_training_holds_up_on_shifted_digits_and_is_recorded() {
     let env = Env::new();
     // Every UCI digit moved one pixel right and down: a shifted test set.
-    let gz =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/datasets/digits.csv.gz");
-    let out = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(&gz)
-        .output()
-        .unwrap();
-    let mut csv = (0..64)
-        .map(|i| format!("p{i}"))
-        .collect::<Vec<_>>()
-        .join(",")
-        + ",label\n";
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
+    let mut csv = digits_header();
+    for line in &digits_lines() {
         let v: Vec<&str> = line.split(',').collect();
         let mut shifted = vec!["0"; 64];
         for y in 1..8 {
@@ -574,4 +551,29 @@ fn augmented_training_holds_up_on_shifted_digits_and_is_recorded() {
     ] {
         env.refused(&["train", task, "--augment", spec], needle);
     }
+}
+
+/// The rows of the bundled UCI digits (64 pixels then the digit), as their CSV lines.
+fn digits_lines() -> Vec<String> {
+    let gz =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/datasets/digits.csv.gz");
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&gz)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// A header row for the digits as a CSV file: p0..p63, label.
+fn digits_header() -> String {
+    (0..64)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",label\n"
 }

@@ -4,16 +4,15 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
-use sustain_core::units::Energy;
 use sustain_meter::Settings;
 use sustain_train::int8::Granularity;
 use sustain_train::jobs::{self, CompareRequest, FinetuneRequest, PruneRequest, QuantizeRequest};
 use sustain_train::optimize::Freeze;
 use sustain_train::summary;
-use sustain_train::trainer::EpochLog;
 
 use super::metered::LedgerMeter;
 use super::out;
+use super::train::epochs_progress;
 use crate::args::{CompareArgs, FinetuneArgs, OptimizeCommand};
 
 /// `sustain optimize`.
@@ -61,36 +60,6 @@ pub fn optimize(cmd: OptimizeCommand, settings: &Settings) -> Result<i32> {
         out(&summary::optimized(&done))?;
     }
     Ok(crate::exit::OK)
-}
-
-/// A progress bar of epochs on a terminal, and the per-epoch log line on stderr unless `json`.
-fn epochs_progress(json: bool) -> (indicatif::ProgressBar, impl FnMut(&EpochLog, Energy, usize)) {
-    let tty = std::io::stderr().is_terminal() && !json;
-    let pb = if tty {
-        indicatif::ProgressBar::new(0).with_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        )
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let bar = pb.clone();
-    let on_epoch = move |log: &EpochLog, energy: Energy, epochs: usize| {
-        if bar.length() != Some(epochs as u64) {
-            bar.set_length(epochs as u64);
-            bar.set_position(0);
-        }
-        bar.inc(1);
-        if !json {
-            let line = summary::epoch_line(log, epochs, energy);
-            if tty {
-                bar.println(line);
-            } else {
-                eprintln!("{line}");
-            }
-        }
-    };
-    (pb, on_epoch)
 }
 
 /// `sustain finetune`.

@@ -41,32 +41,11 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         tags: args.tags,
         augment: args.augment,
     };
-    let tty = std::io::stderr().is_terminal();
-    let pb = if args.json || !tty {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(0).with_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        )
-    };
-    let json = args.json;
-    let mut on_epoch = |log: &EpochLog, energy: Energy, epochs: usize| {
-        pb.set_length(epochs as u64);
-        pb.inc(1);
-        if !json {
-            let line = summary::epoch_line(log, epochs, energy);
-            if tty {
-                pb.println(line);
-            } else {
-                eprintln!("{line}");
-            }
-        }
-    };
+    let (pb, mut on_epoch) = epochs_progress(args.json);
     let trained = jobs::train(req, &meter, &mut on_epoch);
     pb.finish_and_clear();
     let trained = trained?;
-    if json {
+    if args.json {
         out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&trained.json())?
@@ -75,6 +54,38 @@ pub fn train(args: TrainArgs, settings: &Settings) -> Result<i32> {
         out(&summary::trained(&trained))?;
     }
     Ok(crate::exit::OK)
+}
+
+/// A progress bar of epochs on a terminal, and the per-epoch log line on stderr unless `json`.
+pub(super) fn epochs_progress(
+    json: bool,
+) -> (indicatif::ProgressBar, impl FnMut(&EpochLog, Energy, usize)) {
+    let tty = std::io::stderr().is_terminal() && !json;
+    let pb = if tty {
+        indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let bar = pb.clone();
+    let on_epoch = move |log: &EpochLog, energy: Energy, epochs: usize| {
+        if bar.length() != Some(epochs as u64) {
+            bar.set_length(epochs as u64);
+            bar.set_position(0);
+        }
+        bar.inc(1);
+        if !json {
+            let line = summary::epoch_line(log, epochs, energy);
+            if tty {
+                bar.println(line);
+            } else {
+                eprintln!("{line}");
+            }
+        }
+    };
+    (pb, on_epoch)
 }
 
 /// `sustain eval`.

@@ -208,23 +208,44 @@ impl QCnn {
         super::store::write(path, &named)
     }
 
-    /// Reads a model [`QCnn::save`] wrote, for `side × side` images.
+    /// Reads a model [`QCnn::save`] wrote, for `side × side` images; the layers' sizes must
+    /// chain (one input channel, 3×3 kernels, the dense layer reading the pooled maps).
     pub fn load(path: &std::path::Path, side: usize) -> Result<Self> {
-        let mut layers = super::store::read(path, &Self::LAYERS)?.into_iter();
-        let mut conv = || {
-            let linear = layers.next().expect("four layers read");
-            QConv {
-                in_channels: linear.in_features() / 9,
-                out_channels: linear.out_features(),
-                linear,
-            }
+        let [c1, c2, fc, out]: [QLinear; 4] =
+            super::store::read(path, &Self::LAYERS)?
+                .try_into()
+                .map_err(|_| super::store::shape_error(path, "four layers expected"))?;
+        let area = (side / 4) * (side / 4);
+        let fits = c1.in_features() == 9
+            && c2.in_features() == 9 * c1.out_features()
+            && fc.in_features() == c2.out_features() * area
+            && out.in_features() == fc.out_features();
+        if !fits {
+            return Err(super::store::shape_error(
+                path,
+                &format!(
+                    "layer sizes do not chain for {side}×{side} images: conv1 {}→{}, conv2 {}→{}, fc {}→{}, out {}→{}",
+                    c1.in_features(),
+                    c1.out_features(),
+                    c2.in_features(),
+                    c2.out_features(),
+                    fc.in_features(),
+                    fc.out_features(),
+                    out.in_features(),
+                    out.out_features()
+                ),
+            ));
+        }
+        let conv = |linear: QLinear| QConv {
+            in_channels: linear.in_features() / 9,
+            out_channels: linear.out_features(),
+            linear,
         };
-        let convs = [conv(), conv()];
-        let dense = [
-            layers.next().expect("four layers read"),
-            layers.next().expect("four layers read"),
-        ];
-        Ok(Self { convs, dense, side })
+        Ok(Self {
+            convs: [conv(c1), conv(c2)],
+            dense: [fc, out],
+            side,
+        })
     }
 
     /// Bytes of its weights, scales and biases as stored.

@@ -73,11 +73,23 @@ impl QMlp {
         super::store::write(path, &named)
     }
 
-    /// Reads a model [`QMlp::save`] wrote.
+    /// Reads a model [`QMlp::save`] wrote; each layer must take what the one before gives.
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        Ok(Self {
-            layers: super::store::read(path, &Self::LAYERS)?,
-        })
+        let layers = super::store::read(path, &Self::LAYERS)?;
+        if let Some(w) = layers
+            .windows(2)
+            .find(|w| w[0].out_features() != w[1].in_features())
+        {
+            return Err(super::store::shape_error(
+                path,
+                &format!(
+                    "layer sizes do not chain: {} outputs into {} inputs",
+                    w[0].out_features(),
+                    w[1].in_features()
+                ),
+            ));
+        }
+        Ok(Self { layers })
     }
 
     /// Its layers, input to output.

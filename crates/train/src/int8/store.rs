@@ -28,6 +28,11 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+/// The error of a weights file whose layers do not fit together or the model.
+pub(crate) fn shape_error(path: &Path, message: &str) -> TrainError {
+    err(path, message)
+}
+
 /// Writes `layers` (name, layer) to `path`.
 pub fn write(path: &Path, layers: &[(&str, &QLinear)]) -> Result<()> {
     let mut owned: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
@@ -160,5 +165,27 @@ mod tests {
         assert!(e.contains("missing.weight"), "{e}");
         std::fs::write(&path, b"not safetensors").unwrap();
         assert!(read(&path, &["fc"]).is_err());
+    }
+
+    #[test]
+    fn layers_that_do_not_chain_are_refused_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        let layer = |i: usize, o: usize| {
+            QLinear::from_f32(&vec![0.5; i * o], None, i, o, Granularity::PerTensor).unwrap()
+        };
+        let (a, b, c) = (layer(4, 3), layer(5, 2), layer(2, 2));
+        write(&path, &[("l1", &a), ("l2", &b), ("out", &c)]).unwrap();
+        let e = crate::int8::QMlp::load(&path).unwrap_err().to_string();
+        assert!(e.contains("3 outputs into 5 inputs"), "{e}");
+        let (c1, c2, fc, out) = (layer(9, 2), layer(18, 4), layer(4 * 4, 8), layer(8, 10));
+        write(
+            &path,
+            &[("conv1", &c1), ("conv2", &c2), ("fc", &fc), ("out", &out)],
+        )
+        .unwrap();
+        assert!(crate::int8::QCnn::load(&path, 8).is_ok());
+        let e = crate::int8::QCnn::load(&path, 16).unwrap_err().to_string();
+        assert!(e.contains("do not chain for 16×16"), "{e}");
     }
 }

@@ -86,8 +86,35 @@ impl QModel {
         }
     }
 
-    /// Reads the weights file of a quantized model of `config`.
+    /// Reads the weights file of a quantized model of `config`: its first layer must take the
+    /// config's inputs and its last give one logit per class.
     pub fn load(path: &Path, config: &TrainConfig) -> Result<Self> {
+        let q = Self::read(path, config)?;
+        let layers = match &q {
+            QModel::Mlp(m) => m.layers().to_vec(),
+            QModel::Cnn(c) => c.layers(),
+        };
+        let (first, last) = (&layers[0], &layers[layers.len() - 1]);
+        let inputs_fit = match &q {
+            QModel::Mlp(_) => first.in_features() == config.inputs,
+            // The CNN's first layer reads 3×3 patches; its side comes from the config.
+            QModel::Cnn(_) => true,
+        };
+        if !inputs_fit || last.out_features() != config.classes.len() {
+            return Err(crate::int8::store::shape_error(
+                path,
+                &format!(
+                    "the int8 weights do not fit a {} with {} inputs and {} classes",
+                    config.task,
+                    config.inputs,
+                    config.classes.len()
+                ),
+            ));
+        }
+        Ok(q)
+    }
+
+    fn read(path: &Path, config: &TrainConfig) -> Result<Self> {
         match config.task {
             crate::Task::TabularMlp => Ok(QModel::Mlp(QMlp::load(path)?)),
             crate::Task::DigitsCnn => {
